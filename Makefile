@@ -1,0 +1,50 @@
+# Scrutiny: `make run` installs, builds the index from corpus/ and serves the chat page;
+# `make test` installs and runs every test. Both work on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install browser index run serve test test-fast eval bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# torch is pinned to the CPU build in pyproject.toml; an unpinned torch would pull a CUDA build.
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# The browser tests drive Debian's Chromium; install it when it is missing (CI runs as root).
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+		echo "Installing chromium and chromium-driver"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+
+index: install
+	$(BIN)/scrutiny ingest corpus
+
+run: index
+	$(BIN)/scrutiny serve --host $(HOST) --port $(PORT)
+
+serve: install
+	$(BIN)/scrutiny serve --host $(HOST) --port $(PORT)
+
+test: install browser
+	$(BIN)/python -m pytest -q
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not browser"
+
+eval: index
+	$(BIN)/scrutiny eval --gold corpus/gold/ --mode all
+
+bench: install browser
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf var bench/results/latest.* .pytest_cache

@@ -1,0 +1,1 @@
+"""Shared records, settings and text normalisation used by every pipeline stage."""

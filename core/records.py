@@ -1,0 +1,135 @@
+"""One typed record per concept. Stages pass these, never loose dicts."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Block:
+    """A structural unit of a paper: a heading, a numbered paragraph or a table.
+
+    A table block keeps its header row with every body row, so it is never cut
+    between them; `section` is the paragraph number ("3.5") or heading it sits under.
+    """
+
+    kind: str  # "heading" | "paragraph" | "table"
+    text: str
+    page: int | None = None
+    page_end: int | None = None
+    section: str | None = None
+
+
+@dataclass
+class DocumentMeta:
+    authority: str | None = None
+    committee: str | None = None
+    date: str | None = None  # ISO yyyy-mm-dd
+    title: str | None = None
+    reference: str | None = None
+
+    def merged_with(self, override: dict) -> "DocumentMeta":
+        """Values in `override` win; unknown keys are ignored."""
+        values = asdict(self)
+        for key, value in override.items():
+            if key in values and value not in (None, ""):
+                values[key] = str(value)
+        return DocumentMeta(**values)
+
+
+@dataclass
+class ParsedDocument:
+    doc_id: str
+    path: str
+    format: str  # "pdf" | "txt" | "md" | "docx"
+    pages: list[str]  # cleaned text per page; one entry for formats without pages
+    has_pages: bool
+    meta: DocumentMeta = field(default_factory=DocumentMeta)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Chunk:
+    chunk_id: int
+    doc_id: str
+    ordinal: int
+    text: str  # display text, as printed in the paper (after layout repair)
+    kind: str
+    page: int | None = None
+    page_end: int | None = None
+    section: str | None = None
+
+
+@dataclass
+class Document:
+    doc_id: str
+    path: str
+    format: str
+    sha256: str
+    pages: int | None
+    chunks: int
+    meta: DocumentMeta
+
+    @property
+    def title(self) -> str:
+        return self.meta.title or self.doc_id
+
+
+@dataclass
+class Filters:
+    authority: str | None = None
+    committee: str | None = None
+    since: str | None = None  # ISO date, inclusive
+    until: str | None = None
+    doc_id: str | None = None
+
+    def is_empty(self) -> bool:
+        return not any(asdict(self).values())
+
+
+@dataclass
+class Hit:
+    chunk: Chunk
+    document: Document
+    score: float
+    scores: dict[str, float] = field(default_factory=dict)  # per retriever, for inspection
+
+
+@dataclass
+class Citation:
+    doc_id: str
+    title: str
+    authority: str
+    committee: str
+    date: str | None
+    page: int | None
+    section: str | None
+    text: str
+    highlight: tuple[int, int] | None
+    score: float
+    chunk_id: int = 0
+    reference: str | None = None
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["highlight"] = list(self.highlight) if self.highlight else None
+        return data
+
+
+@dataclass
+class Answer:
+    question: str
+    found: bool
+    answer: str
+    citations: list[Citation]
+    mode: str = "hybrid"
+    lines: list[tuple[str, int]] = field(default_factory=list)  # (quoted sentence, citation number)
+
+    def to_json(self) -> dict:
+        return {
+            "question": self.question,
+            "found": self.found,
+            "answer": self.answer,
+            "mode": self.mode,
+            "lines": [{"text": text, "citation": number} for text, number in self.lines],
+            "citations": [citation.to_json() for citation in self.citations],
+        }

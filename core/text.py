@@ -1,0 +1,57 @@
+"""Text normalisation for matching. Display text is never altered by these."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_CHAR_MAP = str.maketrans(
+    {
+        "\u2212": "-",  # minus sign
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u00a0": " ",
+        "\u202f": " ",  # narrow no-break space
+        "\u2009": " ",
+        "\u2007": " ",
+        "\u200b": "",
+        "\u00ad": "",  # soft hyphen
+        "\ufeff": "",
+        "\u2022": " ",
+        "\uf0b7": " ",  # private-use bullet from Word exports
+    }
+)
+_SPACES = re.compile(r"\s+")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+
+
+def fold_characters(text: str) -> str:
+    """Map typographic variants (minus, curly quotes, odd spaces) to plain ASCII.
+
+    One character in gives at most one character out, except for the few
+    zero-width ones that are dropped, so offsets stay close to the original.
+    """
+    return unicodedata.normalize("NFKC", text.translate(_CHAR_MAP))
+
+
+def normalise_for_matching(text: str) -> str:
+    """Lower-cased, whitespace-collapsed, "6,681" == "6681" form for comparisons."""
+    folded = fold_characters(text).lower()
+    folded = _THOUSANDS.sub("", folded)
+    return _SPACES.sub(" ", folded).strip()
+
+
+def contains_normalised(haystack: str, needle: str) -> bool:
+    return normalise_for_matching(needle) in normalise_for_matching(haystack)
+
+
+def word_count(text: str) -> int:
+    return len(text.split())

@@ -1,0 +1,101 @@
+"""`scrutiny eval`: score retrieval and answers against a gold question set.
+
+Only click is imported at module level so `scrutiny --help` stays instant.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+ALL_MODES = ("bm25", "dense", "hybrid")
+
+
+def fail(message: str, code: int = 2) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def modes_for(choice: str) -> list[str]:
+    return list(ALL_MODES) if choice == "all" else [choice]
+
+
+def results_json(results: dict) -> dict:
+    """One mode's object, or {"modes": {mode: object}} when several were compared."""
+    if len(results) == 1:
+        return next(iter(results.values())).to_json()
+    return {"modes": {mode: result.to_json() for mode, result in results.items()}}
+
+
+def results_table(results: dict):
+    """A rich table: one column per mode, the overall metrics then each tag's."""
+    from rich.table import Table
+
+    from evaluation.report import METRIC_LABELS, figure
+
+    first = next(iter(results.values()))
+    table = Table(title=f"Scrutiny evaluation: {first.overall.n} questions")
+    table.add_column("Metric")
+    for mode in results:
+        table.add_column(mode, justify="right")
+    groups = [(None, f"all ({first.overall.n})")] + [(tag, f"tag {tag} ({s.n})") for tag, s in first.tags.items()]
+    for position, (tag, title) in enumerate(groups):
+        if position:
+            table.add_section()
+        table.add_row(f"[bold]{title}[/bold]", *[""] * len(results))
+        for key, label in METRIC_LABELS.items():
+            table.add_row(f"  {label}", *(figure(result.metric(key, tag)) for result in results.values()))
+    return table
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--gold", "gold_path", required=True, type=click.Path(path_type=Path),
+              help="Gold question file (JSON Lines) or a folder of *.jsonl files.")
+@click.option("--mode", type=click.Choice(["bm25", "dense", "hybrid", "all"]), default="hybrid", show_default=True,
+              help="Retriever to evaluate; 'all' compares the three side by side.")
+@click.option("--k", "k", type=click.IntRange(1, 100), default=10, show_default=True, help="Passages ranked per question.")
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write a Markdown report and a bar chart of the metrics into this folder.")
+@click.option("--index", "index_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Index folder (default: $SCRUTINY_INDEX or ./var/index).")
+@click.option("--tag", default=None, help="Only the gold questions carrying this tag.")
+def eval_command(gold_path, mode, k, as_json, report_dir, index_dir, tag):
+    """Score retrieval (Recall@k, MRR, nDCG) and answers against a gold question set.
+
+    Unanswerable gold questions (no accepted answers) score only in refusal accuracy.
+    """
+    from core.settings import load_settings
+    from evaluation.gold import load_gold
+    from evaluation.report import write_report
+    from evaluation.run import evaluate_modes
+    from index.service import Scrutiny
+    from index.store import IndexError_
+
+    try:
+        gold = load_gold(gold_path)
+    except (FileNotFoundError, ValueError) as exc:
+        fail(str(exc))
+    if tag:
+        gold = [question for question in gold if tag in question.tags]
+    if not gold:
+        fail(f"no gold questions in {gold_path}" + (f" tagged {tag!r}" if tag else ""))
+
+    scrutiny = Scrutiny(load_settings(index_dir))
+    try:
+        scrutiny.state()  # open the index before loading the model, so a missing index fails fast
+        results = evaluate_modes(scrutiny, gold, modes_for(mode), k)
+    except IndexError_ as exc:
+        fail(str(exc))
+
+    if as_json:
+        click.echo(json.dumps(results_json(results), indent=2, ensure_ascii=False))
+    else:
+        from rich.console import Console
+
+        Console().print(results_table(results))
+    if report_dir is not None:
+        files = write_report(results, report_dir, str(gold_path))
+        click.echo(f"Report written to {files.markdown} and {files.chart}", err=as_json)

@@ -1,0 +1,111 @@
+"""Scrutiny: the one object the CLI and the web app ask questions through.
+
+It holds the embedding model and the open index, loaded once, and notices
+when ingest publishes a new index generation so a running server picks it up.
+"""
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.records import Answer, Document, Filters, Hit
+from core.settings import Settings
+from index.answer import compose_answer
+from index.query import analyse_question
+from index.search import MODES, UnknownMode, search_hits
+
+QUERY_CACHE_SIZE = 256
+
+
+@dataclass
+class IndexState:
+    reader: object
+    documents: dict[str, Document]
+    authorities: list[str]
+
+
+class Scrutiny:
+    def __init__(self, settings: Settings, embedder=None):
+        from ingest.embed import Embedder
+
+        self.settings = settings
+        self.embedder = embedder or Embedder(settings.embed)
+        self._state: IndexState | None = None
+        self._lock = threading.Lock()
+        self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._idf: dict[str, float] = {}
+
+    # index lifecycle -------------------------------------------------------
+    def state(self) -> IndexState:
+        """The open index, reopened when ingest has published a newer generation."""
+        from index.store import IndexReader
+
+        state = self._state
+        if state is not None and state.reader.is_current():
+            return state
+        with self._lock:
+            if self._state is None or not self._state.reader.is_current():
+                reader = IndexReader.open(self.settings.index_dir)
+                documents = {d.doc_id: d for d in reader.documents()}
+                authorities = sorted({d.meta.authority for d in documents.values() if d.meta.authority})
+                self._state = IndexState(reader, documents, authorities)
+                self._idf = {}
+            return self._state
+
+    def reload(self) -> str:
+        self._state = None
+        return self.state().reader.generation
+
+    def warm_up(self) -> None:
+        self.query_vector("warm up")
+
+    # questions -------------------------------------------------------------
+    def query_vector(self, text: str) -> np.ndarray:
+        cached = self._query_vectors.get(text)
+        if cached is not None:
+            self._query_vectors.move_to_end(text)
+            return cached
+        vector = self.embedder.encode_query(text)
+        self._query_vectors[text] = vector
+        if len(self._query_vectors) > QUERY_CACHE_SIZE:
+            self._query_vectors.popitem(last=False)
+        return vector
+
+    def search(self, question: str, filters: Filters | None = None, mode: str | None = None, k: int | None = None) -> list[Hit]:
+        mode = mode or self.settings.retrieval.mode
+        if mode not in MODES:
+            raise UnknownMode(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}")
+        state = self.state()
+        vector = self.query_vector(question) if mode != "bm25" else None
+        return search_hits(
+            state.reader, question, vector, filters, mode, k or self.settings.retrieval.k,
+            self.settings.retrieval, state.documents,
+        )
+
+    def term_weights(self, question: str) -> dict[str, float]:
+        """Inverse document frequency of the question's words, so rare words count for more in answer selection."""
+        state = self.state()
+        analysis = analyse_question(question)
+        total = max(len(state.documents) and state.reader.chunk_count(), 1)
+        weights = {}
+        for term in [*analysis.terms, *analysis.expansions]:
+            if term not in self._idf:
+                count = state.reader.conn.execute(
+                    "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", ('body:"' + term.replace('"', "") + '"',)
+                ).fetchone()[0]
+                self._idf[term] = math.log(1 + (total - count + 0.5) / (count + 0.5))
+            weights[term] = self._idf[term]
+        return weights
+
+    def ask(self, question: str, filters: Filters | None = None, mode: str | None = None, k: int | None = None) -> Answer:
+        mode = mode or self.settings.retrieval.mode
+        hits = self.search(question, filters, mode, k)
+        return compose_answer(question, hits, self.settings.answer, self.term_weights(question), mode=mode)
+
+    @property
+    def documents(self) -> dict[str, Document]:
+        return self.state().documents

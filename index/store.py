@@ -1,0 +1,494 @@
+"""The index on disk: SQLite (documents, chunks, FTS5) and FAISS (vectors keyed by chunk id).
+
+An index folder holds numbered generations. A writer builds the next generation
+beside the current one and publishes it by atomically replacing the CURRENT
+pointer, so a reader (or a crash) only ever sees a complete generation.
+
+    var/index/CURRENT          -> "gen-000007"
+    var/index/LOCK             held by the one writer at a time
+    var/index/gen-000007/      scrutiny.db, vectors.faiss, manifest.json
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import sqlite3
+import threading
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from core.records import Chunk, Document, DocumentMeta, Filters
+
+SCHEMA_VERSION = 1
+DB_NAME = "scrutiny.db"
+VECTORS_NAME = "vectors.faiss"
+MANIFEST_NAME = "manifest.json"
+CURRENT_NAME = "CURRENT"
+LOCK_NAME = "LOCK"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY,
+    path TEXT NOT NULL,
+    format TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    pages INTEGER,
+    chunks INTEGER NOT NULL,
+    authority TEXT, committee TEXT, date TEXT, title TEXT, reference TEXT
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id INTEGER PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    page INTEGER, page_end INTEGER, section TEXT,
+    text TEXT NOT NULL,
+    vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id, ordinal);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    body, context, tokenize = 'porter unicode61 remove_diacritics 2'
+);
+"""
+
+DOCUMENT_COLUMNS = "doc_id, path, format, sha256, pages, chunks, authority, committee, date, title, reference"
+CHUNK_COLUMNS = "chunk_id, doc_id, ordinal, kind, page, page_end, section, text"
+
+
+class IndexError_(RuntimeError):
+    """Base for index problems, with a message a user can act on."""
+
+
+class IndexMissing(IndexError_):
+    pass
+
+
+class IndexCorrupt(IndexError_):
+    pass
+
+
+class IndexBusy(IndexError_):
+    pass
+
+
+def document_from_row(row: sqlite3.Row | tuple) -> Document:
+    doc_id, path, fmt, sha, pages, chunks, authority, committee, date, title, reference = row
+    meta = DocumentMeta(authority=authority, committee=committee, date=date, title=title, reference=reference)
+    return Document(doc_id=doc_id, path=path, format=fmt, sha256=sha, pages=pages, chunks=chunks, meta=meta)
+
+
+def chunk_from_row(row: sqlite3.Row | tuple) -> Chunk:
+    chunk_id, doc_id, ordinal, kind, page, page_end, section, text = row
+    return Chunk(chunk_id=chunk_id, doc_id=doc_id, ordinal=ordinal, text=text, kind=kind,
+                 page=page, page_end=page_end, section=section)
+
+
+def filter_sql(filters: Filters | None) -> tuple[str, list]:
+    """A WHERE fragment over `documents d` (and `chunks c`) with its parameters."""
+    if filters is None:
+        return "1", []
+    clauses, params = [], []
+    if filters.authority:
+        clauses.append("d.authority LIKE ?")
+        params.append(f"%{filters.authority}%")
+    if filters.committee:
+        clauses.append("d.committee LIKE ?")
+        params.append(f"%{filters.committee}%")
+    if filters.since:
+        clauses.append("d.date >= ?")
+        params.append(filters.since)
+    if filters.until:
+        clauses.append("d.date <= ?")
+        params.append(filters.until)
+    if filters.doc_id:
+        clauses.append("d.doc_id = ?")
+        params.append(filters.doc_id)
+    return (" AND ".join(clauses) or "1"), params
+
+
+def read_current(index_dir: Path) -> str | None:
+    try:
+        name = (index_dir / CURRENT_NAME).read_text().strip()
+    except FileNotFoundError:
+        return None
+    return name or None
+
+
+def build_faiss_index(ids: np.ndarray, vectors: np.ndarray, dimension: int, ann_threshold: int):
+    """Exact inner-product search up to `ann_threshold` vectors, HNSW above it."""
+    import faiss
+
+    if len(ids) > ann_threshold:
+        base = faiss.IndexHNSWFlat(dimension, 32, faiss.METRIC_INNER_PRODUCT)
+        base.hnsw.efSearch = 128
+    else:
+        base = faiss.IndexFlatIP(dimension)
+    index = faiss.IndexIDMap2(base)
+    if len(ids):
+        index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
+    return index
+
+
+class IndexReader:
+    """A read-only view of one published generation. Safe to share between threads."""
+
+    def __init__(self, index_dir: Path, generation: str, manifest: dict, faiss_index):
+        self.index_dir = index_dir
+        self.generation = generation
+        self.manifest = manifest
+        self.db_path = index_dir / generation / DB_NAME
+        self._faiss = faiss_index
+        self._local = threading.local()
+
+    @classmethod
+    def open(cls, index_dir: str | Path) -> "IndexReader":
+        import faiss
+
+        index_dir = Path(index_dir)
+        generation = read_current(index_dir)
+        if generation is None:
+            raise IndexMissing(f"no index at {index_dir}: build it with `scrutiny ingest --index {index_dir}`")
+        folder = index_dir / generation
+        try:
+            manifest = json.loads((folder / MANIFEST_NAME).read_text())
+            faiss_index = faiss.read_index(str(folder / VECTORS_NAME))
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise IndexCorrupt(
+                f"index at {index_dir} ({generation}) is unreadable: {exc}; rebuild it with "
+                f"`scrutiny ingest --rebuild --index {index_dir}`"
+            ) from exc
+        if manifest.get("schema") != SCHEMA_VERSION:
+            raise IndexCorrupt(f"index at {index_dir} has schema {manifest.get('schema')}, expected {SCHEMA_VERSION}: rebuild it")
+        reader = cls(index_dir, generation, manifest, faiss_index)
+        if faiss_index.ntotal != reader.chunk_count():
+            raise IndexCorrupt(f"index at {index_dir} ({generation}): {faiss_index.ntotal} vectors for {reader.chunk_count()} chunks")
+        return reader
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            # A published generation never changes, so SQLite may skip locking entirely.
+            conn = sqlite3.connect(f"file:{self.db_path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+            self._local.conn = conn
+        return conn
+
+    @property
+    def model_name(self) -> str:
+        return self.manifest["model"]
+
+    def is_current(self) -> bool:
+        return read_current(self.index_dir) == self.generation
+
+    def chunk_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+
+    def document_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+
+    def documents(self) -> list[Document]:
+        rows = self.conn.execute(f"SELECT {DOCUMENT_COLUMNS} FROM documents ORDER BY date DESC, doc_id")
+        return [document_from_row(row) for row in rows]
+
+    def document(self, doc_id: str) -> Document | None:
+        row = self.conn.execute(f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        return document_from_row(row) if row else None
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        rows = self.conn.execute(f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE doc_id = ? ORDER BY ordinal", (doc_id,))
+        return [chunk_from_row(row) for row in rows]
+
+    def chunks_by_id(self, chunk_ids: Iterable[int]) -> dict[int, Chunk]:
+        ids = list(dict.fromkeys(int(i) for i in chunk_ids))
+        found: dict[int, Chunk] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            for row in self.conn.execute(f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE chunk_id IN ({marks})", part):
+                found[row[0]] = chunk_from_row(row)
+        return found
+
+    def vectors_of(self, chunk_ids: list[int]) -> np.ndarray:
+        return np.vstack([self._faiss.reconstruct(int(i)) for i in chunk_ids]) if chunk_ids else np.zeros((0, 1), np.float32)
+
+    def authorities(self) -> list[str]:
+        rows = self.conn.execute("SELECT DISTINCT authority FROM documents WHERE authority IS NOT NULL ORDER BY authority")
+        return [row[0] for row in rows]
+
+    def committees(self) -> list[str]:
+        rows = self.conn.execute("SELECT DISTINCT committee FROM documents WHERE committee IS NOT NULL ORDER BY committee")
+        return [row[0] for row in rows]
+
+    def allowed_chunk_ids(self, filters: Filters) -> np.ndarray:
+        where, params = filter_sql(filters)
+        rows = self.conn.execute(
+            f"SELECT c.chunk_id FROM chunks c JOIN documents d ON d.doc_id = c.doc_id WHERE {where}", params
+        ).fetchall()
+        return np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+
+    def bm25(self, match: str, filters: Filters | None, limit: int) -> list[tuple[int, float]]:
+        """(chunk_id, score) best first; higher is better (FTS5's bm25() negated)."""
+        if not match:
+            return []
+        where, params = filter_sql(filters)
+        sql = (
+            "SELECT f.rowid, -bm25(chunks_fts, 1.0, 0.5) AS score FROM chunks_fts f "
+            "JOIN chunks c ON c.chunk_id = f.rowid JOIN documents d ON d.doc_id = c.doc_id "
+            f"WHERE chunks_fts MATCH ? AND {where} ORDER BY bm25(chunks_fts, 1.0, 0.5) LIMIT ?"
+        )
+        return [(row[0], float(row[1])) for row in self.conn.execute(sql, [match, *params, limit])]
+
+    def dense(self, vector: np.ndarray, filters: Filters | None, limit: int) -> list[tuple[int, float]]:
+        """(chunk_id, cosine) best first, restricted to chunks that pass `filters`."""
+        import faiss
+
+        if self._faiss.ntotal == 0:
+            return []
+        query = np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32)
+        params = None
+        if filters is not None and not filters.is_empty():
+            allowed = self.allowed_chunk_ids(filters)
+            if len(allowed) == 0:
+                return []
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+        scores, ids = self._faiss.search(query, min(limit, self._faiss.ntotal), params=params)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def integrity_problems(self) -> list[str]:
+        """What disagrees between SQLite and FAISS; empty when consistent."""
+        problems = []
+        check = self.conn.execute("PRAGMA quick_check").fetchone()[0]
+        if check != "ok":
+            problems.append(f"sqlite: {check}")
+        ids = {row[0] for row in self.conn.execute("SELECT chunk_id FROM chunks")}
+        fts = {row[0] for row in self.conn.execute("SELECT rowid FROM chunks_fts")}
+        if ids != fts:
+            problems.append(f"fts rows {len(fts)} != chunks {len(ids)}")
+        if self._faiss.ntotal != len(ids):
+            problems.append(f"faiss vectors {self._faiss.ntotal} != chunks {len(ids)}")
+        else:
+            import faiss
+
+            faiss_ids = set(faiss.vector_to_array(self._faiss.id_map).tolist())
+            if faiss_ids != ids:
+                problems.append("faiss ids differ from chunk ids")
+        return problems
+
+    def stats(self) -> dict:
+        return {
+            "generation": self.generation,
+            "documents": self.document_count(),
+            "chunks": self.chunk_count(),
+            "model": self.model_name,
+            "built": self.manifest.get("built"),
+        }
+
+
+@contextlib.contextmanager
+def writer_lock(index_dir: Path, wait: bool = False) -> Iterator[None]:
+    """One ingest at a time per index; the second refuses (or waits) instead of corrupting."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / LOCK_NAME, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError as exc:
+            raise IndexBusy(f"another ingest is writing {index_dir}; try again when it has finished (or use --wait)") from exc
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _next_generation_name(index_dir: Path) -> str:
+    numbers = [int(p.name.split("-")[1].split(".")[0]) for p in index_dir.glob("gen-*") if p.name.split("-")[1].split(".")[0].isdigit()]
+    return f"gen-{max(numbers, default=0) + 1:06d}"
+
+
+class IndexWriter:
+    """Builds the next generation from a copy of the current one, then publishes it.
+
+    Use under `writer_lock`. Nothing is visible to readers until `publish()`.
+    """
+
+    def __init__(self, index_dir: Path, model: str, dimension: int, ann_threshold: int, settings_snapshot: dict):
+        self.index_dir = Path(index_dir)
+        self.model = model
+        self.dimension = dimension
+        self.ann_threshold = ann_threshold
+        self.settings_snapshot = settings_snapshot
+        self.generation = _next_generation_name(self.index_dir)
+        self.work_dir = self.index_dir / f"{self.generation}.tmp"
+        self._remove_stale_work_dirs()
+        self.work_dir.mkdir(parents=True)
+        self.conn = sqlite3.connect(self.work_dir / DB_NAME)
+        self.previous = read_current(self.index_dir)
+        self.reused_previous = self._start_from_previous()
+        self.conn.executescript(_SCHEMA)
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        self.conn.execute("PRAGMA journal_mode = OFF")  # the whole folder is discarded on failure
+        self.conn.execute("PRAGMA synchronous = OFF")
+        self.conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+
+    def _remove_stale_work_dirs(self) -> None:
+        for stale in self.index_dir.glob("gen-*.tmp"):
+            shutil.rmtree(stale, ignore_errors=True)
+
+    def _start_from_previous(self) -> bool:
+        """Copy the current generation's database when it was built with the same model and schema."""
+        if self.previous is None:
+            return False
+        folder = self.index_dir / self.previous
+        try:
+            manifest = json.loads((folder / MANIFEST_NAME).read_text())
+        except (OSError, ValueError):
+            return False
+        same = manifest.get("schema") == SCHEMA_VERSION and manifest.get("model") == self.model and manifest.get("chunking") == self.settings_snapshot.get("chunking")
+        if not same:
+            return False
+        try:
+            source = sqlite3.connect(f"file:{folder / DB_NAME}?mode=ro", uri=True)
+            source.backup(self.conn)
+            source.close()
+        except sqlite3.Error:
+            self.conn.close()
+            (self.work_dir / DB_NAME).unlink(missing_ok=True)
+            self.conn = sqlite3.connect(self.work_dir / DB_NAME)
+            return False
+        return True
+
+    def document_hashes(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT doc_id, sha256 FROM documents"))
+
+    def document_paths(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT doc_id, path FROM documents"))
+
+    def delete_document(self, doc_id: str) -> None:
+        ids = [row[0] for row in self.conn.execute("SELECT chunk_id FROM chunks WHERE doc_id = ?", (doc_id,))]
+        self.conn.executemany("DELETE FROM chunks_fts WHERE rowid = ?", [(i,) for i in ids])
+        self.conn.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+        self.conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+        self.on_document_deleted(doc_id)
+
+    def on_document_deleted(self, doc_id: str) -> None:
+        """Hook for tables derived from a document (commitments) to drop its rows."""
+        for table in ("commitments",):
+            if self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone():
+                self.conn.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
+
+    def update_document_path(self, doc_id: str, path: str, meta: DocumentMeta) -> None:
+        self.conn.execute(
+            "UPDATE documents SET path = ?, authority = ?, committee = ?, date = ?, title = ?, reference = ? WHERE doc_id = ?",
+            (path, meta.authority, meta.committee, meta.date, meta.title, meta.reference, doc_id),
+        )
+
+    def _next_chunk_id(self) -> int:
+        return (self.conn.execute("SELECT max(chunk_id) FROM chunks").fetchone()[0] or 0) + 1
+
+    def add_document(self, document: Document, chunks: list[Chunk], vectors: np.ndarray, contexts: list[str], bodies: list[str]) -> list[int]:
+        """Store a document, its chunks and their vectors; returns the new chunk ids."""
+        if len(chunks) != len(vectors):
+            raise ValueError(f"{document.doc_id}: {len(chunks)} chunks but {len(vectors)} vectors")
+        self.delete_document(document.doc_id)
+        meta = document.meta
+        self.conn.execute(
+            f"INSERT INTO documents ({DOCUMENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (document.doc_id, document.path, document.format, document.sha256, document.pages, len(chunks),
+             meta.authority, meta.committee, meta.date, meta.title, meta.reference),
+        )
+        first = self._next_chunk_id()
+        ids = list(range(first, first + len(chunks)))
+        self.conn.executemany(
+            f"INSERT INTO chunks ({CHUNK_COLUMNS}, vector) VALUES (?,?,?,?,?,?,?,?,?)",
+            [
+                (cid, document.doc_id, c.ordinal, c.kind, c.page, c.page_end, c.section, c.text,
+                 np.asarray(v, dtype=np.float32).tobytes())
+                for cid, c, v in zip(ids, chunks, vectors)
+            ],
+        )
+        self.conn.executemany(
+            "INSERT INTO chunks_fts (rowid, body, context) VALUES (?,?,?)",
+            list(zip(ids, bodies, contexts)),
+        )
+        for cid, chunk in zip(ids, chunks):
+            chunk.chunk_id = cid
+        return ids
+
+    def all_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        rows = self.conn.execute("SELECT chunk_id, vector FROM chunks ORDER BY chunk_id").fetchall()
+        ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+        vectors = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.float32).reshape(len(rows), self.dimension) if rows else np.zeros((0, self.dimension), np.float32)
+        return ids, vectors
+
+    def publish(self) -> str:
+        """Write FAISS and the manifest, then atomically make this generation current."""
+        import faiss
+
+        self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('model', ?)", (self.model,))
+        self.conn.commit()
+        ids, vectors = self.all_vectors()
+        index = build_faiss_index(ids, vectors, self.dimension, self.ann_threshold)
+        faiss.write_index(index, str(self.work_dir / VECTORS_NAME))
+        counts = self.conn.execute("SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM chunks)").fetchone()
+        self.conn.execute("VACUUM") if not self.reused_previous else None
+        self.conn.close()
+        manifest = {
+            "schema": SCHEMA_VERSION,
+            "model": self.model,
+            "dimension": self.dimension,
+            "documents": counts[0],
+            "chunks": counts[1],
+            "faiss": type(faiss.downcast_index(index.index)).__name__,
+            "built": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            **self.settings_snapshot,
+        }
+        (self.work_dir / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2))
+        _fsync_folder(self.work_dir)
+        final_dir = self.index_dir / self.generation
+        os.replace(self.work_dir, final_dir)
+        pointer = self.index_dir / f"{CURRENT_NAME}.tmp"
+        pointer.write_text(self.generation)
+        _fsync_file(pointer)
+        os.replace(pointer, self.index_dir / CURRENT_NAME)
+        _fsync_folder(self.index_dir)
+        self._remove_old_generations(keep={self.generation, self.previous})
+        return self.generation
+
+    def abandon(self) -> None:
+        with contextlib.suppress(Exception):
+            self.conn.close()
+        shutil.rmtree(self.work_dir, ignore_errors=True)
+
+    def _remove_old_generations(self, keep: set[str | None]) -> None:
+        # The previous generation stays: a server may still be reading it.
+        for folder in self.index_dir.glob("gen-*"):
+            if folder.name not in keep and not folder.name.endswith(".tmp"):
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _fsync_folder(path: Path) -> None:
+    for child in path.iterdir():
+        if child.is_file():
+            _fsync_file(child)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def describe(document: Document) -> dict:
+    return {**asdict(document), "title": document.title}

@@ -1,0 +1,327 @@
+"""parse_file: one paper on disk in, a ParsedDocument (cleaned text per page) out.
+
+The format is chosen from the file's content, not its name, and every way a file
+can be unreadable ends in a ParseError that names the file and the problem.
+"""
+from __future__ import annotations
+
+import codecs
+import logging
+import math
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.records import ParsedDocument
+from ingest.clean import clean_pdf_pages, clean_text
+
+# A .docx is a zip; these bound what python-docx may inflate before it opens it.
+MAX_DOCX_UNCOMPRESSED = 200 * 1024 * 1024
+MAX_DOCX_RATIO = 100
+RATIO_CHECK_FLOOR = 1024 * 1024  # tiny members compress absurdly well and are harmless
+# Resolved PDF objects are dropped this often so a huge PDF never sits in memory whole.
+PDF_CACHE_PAGES = 25
+SNIFF_BYTES = 64 * 1024
+FOOTNOTE_SIZE_RATIO = 0.8
+
+
+class ParseError(Exception):
+    """A file that cannot be turned into text; str() is "<path>: <problem>"."""
+
+    def __init__(self, path, problem: str):
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.problem}"
+
+
+@dataclass
+class Decoded:
+    text: str
+    encoding: str
+
+
+def sniff_format(path: Path) -> str:
+    """"pdf" | "docx" | "txt" | "md", judged by content first and extension second."""
+    path = Path(path)
+    with open(path, "rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    suffix = path.suffix.lower()
+    if not head.strip():
+        raise ParseError(path, "empty file")
+    if b"%PDF-" in head[:1024]:
+        return "pdf"
+    if head.startswith(b"PK\x03\x04"):
+        return _zip_format(path)
+    if looks_like_text(head):
+        return "md" if suffix in {".md", ".markdown"} else "txt"
+    if suffix == ".pdf":
+        raise ParseError(path, "not a PDF: the file does not start with %PDF-")
+    if suffix == ".docx":
+        raise ParseError(path, "not a Word document: the file is not a zip archive")
+    raise ParseError(path, "unrecognised binary file; expected PDF, Word (.docx), text or Markdown")
+
+
+def _zip_format(path: Path) -> str:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except zipfile.BadZipFile as exc:
+        raise ParseError(path, f"corrupt zip archive ({exc})") from exc
+    if "word/document.xml" in names:
+        return "docx"
+    raise ParseError(path, "zip archive without word/document.xml; not a Word document")
+
+
+def looks_like_text(head: bytes) -> bool:
+    """True for bytes that decode as text with (almost) no control characters."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF8)):
+        return True
+    if b"\x00" in head:
+        return False
+    try:
+        sample = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the sample's end is still text.
+        sample = head[: exc.start].decode("utf-8") if exc.start > len(head) - 4 else head.decode("cp1252", "replace")
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f")
+    return controls <= len(sample) // 100
+
+
+def decode_text(data: bytes) -> Decoded:
+    """Text from bytes: BOMs first (UTF-8, UTF-16), then strict UTF-8, then Windows-1252."""
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            return Decoded(data.decode(encoding), encoding)
+    try:
+        return Decoded(data.decode("utf-8"), "utf-8")
+    except UnicodeDecodeError:
+        return Decoded(data.decode("cp1252", errors="replace"), "cp1252")
+
+
+def parse_file(path: Path) -> ParsedDocument:
+    """Parse a paper; raises ParseError with a one-line reason when it cannot be read."""
+    path = Path(path)
+    if not path.is_file():
+        raise ParseError(path, "no such file")
+    fmt = sniff_format(path)
+    if fmt == "pdf":
+        pages, warnings = read_pdf_pages(path)
+        return ParsedDocument(doc_id=path.stem, path=str(path), format="pdf", pages=pages, has_pages=True, warnings=warnings)
+    if fmt == "docx":
+        text = read_docx_text(path)
+        return ParsedDocument(doc_id=path.stem, path=str(path), format="docx", pages=[text], has_pages=False)
+    return _parse_text(path, fmt)
+
+
+def _parse_text(path: Path, fmt: str) -> ParsedDocument:
+    decoded = decode_text(path.read_bytes())
+    warnings = []
+    if "\ufffd" in decoded.text:
+        warnings.append(f"some bytes could not be decoded as {decoded.encoding}")
+    text = clean_text(decoded.text)
+    if not text.strip():
+        raise ParseError(path, "empty file (only whitespace)")
+    return ParsedDocument(doc_id=path.stem, path=str(path), format=fmt, pages=[text], has_pages=False, warnings=warnings)
+
+
+# ---------------------------------------------------------------- PDF
+
+
+def read_pdf_pages(path: Path) -> tuple[list[str], list[str]]:
+    """Cleaned text of each page and warnings; the file is read lazily, page by page."""
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError, PdfStreamError
+
+    raw_pages: list[str] = []
+    warnings: list[str] = []
+    with open(path, "rb") as handle, _quiet_pypdf():
+        try:
+            reader = PdfReader(handle)
+            _unlock(reader, path)
+            count = len(reader.pages)
+        except ParseError:
+            raise
+        except DependencyError as exc:
+            raise ParseError(path, f"encrypted PDF needs a decryption library ({exc})") from exc
+        except FileNotDecryptedError as exc:
+            raise ParseError(path, "encrypted PDF; it needs a password") from exc
+        except (PdfReadError, PdfStreamError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+            raise ParseError(path, f"corrupt or truncated PDF ({_short(exc)})") from exc
+        if count == 0:
+            raise ParseError(path, "PDF has no pages")
+        for number in range(count):
+            try:
+                raw_pages.append(page_text_with_footnotes(reader.pages[number]))
+            except (PdfReadError, PdfStreamError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+                if number == 0 and count == 1:
+                    raise ParseError(path, f"corrupt or truncated PDF ({_short(exc)})") from exc
+                warnings.append(f"page {number + 1} could not be read ({_short(exc)})")
+                raw_pages.append("")
+            if (number + 1) % PDF_CACHE_PAGES == 0:
+                _drop_resolved_objects(reader)
+    if not any(page.strip() for page in raw_pages):
+        raise ParseError(path, "no text layer; needs OCR")
+    blank = [str(i + 1) for i, page in enumerate(raw_pages) if not page.strip()]
+    if blank:
+        warnings.append(f"no text on page(s) {', '.join(blank)}")
+    return clean_pdf_pages(raw_pages), warnings
+
+
+def _unlock(reader, path: Path) -> None:
+    """Open an encrypted PDF with the empty user password, as viewers do."""
+    if not reader.is_encrypted:
+        return
+    from pypdf import PasswordType
+
+    if reader.decrypt("") == PasswordType.NOT_DECRYPTED:
+        raise ParseError(path, "encrypted PDF; it needs a password")
+
+
+def _drop_resolved_objects(reader) -> None:
+    cache = getattr(reader, "resolved_objects", None)
+    if isinstance(cache, dict):
+        cache.clear()
+
+
+def _short(exc: Exception) -> str:
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return message[:160]
+
+
+class _quiet_pypdf:
+    """pypdf logs every repair it makes; those are not the reader's problem."""
+
+    def __enter__(self):
+        self.logger = logging.getLogger("pypdf")
+        self.level = self.logger.level
+        self.logger.setLevel(logging.ERROR)
+
+    def __exit__(self, *exc):
+        self.logger.setLevel(self.level)
+        return False
+
+
+@dataclass
+class Fragment:
+    text: str
+    size: float
+
+
+def page_text_with_footnotes(page) -> str:
+    """pypdf's text for a page, with footnote markers set apart: "38" + small "1" -> "38[1]".
+
+    The visitor sees exactly the pieces extract_text joins, with their font size,
+    so a digit set in a clearly smaller font right after a word or number is a
+    footnote reference rather than part of it.
+    """
+    fragments: list[Fragment] = []
+
+    def visit(text, cm, tm, font_dict, font_size):
+        fragments.append(Fragment(text, effective_font_size(font_size, cm, tm)))
+
+    page.extract_text(visitor_text=visit)
+    return "".join(_marked_fragments([f for f in fragments if f.text]))
+
+
+def effective_font_size(font_size: float, cm, tm) -> float:
+    scale = math.hypot(tm[2], tm[3]) * math.hypot(cm[2], cm[3])
+    return font_size * (scale or 1.0)
+
+
+def _marked_fragments(fragments: list[Fragment]) -> list[str]:
+    out: list[str] = []
+    for index, fragment in enumerate(fragments):
+        previous = fragments[index - 1] if index else None
+        if previous and _is_footnote_marker(fragment, previous):
+            out.append(f"[{fragment.text}]")
+        else:
+            out.append(fragment.text)
+    return out
+
+
+def _is_footnote_marker(fragment: Fragment, previous: Fragment) -> bool:
+    return (
+        re.fullmatch(r"\d{1,2}", fragment.text) is not None
+        and previous.text[-1:].isalnum()
+        and fragment.size < FOOTNOTE_SIZE_RATIO * previous.size
+    )
+
+
+# ---------------------------------------------------------------- DOCX
+
+
+def check_zip_bounds(path: Path) -> None:
+    """Refuse archives whose directory promises more inflation than any real document needs.
+
+    zipfile never inflates a member past the size its directory entry declares
+    (a lie there fails the CRC check), so checking the declared sizes bounds the work.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except zipfile.BadZipFile as exc:
+        raise ParseError(path, f"corrupt Word document ({exc})") from exc
+    total = sum(member.file_size for member in members)
+    if total > MAX_DOCX_UNCOMPRESSED:
+        raise ParseError(path, f"Word document would inflate to {total // (1024 * 1024)} MB; refusing a possible zip bomb")
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > RATIO_CHECK_FLOOR and ratio > MAX_DOCX_RATIO:
+            raise ParseError(path, f"{member.filename} compresses {ratio:.0f}:1; refusing a possible zip bomb")
+
+
+def read_docx_text(path: Path) -> str:
+    """Paragraphs and tables in document order; headings as "# " lines, table rows tab-separated."""
+    import docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    check_zip_bounds(path)
+    try:
+        document = docx.Document(str(path))
+    except Exception as exc:  # python-docx raises many kinds for a broken package
+        raise ParseError(path, f"corrupt Word document ({_short(exc)})") from exc
+    parts: list[str] = []
+    for item in document.iter_inner_content():
+        if isinstance(item, Paragraph):
+            line = docx_paragraph_line(item)
+            if line:
+                parts.append(line)
+        elif isinstance(item, Table):
+            parts.append("\n".join(docx_table_rows(item)))
+    text = "\n\n".join(part for part in parts if part.strip())
+    if not text.strip():
+        raise ParseError(path, "Word document has no text")
+    return text
+
+
+def docx_paragraph_line(paragraph) -> str:
+    text = " ".join(paragraph.text.split())
+    style = (paragraph.style.name if paragraph.style is not None else "") or ""
+    level = heading_level(style)
+    return f"{'#' * level} {text}" if text and level else text
+
+
+def heading_level(style_name: str) -> int:
+    if style_name == "Title":
+        return 1
+    match = re.fullmatch(r"Heading (\d)", style_name)
+    return int(match.group(1)) if match else 0
+
+
+def docx_table_rows(table) -> list[str]:
+    rows = []
+    for row in table.rows:
+        cells, seen = [], set()
+        for cell in row.cells:
+            if id(cell._tc) in seen:  # a merged cell is reported once per grid column
+                continue
+            seen.add(id(cell._tc))
+            cells.append(" ".join(cell.text.split()))
+        if any(cells):
+            rows.append("\t".join(cells))
+    return rows

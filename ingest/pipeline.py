@@ -1,0 +1,265 @@
+"""ingest_paths: files in, a new published index generation out.
+
+Only new or changed files (by content hash) are parsed and embedded; documents
+whose files have gone are dropped. Everything is written to a fresh generation
+that replaces the current one atomically, so an interrupted run changes nothing.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from core.records import Chunk, Document, DocumentMeta, ParsedDocument
+from core.settings import Settings
+from core.text import fold_characters
+
+PAPER_SUFFIXES = {".pdf", ".txt", ".text", ".md", ".markdown", ".docx"}
+IGNORED_SUFFIXES = {".yaml", ".yml", ".json", ".jsonl", ".csv"}
+
+
+@dataclass
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    chunks_total: int = 0
+    chunks_embedded: int = 0
+    embed_seconds: float = 0.0
+    seconds: float = 0.0
+    generation: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.skipped)
+
+
+@dataclass
+class PreparedDocument:
+    document: Document
+    chunks: list[Chunk]
+    bodies: list[str]
+    contexts: list[str]
+    embed_texts: list[str]
+
+
+class Progress:
+    """Callbacks the pipeline reports through; the CLI draws them as bars."""
+
+    def start(self, stage: str, total: int) -> None: ...
+    def advance(self, stage: str, amount: int = 1) -> None: ...
+    def note(self, message: str) -> None: ...
+
+
+def discover_files(paths: Iterable[Path]) -> list[Path]:
+    """Paper files under `paths` in a stable order; sidecars and gold files are not papers."""
+    found: list[Path] = []
+    for root in paths:
+        root = Path(root)
+        candidates = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for path in candidates:
+            if any(part.startswith(".") for part in path.relative_to(root.parent if root.is_file() else root).parts):
+                continue
+            suffix = path.suffix.lower()
+            if suffix in IGNORED_SUFFIXES or path.name.endswith(".meta.json"):
+                continue
+            if suffix in PAPER_SUFFIXES or root.is_file():
+                found.append(path)
+    return found
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def search_body(text: str) -> str:
+    return fold_characters(text)
+
+
+def search_context(meta: DocumentMeta, doc_id: str, section: str | None) -> str:
+    """Words about a chunk that are not in it: council, meeting, paper, year and section."""
+    year = (meta.date or "")[:4]
+    parts = [meta.authority, meta.committee, meta.title, meta.reference, year, section]
+    return fold_characters(" ".join(p for p in parts if p))
+
+
+def embedding_text(meta: DocumentMeta, chunk: Chunk) -> str:
+    heading = " - ".join(p for p in (meta.authority, chunk.section) if p)
+    return fold_characters(f"{heading}: {chunk.text}" if heading else chunk.text)
+
+
+def prepare_document(path: Path, sha: str, sidecars: dict[str, dict], settings: Settings) -> PreparedDocument:
+    """Parse, chunk and describe one file; raises ParseError for a file that cannot be read."""
+    from ingest.chunk import chunk_blocks
+    from ingest.metadata import detect_metadata, resolve_metadata
+    from ingest.parse import parse_file
+    from ingest.structure import blocks_from_document
+
+    parsed: ParsedDocument = parse_file(path)
+    meta = resolve_metadata(detect_metadata(parsed), sidecars.get(parsed.doc_id))
+    chunks = chunk_blocks(parsed.doc_id, blocks_from_document(parsed), settings.chunk)
+    document = Document(
+        doc_id=parsed.doc_id, path=str(path), format=parsed.format, sha256=sha,
+        pages=len(parsed.pages) if parsed.has_pages else None, chunks=len(chunks), meta=meta,
+    )
+    return PreparedDocument(
+        document=document,
+        chunks=chunks,
+        bodies=[search_body(c.text) for c in chunks],
+        contexts=[search_context(meta, parsed.doc_id, c.section) for c in chunks],
+        embed_texts=[embedding_text(meta, c) for c in chunks],
+    )
+
+
+def load_sidecars(files: Iterable[Path]) -> tuple[dict[str, dict], list[Skipped]]:
+    """Sidecar metadata from every folder that holds a paper, and the sidecars that could not be read."""
+    from ingest.metadata import load_sidecar_metadata
+
+    sidecars: dict[str, dict] = {}
+    problems: list[Skipped] = []
+    for folder in sorted({Path(f).parent for f in files}):
+        try:
+            sidecars.update(load_sidecar_metadata(folder))
+        except ValueError as exc:
+            # The papers still go in, with the metadata their text states.
+            problems.append(Skipped(str(folder), f"metadata ignored: {exc}"))
+    return sidecars, problems
+
+
+def _under(path: str, roots: list[Path]) -> bool:
+    resolved = Path(path).resolve()
+    return any(resolved == root or root in resolved.parents for root in roots)
+
+
+def ingest_paths(
+    paths: list[Path],
+    settings: Settings,
+    embedder,
+    progress: Progress | None = None,
+    strict: bool = False,
+    rebuild: bool = False,
+    wait: bool = False,
+    commitments: Callable | None = None,
+) -> IngestReport:
+    """Bring the index up to date with the papers under `paths` and publish it."""
+    from index.store import IndexWriter, writer_lock
+    from ingest.parse import ParseError
+
+    progress = progress or Progress()
+    started = time.perf_counter()
+    report = IngestReport()
+    paths = [Path(p) for p in paths]
+    for path in paths:
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no such file or folder")
+    files = discover_files(paths)
+    sidecars, sidecar_problems = load_sidecars(files)
+    report.skipped.extend(sidecar_problems)
+    report.files = len(files)
+    index_dir = Path(settings.index_dir)
+
+    with writer_lock(index_dir, wait=wait):
+        snapshot = {"chunking": settings.chunk.model_dump()}
+        if rebuild:
+            (index_dir / "CURRENT").unlink(missing_ok=True)
+        writer = IndexWriter(index_dir, embedder.name, embedder.dimension, settings.retrieval.ann_threshold, snapshot)
+        try:
+            known = writer.document_hashes()
+            known_paths = writer.document_paths()
+            roots = [p.resolve() for p in paths]
+            seen_ids: dict[str, Path] = {}
+            prepared: list[PreparedDocument] = []
+
+            progress.start("parse", len(files))
+            for path in files:
+                progress.advance("parse")
+                doc_id = path.stem
+                if doc_id in seen_ids:
+                    report.skipped.append(Skipped(str(path), f"same document id as {seen_ids[doc_id]}; rename one of them"))
+                    continue
+                seen_ids[doc_id] = path
+                try:
+                    sha = file_sha256(path)
+                    if known.get(doc_id) == sha:
+                        report.unchanged.append(doc_id)
+                        _refresh_metadata(writer, path, doc_id, sidecars, known_paths)
+                        continue
+                    item = prepare_document(path, sha, sidecars, settings)
+                    if not item.chunks:
+                        raise ParseError(path, "no text found")
+                except (ParseError, OSError, ValueError) as exc:
+                    message = str(exc) if isinstance(exc, ParseError) else f"{path}: {exc}"
+                    if strict:
+                        raise
+                    report.skipped.append(Skipped(str(path), message))
+                    progress.note(message)
+                    # A file that fails keeps its previous version in the index rather than vanishing.
+                    continue
+                (report.updated if doc_id in known else report.added).append(doc_id)
+                prepared.append(item)
+
+            for doc_id, old_path in known_paths.items():
+                if doc_id not in seen_ids and _under(old_path, roots) and not Path(old_path).exists():
+                    writer.delete_document(doc_id)
+                    report.removed.append(doc_id)
+
+            texts = [t for item in prepared for t in item.embed_texts]
+            progress.start("embed", len(texts))
+            embed_started = time.perf_counter()
+            vectors = embedder.encode(texts, progress=lambda n: progress.advance("embed", n)) if texts else np.zeros((0, embedder.dimension))
+            report.embed_seconds = time.perf_counter() - embed_started
+            report.chunks_embedded = len(texts)
+
+            offset = 0
+            for item in prepared:
+                count = len(item.chunks)
+                writer.add_document(item.document, item.chunks, vectors[offset : offset + count], item.contexts, item.bodies)
+                offset += count
+            if commitments is not None:
+                commitments(writer, [item.document.doc_id for item in prepared], embedder)
+            report.generation = writer.publish()
+            report.chunks_total = _count_chunks(index_dir, report.generation)
+        except BaseException:
+            writer.abandon()
+            raise
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _refresh_metadata(writer, path: Path, doc_id: str, sidecars: dict[str, dict], known_paths: dict[str, str]) -> None:
+    """An unchanged file may have moved, or its sidecar metadata may have been edited."""
+    from index.store import document_from_row, DOCUMENT_COLUMNS
+
+    row = writer.conn.execute(f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+    current = document_from_row(row).meta
+    sidecar = sidecars.get(doc_id)
+    meta = current.merged_with(sidecar) if sidecar else current
+    if meta != current or known_paths.get(doc_id) != str(path):
+        writer.update_document_path(doc_id, str(path), meta)
+
+
+def _count_chunks(index_dir: Path, generation: str) -> int:
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{index_dir / generation / 'scrutiny.db'}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+    finally:
+        conn.close()

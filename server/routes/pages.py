@@ -1,0 +1,111 @@
+"""The HTML pages: the chat page (which also renders a shared question server-side), the list of papers and one paper."""
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse
+
+from core.records import Document
+from index.search import MODES
+from index.service import Scrutiny
+from server.routes.common import (
+    IndexProblem, checked_filters, checked_mode, checked_sort, document_href, index_problem, listed_documents,
+    media_type_for, scrutiny_of, templates_of,
+)
+from server.routes.views import answer_view, chunk_views, filter_chips, human_date
+from server.validation import ValidationError, checked_question
+
+router = APIRouter(include_in_schema=False)
+
+FILTER_NAMES = ("authority", "committee", "since", "until", "doc_id")
+
+
+def render(request: Request, name: str, context: dict, status: int = 200) -> HTMLResponse:
+    return templates_of(request).TemplateResponse(request, name, context, status_code=status)
+
+
+def known_document(scrutiny: Scrutiny, doc_id: str) -> Document:
+    document = scrutiny.documents.get(doc_id)
+    if document is None:
+        raise HTTPException(404, f"No paper with id {doc_id!r} is in the index.")
+    return document
+
+
+def chat_choices(scrutiny: Scrutiny, problem: IndexProblem | None) -> tuple[list[str], list[str]]:
+    if problem:
+        return [], []
+    reader = scrutiny.state().reader
+    return reader.authorities(), reader.committees()
+
+
+@router.get("/", response_class=HTMLResponse)
+def chat_page(
+    request: Request,
+    q: str | None = None,
+    authority: str | None = None,
+    committee: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    doc_id: str | None = None,
+    mode: str | None = None,
+):
+    scrutiny = scrutiny_of(request)
+    problem = index_problem(scrutiny)
+    values = {"authority": authority, "committee": committee, "since": since, "until": until, "doc_id": doc_id}
+    values = {name: (value or "").strip() for name, value in values.items()}
+    authorities, committees = chat_choices(scrutiny, problem)
+    context = {
+        "nav": "chat", "index_problem": problem, "question": q or "", "values": values, "mode": mode or "",
+        "modes": MODES, "authorities": authorities, "committees": committees, "answer": None, "initial": None, "error": None,
+        "chips": filter_chips(values, q, mode),
+    }
+    status = 200
+    if q is not None and problem is None:
+        try:
+            filters = checked_filters(scrutiny.documents, **values)
+            checked = checked_mode(mode)
+            answer = scrutiny.ask(checked_question(q), filters, checked)
+            context["answer"] = answer_view(answer, "answer-0", filters, checked)
+            context["initial"] = {"answer": answer.to_json(), "filters": {k: v for k, v in asdict(filters).items() if v},
+                                  "mode": checked}
+        except ValidationError as exc:
+            context["error"], status = str(exc), 400
+    elif q is not None:
+        status = 503
+    return render(request, "chat.html", context, status)
+
+
+@router.get("/documents", response_class=HTMLResponse)
+def documents_page(request: Request, q: str | None = None, sort: str | None = None):
+    scrutiny = scrutiny_of(request)
+    sort = checked_sort(sort)
+    documents = listed_documents(scrutiny.documents.values(), q, sort)
+    context = {
+        "nav": "documents", "index_problem": None, "documents": documents, "query": (q or "").strip(),
+        "sort": sort, "total": len(scrutiny.documents), "human_date": human_date, "document_href": document_href,
+    }
+    return render(request, "documents.html", context)
+
+
+@router.get("/documents/{doc_id}", response_class=HTMLResponse)
+def document_page(request: Request, doc_id: str, hl: str | None = None):
+    scrutiny = scrutiny_of(request)
+    document = known_document(scrutiny, doc_id)
+    cited = int(hl) if hl and hl.isdigit() else None
+    chunks = scrutiny.state().reader.chunks_of(doc_id)
+    context = {
+        "nav": "documents", "index_problem": None, "document": document, "chunks": chunk_views(chunks, cited),
+        "date_label": human_date(document.meta.date), "file_url": f"{document_href(doc_id)}/file",
+    }
+    return render(request, "document.html", context)
+
+
+@router.get("/documents/{doc_id}/file")
+def document_file(request: Request, doc_id: str):
+    document = known_document(scrutiny_of(request), doc_id)
+    path = Path(document.path)
+    if not path.is_file():
+        raise HTTPException(404, f"The original file of {doc_id!r} is no longer at its recorded place.")
+    return FileResponse(path, media_type=media_type_for(document), filename=path.name)
