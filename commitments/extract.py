@@ -117,7 +117,7 @@ MEASURES: tuple[Measure, ...] = (
     _measure("child protection conferences and reviews", r"child protection (?:reviews?|conferences?)|conference chairs|"
              r"\bIROs?\b|independent reviewing officers?", +1),
     _measure("child protection plans and register", r"child protection (?:register|plans?)|\bCP plan", 0),
-    _measure("adoption", r"\badopt", +1),
+    _measure("adoption", r"\badoption|\badopters?\b|\badoptive|\bfoster to adopt", +1),
     _measure("placement stability and choice", r"placement (?:stability|choice|support|supply)|stability of placements|"
              r"in-house (?:foster|fostering)|accommodation services|choice of placements?|placements? for adolescents", +1),
     _measure("foster carer recruitment", r"\bfoster(?:ing)? (?:carers?|service|panel|recruitment)|foster to adopt", +1),
@@ -351,16 +351,18 @@ VALUE = re.compile(
     re.I,
 )
 COMPARATIVE_AFTER = re.compile(r"^\s*(?:above|below|higher|lower|more|less|over|under)\b(?! target)", re.I)
-NOT_A_VALUE_AFTER = re.compile(r"^\s*(?:working days|days|weeks|hours|months|years?\b|days?\b|to \d|st\b|nd\b|rd\b|th\b|"
+NOT_A_VALUE_AFTER = re.compile(r"^\s*(?:working days|days|weeks|hours|months|years?\b|yrs\b|days?\b|to \d|st\b|nd\b|rd\b|th\b|"
                                r"\)|/\d|-\d|year olds?|\+)", re.I)
-NOT_A_VALUE_BEFORE = re.compile(r"(?:average(?: of| is| was)?|paragraph|item|appendix|grade|group|priority|aged|"
+NOT_A_VALUE_BEFORE = re.compile(r"(?:average(?: of| is| was)?|paragraph|item|appendix|grade|group|priority|aged|/|"
                                 r"within|over|Year|rated|No\.?|E\d\d/|\bof the|between|-|x)\s*$", re.I)
+# Paragraph numbers and list markers that open a unit: "3.14 ", "2.1.1 ", "iv) ", "- 1. ", "a) | ".
+ENUMERATOR = re.compile(r"^\s*(?:[-•]\s*)?(?:\d{1,2}(?:\.\d{1,2})*\.?(?=\s+[A-Z(|*])|\(?(?:[ivx]{1,5}|[a-z])\)|[IVX]{1,4}\.)\s*(?:\|\s*)?")
 YEAR_LIKE = re.compile(r"^(?:19|20)\d{2}$")
 
 
 def values_in(text: str) -> list[Value]:
     """Quantities stated in `text`, leaving out years, dates, durations and "20% above the average" margins."""
-    folded = fold_characters(text)
+    folded = ENUMERATOR.sub("", fold_characters(text))
     found: list[Value] = []
     for match in VALUE.finditer(folded):
         if match["currency"]:
@@ -435,12 +437,8 @@ def stated_target(text: str) -> Target | None:
         label = value.text
         if value.unit == "" and (noun := COUNT_NOUN.match(after)):
             label = f"{value.text} {noun.group(1).strip().lower()}"
-        elif value.unit == "fte":
-            label = value.text
         if PER_YEAR.match(after) or (value.unit == "£" and re.search(r"per annum|a year", after[:40], re.I)):
             label = f"{label} a year"
-        if value.unit == "£" and not re.search(r"\d\s?(million|m|k|bn)", label, re.I):
-            label = label
         if value.unit == "£":
             label = re.sub(r"£\s?(\d+)\s?m\b", r"£\1 million", label)
         if qualifier and qualifier.group(1).lower() not in ("circa",):
@@ -533,10 +531,14 @@ PROMISE = re.compile(
     r"|\bdesired outcome (?:of|will|would)\b|\bwill be achieved (?:by|through)\b"
     r"|\bthe (?:Cabinet Member|Committee|Board) is asked to (?:approve|agree)\b"
     r"|\bwill improve significantly\b|\bWSCC\)? will provide\b"
-    r"|\bthere is a meeting this week\b",
+    r"|\bthere is a meeting this week\b|\bshould be (?:agreed|completed|in place|implemented)\b"
+    r"|\b(?:coming|becoming|will be) available\b"
+    r"|\b(?:over|in|within|during) the (?:next|coming) (?:\d+|[a-z]+) (?:weeks?|months?|years?)\b",
     re.I,
 )
-NOT_A_COMMITMENT = re.compile(r"\b(?:which we will see|it is unlikely that this will be achieved)\b", re.I)
+# Targets reported as already reached are evidence, not commitments.
+NOT_A_COMMITMENT = re.compile(r"\b(?:which we will see|it is unlikely that this will be achieved|we have achieved|"
+                              r"helped us to deliver|has delivered our)\b", re.I)
 TARGET_STATEMENT = re.compile(r"\btargets?\b", re.I)
 LIST_ITEM = re.compile(r"^\s*(?:[-•]\s*)?(?:\(?(?:[ivx]{1,5}|[a-z])\)|[IVX]{1,4}\.|\d{1,2}\.(?!\d)|[-•])\s*")
 ROMAN_OR_LETTER_ITEM = re.compile(r"^\s*(?:[-•]\s*)?(?:\(?(?:[ivx]{1,5}|[a-z])\)|[IVX]{1,4}\.)\s*")
@@ -654,19 +656,18 @@ def _prose_units(chunk: Chunk, lines: list[str], state: _ListState) -> list[Unit
         if is_item and state.kind and (not numbered_paragraph or state.numbered):
             units.append(Unit(chunk, text[:MAX_UNIT_CHARS], context=state.lead, list_kind=state.kind))
             continue
-        if HEADING.match(text) and len(text.split()) <= 12 and not text.endswith(":"):
+        if HEADING.match(ENUMERATOR.sub("", text)) and len(text.split()) <= 12 and not text.endswith(":"):
             # A heading ("Priorities for Next Six Months") sets the scene for the list that may follow.
             state.kind, state.heading = _lead_kind(text), text
             state.numbered = False
-            if state.kind is None:
-                state.kind = None
             continue
         sentences = sentences_of(text)
         for i, sentence in enumerate(sentences):
             units.append(Unit(chunk, sentence[:MAX_UNIT_CHARS], context="\n".join(sentences[max(0, i - 3):i])))
         if text.endswith(":"):
             lead = sentences[-1] if sentences else text
-            state.kind = _lead_kind(lead) or _lead_kind(state.heading) if _lead_kind(lead) or re.search(r"\bare\s*:?$|below:?$|following:?$|asked to:?$", lead, re.I) else None
+            introduces_list = _lead_kind(lead) or re.search(r"\bare\s*:?$|below:?$|following:?$|asked to:?$", lead, re.I)
+            state.kind = (_lead_kind(lead) or _lead_kind(state.heading)) if introduces_list else None
             state.numbered = False
             state.lead = lead
             state.heading = state.heading if state.kind else ""
@@ -731,10 +732,6 @@ def _row_key(unit: Unit) -> str:
     return " ".join(unit.text.split(" | ")[:2])
 
 
-def commitments_in(doc_id: str, meta: DocumentMeta, chunks: list[Chunk]) -> list[Commitment]:
-    return extract_document(doc_id, meta, chunks)[0]
-
-
 def extract_document(doc_id: str, meta: DocumentMeta, chunks: list[Chunk]) -> tuple[list[Commitment], list[MeasureReport]]:
     """Every commitment in a paper, and every statement of where a measure stands."""
     commitments: list[Commitment] = []
@@ -755,7 +752,8 @@ def extract_document(doc_id: str, meta: DocumentMeta, chunks: list[Chunk]) -> tu
                 due=due_date(unit.text, meta.date) or (due_date(unit.context, meta.date) if unit.list_kind else None),
                 owner=unit.row_owner or owner_of(unit.text), measure_known=known,
             ))
-        values = [v for v in values_in(unit.text) if not (target and v.text == target.value.text)]
+        stated = target or stated_target(unit.text)
+        values = [v for v in values_in(unit.text) if not (stated and v.text == stated.value.text)]
         verdict = verdict_of(unit.text)
         if known and (values or verdict or kind):
             reports.append(MeasureReport(**where, text=unit.text.strip(), measure=label, values=values, verdict=verdict,
@@ -767,7 +765,7 @@ MET_WORDS = re.compile(r"\b(?:has|have) been (?:achieved|met|delivered|completed
                        r"\b(?:achieved|delivered|met) (?:our|the|both|this)\b|\bis now (?:fully )?(?:in place|operational|established)\b|"
                        r"\bnow virtually been achieved\b|\bhave achieved\b|\bwas achieved\b|\bachieved\.?$", re.I)
 NOT_MET_WORDS = re.compile(r"\bnot (?:been )?(?:achieved|met|delivered|reached)\b|\bunlikely\b|\bnot yet\b|\bmissed\b|"
-                           r"\bbelow target\b|\bremains? (?:poor|high|very high|a challenge)\b|\bhas risen\b|\ba rise from\b", re.I)
+                           r"\bremains? (?:poor|very high|a challenge)\b", re.I)
 
 
 def verdict_of(text: str) -> str | None:

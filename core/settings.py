@@ -28,14 +28,21 @@ class RetrievalSettings(_Section):
     mode: str = Field("hybrid", description="Default retriever: hybrid, bm25 or dense.")
     k: int = Field(5, description="Passages returned for a question.")
     candidates: int = Field(50, description="Candidates each retriever contributes before fusion.")
-    bm25_weight: float = Field(0.6, description="Weight of the normalised BM25 score in hybrid fusion.")
-    dense_weight: float = Field(0.4, description="Weight of the dense cosine score in hybrid fusion.")
+    bm25_weight: float = Field(0.7, description="Weight of the normalised BM25 score in hybrid fusion.")
+    dense_weight: float = Field(0.3, description="Weight of the dense cosine score in hybrid fusion.")
     ann_threshold: int = Field(200_000, description="Vector count above which an HNSW index replaces the exact flat index.")
 
 
 class AnswerSettings(_Section):
-    min_score: float = Field(0.35, description="Best sentence score below which the answer is 'not found'.")
-    max_lines: int = Field(4, description="Most answer lines (one per source) when several papers answer.")
+    min_score: float = Field(0.9, description="Best sentence score below which the answer is 'not found'.")
+    max_lines: int = Field(4, description="Most papers quoted when several answer (one line per source).")
+    quotes_per_source: int = Field(3, description="Most sentences quoted from one paper.")
+    support_ratio: float = Field(0.85, description="A further sentence is quoted when it scores at least this share of the best.")
+    source_ratio: float = Field(0.9, description="Another paper is quoted when its best sentence scores at least this share of the best.")
+    sentence_hits: int = Field(4, description="Passages whose sentences are considered for the answer.")
+    lexical_weight: float = Field(0.7, description="Weight of a sentence's share of the question's words.")
+    dense_weight: float = Field(0.7, description="Weight of a sentence's embedding similarity to the question.")
+    prior_weight: float = Field(0.3, description="Weight of the rank of the passage a sentence comes from.")
 
 
 class ServerSettings(_Section):

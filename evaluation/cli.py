@@ -30,7 +30,7 @@ def results_json(results: dict) -> dict:
 
 
 def results_table(results: dict):
-    """A rich table: one column per mode, the overall metrics then each tag's."""
+    """A rich table of the overall metrics, one column per mode."""
     from rich.table import Table
 
     from evaluation.report import METRIC_LABELS, figure
@@ -40,13 +40,27 @@ def results_table(results: dict):
     table.add_column("Metric")
     for mode in results:
         table.add_column(mode, justify="right")
-    groups = [(None, f"all ({first.overall.n})")] + [(tag, f"tag {tag} ({s.n})") for tag, s in first.tags.items()]
-    for position, (tag, title) in enumerate(groups):
-        if position:
+    for key, label in METRIC_LABELS.items():
+        table.add_row(label, *(figure(result.metric(key)) for result in results.values()))
+    return table
+
+
+def tags_table(results: dict):
+    """A rich table of the metrics per gold tag, one row per tag and mode."""
+    from rich import box
+    from rich.table import Table
+
+    from evaluation.report import SHORT_LABELS, tag_rows
+
+    table = Table(title="Per tag", box=box.SIMPLE_HEAD)
+    for name in ("Tag", "n", "Mode", *SHORT_LABELS.values()):
+        table.add_column(name, justify="left" if name in ("Tag", "Mode") else "right", no_wrap=True)
+    previous = None
+    for tag, n, mode, values in tag_rows(results):
+        if previous is not None and tag != previous:
             table.add_section()
-        table.add_row(f"[bold]{title}[/bold]", *[""] * len(results))
-        for key, label in METRIC_LABELS.items():
-            table.add_row(f"  {label}", *(figure(result.metric(key, tag)) for result in results.values()))
+        table.add_row(tag if tag != previous else "", str(n) if tag != previous else "", mode, *values)
+        previous = tag
     return table
 
 
@@ -95,7 +109,10 @@ def eval_command(gold_path, mode, k, as_json, report_dir, index_dir, tag):
     else:
         from rich.console import Console
 
-        Console().print(results_table(results))
+        console = Console()
+        console.print(results_table(results))
+        if next(iter(results.values())).tags:
+            console.print(tags_table(results))
     if report_dir is not None:
         files = write_report(results, report_dir, str(gold_path))
         click.echo(f"Report written to {files.markdown} and {files.chart}", err=as_json)

@@ -6,6 +6,9 @@ from pathlib import Path
 
 from evaluation.run import EvalResult, QuestionResult
 
+# The per-tag table keeps to the figures that fit one terminal line.
+SHORT_LABELS = {"recall@1": "R@1", "recall@5": "R@5", "recall@10": "R@10", "mrr@10": "MRR",
+                "answer_accuracy": "Answer", "refusal_accuracy": "Refusal"}
 METRIC_LABELS = {
     "recall@1": "Recall@1",
     "recall@3": "Recall@3",
@@ -26,8 +29,8 @@ class ReportFiles:
     chart: Path
 
 
-def figure(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"
+def figure(value: float | None, places: int = 3) -> str:
+    return "-" if value is None else f"{value:.{places}f}"
 
 
 def one_line(text: str | None) -> str:
@@ -40,6 +43,23 @@ def metrics_table(results: dict[str, EvalResult], tag: str | None = None) -> lis
     lines = ["| Metric | " + " | ".join(modes) + " |", "|---" * (len(modes) + 1) + "|"]
     for key, label in METRIC_LABELS.items():
         lines.append(f"| {label} | " + " | ".join(figure(results[m].metric(key, tag)) for m in modes) + " |")
+    return lines
+
+
+def tag_rows(results: dict[str, EvalResult]) -> list[tuple[str, int, str, list[str]]]:
+    """(tag, questions, mode, formatted figures in SHORT_LABELS order), tag by tag, one row per mode."""
+    first = next(iter(results.values()))
+    return [
+        (tag, scores.n, mode, [figure(result.metric(key, tag), 2) for key in SHORT_LABELS])
+        for tag, scores in first.tags.items()
+        for mode, result in results.items()
+    ]
+
+
+def tags_table(results: dict[str, EvalResult]) -> list[str]:
+    """Markdown rows: one row per tag and mode."""
+    lines = ["| Tag | n | Mode | " + " | ".join(SHORT_LABELS.values()) + " |", "|---" * (len(SHORT_LABELS) + 3) + "|"]
+    lines += [f"| {tag} | {n} | {mode} | " + " | ".join(values) + " |" for tag, n, mode, values in tag_rows(results)]
     return lines
 
 
@@ -75,8 +95,8 @@ def markdown_report(results: dict[str, EvalResult], gold_label: str, chart_name:
     if chart_name:
         lines += [f"![Metrics per mode]({chart_name})", ""]
     lines += ["## Overall", "", *metrics_table(results), ""]
-    for tag in first.tags:
-        lines += [f"## Tag `{tag}` ({first.tags[tag].n} questions)", "", *metrics_table(results, tag), ""]
+    if first.tags:
+        lines += ["## Per tag", "", *tags_table(results), ""]
     for mode, result in results.items():
         misses = result.misses()
         lines += [f"## Misses: {mode} ({len(misses)})", ""]

@@ -33,7 +33,12 @@ class Sentence:
     start: int
     end: int
     text: str
+    context: str  # what the sentence is scored on: a table row carries its header row
     score: float = 0.0
+    overlap: float = 0.0
+    closeness: float = 0.0
+    cue: float = 0.0
+    prior: float = 0.0
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -43,11 +48,12 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         line_start = line_match.start()
         line = line_match.group()
         cursor = 0
-        for boundary in _SENTENCE_END.finditer(line):
-            if _ABBREVIATION_END.search(line[cursor : boundary.start()]):
-                continue
-            spans.append((line_start + cursor, line_start + boundary.start()))
-            cursor = boundary.end()
+        if "\t" not in line:
+            for boundary in _SENTENCE_END.finditer(line):
+                if _ABBREVIATION_END.search(line[cursor : boundary.start()]):
+                    continue
+                spans.append((line_start + cursor, line_start + boundary.start()))
+                cursor = boundary.end()
         spans.append((line_start + cursor, line_start + len(line)))
     trimmed = []
     for start, end in spans:
@@ -60,14 +66,21 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 def merged_short_spans(text: str, spans: list[tuple[int, int]], min_words: int = 4) -> list[tuple[int, int]]:
-    """Join fragments (a heading, a label, a row split by layout) onto the next span so a quote reads as a sentence."""
+    """Join fragments (a heading, a label, a line broken by layout) onto the next span so a quote reads as a sentence.
+
+    Table rows are left alone: a short row is still a whole row.
+    """
     merged: list[tuple[int, int]] = []
     pending: tuple[int, int] | None = None
     for start, end in spans:
-        if pending is not None:
+        is_row = "\t" in text[start:end]
+        if pending is not None and not is_row:
             start = pending[0]
             pending = None
-        if len(text[start:end].split()) < min_words:
+        elif pending is not None:
+            merged.append(pending)
+            pending = None
+        if not is_row and len(text[start:end].split()) < min_words:
             pending = (start, end)
             continue
         merged.append((start, end))
@@ -79,6 +92,25 @@ def merged_short_spans(text: str, spans: list[tuple[int, int]], min_words: int =
     return merged
 
 
+def table_headers(text: str) -> dict[int, str]:
+    """For each table row (a tab-separated line), the header row of its table and the caption above it."""
+    headers: dict[int, str] = {}
+    lines = list(re.finditer(r"[^\n]*", text))
+    header = None
+    caption = ""
+    for match in lines:
+        line = match.group()
+        if "\t" in line:
+            if header is None:
+                header = caption + " " + line
+            else:
+                headers[match.start()] = header
+        elif line.strip():
+            header = None
+            caption = line.strip()
+    return headers
+
+
 def term_matches(term: str, sentence_tokens: set[str], sentence_prefixes: set[str]) -> bool:
     if term in sentence_tokens:
         return True
@@ -86,7 +118,7 @@ def term_matches(term: str, sentence_tokens: set[str], sentence_prefixes: set[st
 
 
 def overlap_score(analysis: QueryAnalysis, tokens: list[str], weights: dict[str, float]) -> float:
-    """Share of the question's (weighted) content words that the sentence contains."""
+    """Share of the question's (idf-weighted) content words that the sentence contains."""
     token_set = set(tokens)
     prefixes = {t[:5] for t in tokens if len(t) >= 5}
     total = matched = 0.0
@@ -101,34 +133,75 @@ def overlap_score(analysis: QueryAnalysis, tokens: list[str], weights: dict[str,
     return min(1.0, matched / total) if total else 0.0
 
 
+def new_figures(question: str, text: str) -> bool:
+    """Whether the sentence states a number the question does not already contain."""
+    asked = set(re.findall(r"\d+(?:[.,]\d+)*", question))
+    return any(figure not in asked for figure in re.findall(r"\d+(?:[.,]\d+)*", text))
+
+
 def cue_bonus(analysis: QueryAnalysis, text: str) -> float:
     bonus = 0.0
     if analysis.wants_number:
-        bonus += 0.12 if _DIGIT.search(text) else -0.08
+        bonus += 0.1 if new_figures(analysis.text, text) else -0.1
     if analysis.wants_date:
-        bonus += 0.1 if _DATE.search(text) else -0.05
+        bonus += 0.08 if _DATE.search(text) else -0.05
     if analysis.wants_person:
-        bonus += 0.08 if _NAME.search(text) else -0.04
+        bonus += 0.08 if _NAME.search(text) else -0.05
     if analysis.wants_rating and _RATING.search(text):
         bonus += 0.08
     return bonus
 
 
-def scored_sentences(hits: list[Hit], analysis: QueryAnalysis, weights: dict[str, float]) -> list[Sentence]:
+def candidate_sentences(hits: list[Hit], max_hits: int) -> list[Sentence]:
     sentences = []
-    top = max((hit.score for hit in hits), default=1.0) or 1.0
-    for rank, hit in enumerate(hits):
+    for rank, hit in enumerate(hits[:max_hits]):
         text = hit.chunk.text
-        prior = 0.25 * max(hit.score, 0.0) / top - 0.02 * rank
+        headers = table_headers(text)
         for start, end in merged_short_spans(text, sentence_spans(text)):
             quote = text[start:end]
-            if len(quote) > _MAX_SENTENCE_CHARS:
+            if len(quote) > _MAX_SENTENCE_CHARS or not tokens_of(quote):
                 continue
-            tokens = tokens_of(quote)
-            if not tokens:
-                continue
-            score = 0.65 * overlap_score(analysis, tokens, weights) + cue_bonus(analysis, quote) + prior
-            sentences.append(Sentence(rank, start, end, quote, round(score, 4)))
+            line_start = text.rfind("\n", 0, start) + 1
+            header = headers.get(line_start, "")
+            context = f"{header} {quote}".replace("\t", " ") if header else quote
+            sentences.append(Sentence(rank, start, end, quote, context))
+    return sentences
+
+
+def sentence_score(sentence: Sentence, settings: AnswerSettings, has_similarity: bool) -> float:
+    lexical = settings.lexical_weight if has_similarity else settings.lexical_weight + settings.dense_weight
+    dense = settings.dense_weight if has_similarity else 0.0
+    return round(lexical * sentence.overlap + dense * sentence.closeness + sentence.cue + settings.prior_weight * sentence.prior, 4)
+
+
+def scored_sentences(
+    hits: list[Hit],
+    analysis: QueryAnalysis,
+    weights: dict[str, float],
+    similarity=None,
+    settings: AnswerSettings | None = None,
+) -> list[Sentence]:
+    """Sentences of the top passages, best first.
+
+    A sentence scores on the question words it contains (rare words count more),
+    its meaning's closeness to the question (`similarity`, when given), whether
+    it holds the kind of fact asked for, and the rank of its passage.
+    """
+    settings = settings or AnswerSettings()
+    sentences = candidate_sentences(hits, settings.sentence_hits)
+    if not sentences:
+        return []
+    top = max((hit.score for hit in hits), default=1.0) or 1.0
+    closeness = similarity([s.context for s in sentences]) if similarity else [0.0] * len(sentences)
+    for sentence, close in zip(sentences, closeness):
+        hit = hits[sentence.hit_rank]
+        sentence.prior = max(hit.score, 0.0) / top - 0.1 * sentence.hit_rank
+        if analysis.years and (hit.document.meta.date or "")[:4] in analysis.years:
+            sentence.prior += 0.3
+        sentence.overlap = overlap_score(analysis, tokens_of(sentence.context), weights)
+        sentence.closeness = float(close)
+        sentence.cue = cue_bonus(analysis, sentence.text)
+        sentence.score = sentence_score(sentence, settings, similarity is not None)
     return sorted(sentences, key=lambda s: (-s.score, s.hit_rank, s.start))
 
 
@@ -151,22 +224,55 @@ def citation_for(hit: Hit, highlight: tuple[int, int] | None) -> Citation:
 
 
 def chosen_sentences(sentences: list[Sentence], hits: list[Hit], settings: AnswerSettings) -> list[Sentence]:
-    """The best sentence, plus the best of each other paper that answers about as well (one line per source)."""
+    """The best sentence, the few that score nearly as well (often the figure sits in the next
+    sentence), and the best of each other paper that answers about as well (one line per source)."""
     best = sentences[0]
     chosen = [best]
-    seen_docs = {hits[best.hit_rank].document.doc_id}
+    texts = {best.text}
+    sources = {hits[best.hit_rank].document.doc_id}
     for sentence in sentences[1:]:
-        if len(chosen) >= settings.max_lines:
-            break
+        if sentence.text in texts or sentence.score < settings.support_ratio * best.score:
+            continue
         doc_id = hits[sentence.hit_rank].document.doc_id
-        if doc_id in seen_docs or sentence.score < max(settings.min_score, 0.9 * best.score):
+        same_source = doc_id in sources
+        if same_source and sum(1 for c in chosen if hits[c.hit_rank].document.doc_id == doc_id) >= settings.quotes_per_source:
+            continue
+        if not same_source and (len(sources) >= settings.max_lines or sentence.score < settings.source_ratio * best.score):
             continue
         chosen.append(sentence)
-        seen_docs.add(doc_id)
-    # Newest paper first when several answer.
-    if len(chosen) > 1:
-        chosen.sort(key=lambda s: hits[s.hit_rank].document.meta.date or "", reverse=True)
+        texts.add(sentence.text)
+        sources.add(doc_id)
     return chosen
+
+
+def ordered_for_reading(chosen: list[Sentence], hits: list[Hit]) -> list[Sentence]:
+    """Newest paper first when several answer; within a paper, in reading order."""
+    def key(sentence: Sentence):
+        document = hits[sentence.hit_rank].document
+        return (document.meta.date or "", document.doc_id)
+
+    newest_first = sorted({key(s) for s in chosen}, reverse=True)
+    rank = {k: i for i, k in enumerate(newest_first)}
+    return sorted(chosen, key=lambda s: (rank[key(s)], hits[s.hit_rank].chunk.ordinal, s.start))
+
+
+_NAMED_COUNCIL = re.compile(r"\b((?:[A-Z][a-z]+\s){1,3})(?:County |City |Borough |District |Metropolitan )?Council\b")
+
+
+def refusal_reason(analysis: QueryAnalysis, best: Sentence, hits: list[Hit], authorities: list[str], settings: AnswerSettings) -> str | None:
+    """Why the best sentence cannot be the answer, or None when it can."""
+    if best.score < settings.min_score:
+        return "no passage answers it closely enough"
+    for match in _NAMED_COUNCIL.finditer(analysis.text):
+        place = match.group(1).split()[-1].lower()
+        if place not in {"the", "county", "city"} and not any(place in a.lower() for a in authorities):
+            return f"no paper from {match.group(0)} is in the index"
+    if analysis.years:
+        hit = hits[best.hit_rank]
+        year_of_paper = (hit.document.meta.date or "")[:4]
+        if year_of_paper not in analysis.years and not any(y in hit.chunk.text for y in analysis.years):
+            return f"nothing found for {', '.join(analysis.years)}"
+    return None
 
 
 def source_label(hit: Hit) -> str:
@@ -174,27 +280,38 @@ def source_label(hit: Hit) -> str:
     return ", ".join(p for p in (meta.authority, meta.date) if p) or hit.document.doc_id
 
 
-def compose_answer(question: str, hits: list[Hit], settings: AnswerSettings, weights: dict[str, float] | None = None, mode: str = "hybrid") -> Answer:
+def compose_answer(
+    question: str,
+    hits: list[Hit],
+    settings: AnswerSettings,
+    weights: dict[str, float] | None = None,
+    similarity=None,
+    mode: str = "hybrid",
+    authorities: list[str] | None = None,
+) -> Answer:
+    """`similarity(texts) -> cosines to the question`, when given, adds meaning to word overlap."""
     analysis = analyse_question(question)
-    sentences = scored_sentences(hits, analysis, weights or {}) if hits else []
-    if not sentences or sentences[0].score < settings.min_score:
+    sentences = scored_sentences(hits, analysis, weights or {}, similarity, settings) if hits else []
+    reason = "nothing matched" if not sentences else refusal_reason(analysis, sentences[0], hits, authorities or [], settings)
+    if reason is not None:
         citations = [citation_for(hit, None) for hit in hits]
         return Answer(question=question, found=False, answer=NOT_FOUND, citations=citations, mode=mode)
 
-    chosen = chosen_sentences(sentences, hits, settings)
+    chosen = ordered_for_reading(chosen_sentences(sentences, hits, settings), hits)
     citations: list[Citation] = []
+    number_of_chunk: dict[int, int] = {}
     lines: list[tuple[str, int]] = []
     for sentence in chosen:
         hit = hits[sentence.hit_rank]
-        citations.append(citation_for(hit, (sentence.start, sentence.end)))
-        lines.append((sentence.text, len(citations)))
-    cited_chunks = {c.chunk_id for c in citations}
+        if hit.chunk.chunk_id not in number_of_chunk:
+            citations.append(citation_for(hit, (sentence.start, sentence.end)))
+            number_of_chunk[hit.chunk.chunk_id] = len(citations)
+        lines.append((sentence.text, number_of_chunk[hit.chunk.chunk_id]))
     # The other retrieved passages follow as supporting excerpts, without a highlight.
-    citations.extend(citation_for(hit, None) for hit in hits if hit.chunk.chunk_id not in cited_chunks)
-    if len(lines) == 1:
-        text = f"\u201c{lines[0][0]}\u201d [1]"
-    else:
-        text = "\n".join(
-            f"{source_label(hits[s.hit_rank])}: \u201c{quote}\u201d [{number}]" for s, (quote, number) in zip(chosen, lines)
-        )
-    return Answer(question=question, found=True, answer=text, citations=citations, mode=mode, lines=lines)
+    citations.extend(citation_for(hit, None) for hit in hits if hit.chunk.chunk_id not in number_of_chunk)
+    several_sources = len({hits[s.hit_rank].document.doc_id for s in chosen}) > 1
+    rendered = []
+    for sentence, (quote, number) in zip(chosen, lines):
+        label = f"{source_label(hits[sentence.hit_rank])}: " if several_sources else ""
+        rendered.append(f"{label}\u201c{quote}\u201d [{number}]")
+    return Answer(question=question, found=True, answer="\n".join(rendered), citations=citations, mode=mode, lines=lines)

@@ -19,6 +19,7 @@ from index.query import analyse_question
 from index.search import MODES, UnknownMode, search_hits
 
 QUERY_CACHE_SIZE = 256
+SENTENCE_CACHE_SIZE = 20_000
 
 
 @dataclass
@@ -36,8 +37,11 @@ class Scrutiny:
         self.embedder = embedder or Embedder(settings.embed)
         self._state: IndexState | None = None
         self._lock = threading.Lock()
+        # One encode at a time: torch already uses every core, and the caches below are shared by request threads.
+        self._encode_lock = threading.Lock()
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._idf: dict[str, float] = {}
+        self._sentence_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
 
     # index lifecycle -------------------------------------------------------
     def state(self) -> IndexState:
@@ -65,15 +69,16 @@ class Scrutiny:
 
     # questions -------------------------------------------------------------
     def query_vector(self, text: str) -> np.ndarray:
-        cached = self._query_vectors.get(text)
-        if cached is not None:
-            self._query_vectors.move_to_end(text)
-            return cached
-        vector = self.embedder.encode_query(text)
-        self._query_vectors[text] = vector
-        if len(self._query_vectors) > QUERY_CACHE_SIZE:
-            self._query_vectors.popitem(last=False)
-        return vector
+        with self._encode_lock:
+            cached = self._query_vectors.get(text)
+            if cached is not None:
+                self._query_vectors.move_to_end(text)
+                return cached
+            vector = self.embedder.encode_query(text)
+            self._query_vectors[text] = vector
+            if len(self._query_vectors) > QUERY_CACHE_SIZE:
+                self._query_vectors.popitem(last=False)
+            return vector
 
     def search(self, question: str, filters: Filters | None = None, mode: str | None = None, k: int | None = None) -> list[Hit]:
         mode = mode or self.settings.retrieval.mode
@@ -104,7 +109,23 @@ class Scrutiny:
     def ask(self, question: str, filters: Filters | None = None, mode: str | None = None, k: int | None = None) -> Answer:
         mode = mode or self.settings.retrieval.mode
         hits = self.search(question, filters, mode, k)
-        return compose_answer(question, hits, self.settings.answer, self.term_weights(question), mode=mode)
+        return compose_answer(
+            question, hits, self.settings.answer, self.term_weights(question),
+            similarity=lambda texts: self.similarities(question, texts), mode=mode,
+            authorities=self.state().authorities,
+        )
+
+    def similarities(self, question: str, texts: list[str]) -> np.ndarray:
+        """Cosine of each text to the question; sentence vectors are cached, as popular passages recur."""
+        query = self.query_vector(question)
+        with self._encode_lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._sentence_vectors]
+            vectors = dict(zip(missing, self.embedder.encode(missing))) if missing else {}
+            vectors.update((t, self._sentence_vectors[t]) for t in texts if t not in vectors)
+            self._sentence_vectors.update(vectors)
+            while len(self._sentence_vectors) > SENTENCE_CACHE_SIZE:
+                self._sentence_vectors.popitem(last=False)
+        return np.array([float(vectors[t] @ query) for t in texts])
 
     @property
     def documents(self) -> dict[str, Document]:

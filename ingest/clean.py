@@ -16,9 +16,15 @@ COMMON_WORDS = frozenset(
     "january february march april may june july august september october november december "
     "monday tuesday wednesday thursday friday saturday sunday total".split()
 )
+# Function words are words in their own right, so "any one" or "in to" never join.
+FUNCTION_WORDS = frozenset(
+    "a an and any as at be by each every for he her his in into is it its me my no not of on one or "
+    "our over out so some that the their them they this to under up us we what when where which who with".split()
+)
 SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 _WORD = re.compile(r"[A-Za-z]+")
-_SPLIT_PAIR = re.compile(r"(?<![A-Za-z])([A-Za-z]*[a-z]) ([a-z]+)(?![A-Za-z])")
+# A word cut by a stray space, or a column heading wrapped mid-word onto the next line.
+_SPLIT_PAIR = re.compile(r"(?<![A-Za-z])([A-Za-z]*[a-z])( |\n)([a-z]+)(?![A-Za-z])")
 _SUPERSCRIPT_RUN = re.compile(r"(?<=\S)([⁰¹²³⁴⁵⁶⁷⁸⁹]+)|^([⁰¹²³⁴⁵⁶⁷⁸⁹]+)(?=\s)", re.MULTILINE)
 _BOLD = re.compile(r"\*\*(\S(?:.*?\S)?)\*\*")
 _NUMBERS = re.compile(r"\d+")
@@ -81,18 +87,20 @@ def running_line_keys(lines_per_page: list[list[str]]) -> set[tuple[int, str]]:
     if len(lines_per_page) < MIN_REPEAT_PAGES:
         return set()
     needed = max(MIN_REPEAT_PAGES, int(REPEAT_SHARE * len(lines_per_page)))
-    by_template: dict[str, list[EdgeLine]] = defaultdict(list)
+    verbatim: dict[str, list[EdgeLine]] = defaultdict(list)
     for page, lines in enumerate(lines_per_page):
         for i in edge_indexes(lines):
             text = lines[i].strip()
-            by_template[_NUMBERS.sub("#", text)].append(EdgeLine(page, text, [int(n) for n in _NUMBERS.findall(text)]))
+            verbatim[text].append(EdgeLine(page, text, [int(n) for n in _NUMBERS.findall(text)]))
     keys: set[tuple[int, str]] = set()
-    for template, occurrences in by_template.items():
-        if len({o.page for o in occurrences}) < needed:
-            continue
-        if "#" not in template:
+    by_template: dict[str, list[EdgeLine]] = defaultdict(list)
+    for text, occurrences in verbatim.items():
+        if len({o.page for o in occurrences}) >= needed:
             keys.update((o.page, o.text) for o in occurrences)
-        else:
+        elif occurrences[0].numbers:
+            by_template[_NUMBERS.sub("#", text)].extend(occurrences)
+    for occurrences in by_template.values():
+        if len({o.page for o in occurrences}) >= needed:
             keys.update((o.page, o.text) for o in page_counter_lines(occurrences, needed))
     return keys
 
@@ -122,15 +130,16 @@ def document_vocabulary(text: str) -> Counter:
 def join_split_words(text: str, vocabulary: Counter | None = None) -> str:
     """Rejoin words broken by a stray space ("Tota l", "Rephasin g", "Septemb er").
 
+    Pieces on consecutive lines ("Revenu" / "e" in a table heading) count too.
     Two pieces are joined only when the joined word is a word of this document
     (or a month or day name) and one of the pieces never stands on its own
     elsewhere, so real two-word phrases ("a way", "any one") are left alone.
     """
     vocabulary = vocabulary if vocabulary is not None else document_vocabulary(text)
-    pairs = Counter((a.lower(), b.lower()) for a, b in _SPLIT_PAIR.findall(text))
+    pairs = Counter((a.lower(), b.lower()) for a, _, b in _SPLIT_PAIR.findall(text))
 
     def join(match: re.Match) -> str:
-        first, second = match.group(1), match.group(2)
+        first, second = match.group(1), match.group(3)
         if should_join(first, second, vocabulary, pairs):
             return first + second
         return match.group(0)
@@ -141,6 +150,8 @@ def join_split_words(text: str, vocabulary: Counter | None = None) -> str:
 def should_join(first: str, second: str, vocabulary: Counter, pairs: Counter) -> bool:
     joined = (first + second).lower()
     if not (vocabulary[joined] or joined in COMMON_WORDS):
+        return False
+    if first.lower() in FUNCTION_WORDS or second.lower() in FUNCTION_WORDS:
         return False
     together = pairs[(first.lower(), second.lower())]
     first_alone = vocabulary[first.lower()] - together
@@ -162,7 +173,11 @@ def join_line_end_hyphens(text: str, vocabulary: Counter) -> str:
         joined = head + tail if vocabulary[(head + tail).lower()] else f"{head}-{tail}"
         return f"{joined}\n{rest.lstrip()}" if rest.strip() else joined
 
-    return re.sub(r"([A-Za-z]+)-\n([a-z][A-Za-z]*)([^\n]*)", join, text)
+    pattern = re.compile(r"([A-Za-z]+)-\n([a-z][A-Za-z]*)([^\n]*)")
+    previous = None
+    while previous != text:  # a moved word can bring the next line-end hyphen with it
+        previous, text = text, pattern.sub(join, text)
+    return text
 
 
 # ---------------------------------------------------------------- plain text

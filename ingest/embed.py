@@ -59,7 +59,7 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        return int(self.model.get_embedding_dimension())
 
     def encode(self, texts: list[str], progress=None) -> np.ndarray:
         """L2-normalised float32 vectors, one row per text."""

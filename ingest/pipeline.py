@@ -156,10 +156,14 @@ def ingest_paths(
     strict: bool = False,
     rebuild: bool = False,
     wait: bool = False,
-    commitments: Callable | None = None,
+    commitments: Callable | bool = True,
 ) -> IngestReport:
-    """Bring the index up to date with the papers under `paths` and publish it."""
-    from index.store import IndexWriter, writer_lock
+    """Bring the index up to date with the papers under `paths` and publish it.
+
+    `commitments` extracts the commitments register from the changed papers (True: the
+    built-in extractor; a callable: that one; False: skip it).
+    """
+    from index.store import IndexWriter, read_current, writer_lock
     from ingest.parse import ParseError
 
     progress = progress or Progress()
@@ -177,15 +181,20 @@ def ingest_paths(
 
     with writer_lock(index_dir, wait=wait):
         snapshot = {"chunking": settings.chunk.model_dump()}
-        if rebuild:
-            (index_dir / "CURRENT").unlink(missing_ok=True)
-        writer = IndexWriter(index_dir, embedder.name, embedder.dimension, settings.retrieval.ann_threshold, snapshot)
+        if not rebuild and index_is_up_to_date(index_dir, files, sidecars, embedder.name, snapshot):
+            report.unchanged = [f.stem for f in files]
+            report.generation = read_current(index_dir)
+            report.chunks_total = _count_chunks(index_dir, report.generation)
+            report.seconds = time.perf_counter() - started
+            return report
+        writer = IndexWriter(index_dir, embedder.name, embedder.dimension, settings.retrieval.ann_threshold, snapshot, fresh=rebuild)
         try:
             known = writer.document_hashes()
             known_paths = writer.document_paths()
             roots = [p.resolve() for p in paths]
             seen_ids: dict[str, Path] = {}
             prepared: list[PreparedDocument] = []
+            metadata_changed = False
 
             progress.start("parse", len(files))
             for path in files:
@@ -199,7 +208,7 @@ def ingest_paths(
                     sha = file_sha256(path)
                     if known.get(doc_id) == sha:
                         report.unchanged.append(doc_id)
-                        _refresh_metadata(writer, path, doc_id, sidecars, known_paths)
+                        metadata_changed |= _refresh_metadata(writer, path, doc_id, sidecars, known_paths)
                         continue
                     item = prepare_document(path, sha, sidecars, settings)
                     if not item.chunks:
@@ -220,6 +229,14 @@ def ingest_paths(
                     writer.delete_document(doc_id)
                     report.removed.append(doc_id)
 
+            if not prepared and not report.removed and not metadata_changed and writer.reused_previous:
+                # Nothing to do: keep the current generation rather than publish an identical copy.
+                writer.abandon()
+                report.generation = writer.previous
+                report.chunks_total = _count_chunks(index_dir, writer.previous)
+                report.seconds = time.perf_counter() - started
+                return report
+
             texts = [t for item in prepared for t in item.embed_texts]
             progress.start("embed", len(texts))
             embed_started = time.perf_counter()
@@ -232,7 +249,9 @@ def ingest_paths(
                 count = len(item.chunks)
                 writer.add_document(item.document, item.chunks, vectors[offset : offset + count], item.contexts, item.bodies)
                 offset += count
-            if commitments is not None:
+            if commitments is True:
+                from commitments.register import index_commitments as commitments
+            if commitments:
                 commitments(writer, [item.document.doc_id for item in prepared], embedder)
             report.generation = writer.publish()
             report.chunks_total = _count_chunks(index_dir, report.generation)
@@ -243,8 +262,44 @@ def ingest_paths(
     return report
 
 
-def _refresh_metadata(writer, path: Path, doc_id: str, sidecars: dict[str, dict], known_paths: dict[str, str]) -> None:
-    """An unchanged file may have moved, or its sidecar metadata may have been edited."""
+def index_is_up_to_date(index_dir: Path, files: list[Path], sidecars: dict[str, dict], model: str, snapshot: dict) -> bool:
+    """True when the current generation already holds exactly these files, unchanged, with this model and metadata.
+
+    Checked before any copying so that a no-change ingest costs only the file hashing.
+    """
+    import json
+    import sqlite3
+
+    from index.store import DOCUMENT_COLUMNS, MANIFEST_NAME, SCHEMA_VERSION, document_from_row, read_current
+
+    generation = read_current(index_dir)
+    if generation is None:
+        return False
+    try:
+        manifest = json.loads((index_dir / generation / MANIFEST_NAME).read_text())
+        conn = sqlite3.connect(f"file:{index_dir / generation / 'scrutiny.db'}?mode=ro", uri=True)
+        try:
+            documents = {row[0]: document_from_row(row) for row in conn.execute(f"SELECT {DOCUMENT_COLUMNS} FROM documents")}
+        finally:
+            conn.close()
+    except (OSError, ValueError, sqlite3.Error):
+        return False
+    if manifest.get("schema") != SCHEMA_VERSION or manifest.get("model") != model or manifest.get("chunking") != snapshot.get("chunking"):
+        return False
+    if {f.stem for f in files} != set(documents):
+        return False
+    for path in files:
+        document = documents[path.stem]
+        if document.path != str(path) or document.sha256 != file_sha256(path):
+            return False
+        sidecar = sidecars.get(path.stem)
+        if sidecar and document.meta.merged_with(sidecar) != document.meta:
+            return False
+    return True
+
+
+def _refresh_metadata(writer, path: Path, doc_id: str, sidecars: dict[str, dict], known_paths: dict[str, str]) -> bool:
+    """An unchanged file may have moved, or its sidecar metadata may have been edited; True when either did."""
     from index.store import document_from_row, DOCUMENT_COLUMNS
 
     row = writer.conn.execute(f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
@@ -253,6 +308,8 @@ def _refresh_metadata(writer, path: Path, doc_id: str, sidecars: dict[str, dict]
     meta = current.merged_with(sidecar) if sidecar else current
     if meta != current or known_paths.get(doc_id) != str(path):
         writer.update_document_path(doc_id, str(path), meta)
+        return True
+    return False
 
 
 def _count_chunks(index_dir: Path, generation: str) -> int:

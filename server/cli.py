@@ -69,10 +69,6 @@ def ingest(paths, index_dir, strict, rebuild, wait, quiet):
 
     settings = settings_for(index_dir)
     paths = list(paths) or [settings.corpus_dir]
-    try:
-        from commitments.register import index_commitments
-    except ImportError:
-        index_commitments = None
     from ingest.embed import Embedder
     from ingest.pipeline import ingest_paths
 
@@ -80,7 +76,7 @@ def ingest(paths, index_dir, strict, rebuild, wait, quiet):
     try:
         with RichProgress(enabled=not quiet) as progress:
             report = ingest_paths(paths, settings, embedder, progress=progress, strict=strict, rebuild=rebuild,
-                                  wait=wait, commitments=index_commitments)
+                                  wait=wait)
     except ParseError as exc:
         fail(str(exc), 1)
     except (IndexBusy, FileNotFoundError) as exc:

@@ -71,11 +71,11 @@ def test_table_and_report_show_every_metric_and_the_misses(corpus_index, gold_fi
     result = run_eval("--gold", str(gold_file), "--index", str(corpus_index.index_dir), "--mode", "all",
                       "--tag", "seed", "--report", str(report_dir))
     assert result.exit_code == 0, result.output
-    for label in ("Recall@1", "Recall@10", "MRR@10", "nDCG@10", "Answer accuracy", "Refusal accuracy", "tag seed", "bm25", "dense", "hybrid"):
+    for label in ("Recall@1", "Recall@10", "MRR@10", "nDCG@10", "Answer accuracy", "Refusal accuracy", "Per tag", "seed", "bm25", "dense", "hybrid"):
         assert label in result.stdout, label
     assert "kent" not in result.stdout  # --tag kept only the seed question
     markdown = (report_dir / "eval-report.md").read_text(encoding="utf-8")
-    assert "## Overall" in markdown and "| Recall@5 |" in markdown and "## Misses: hybrid" in markdown
+    assert "## Overall" in markdown and "| Recall@5 |" in markdown and "| seed | 1 | hybrid |" in markdown and "## Misses: hybrid" in markdown
     assert (report_dir / "eval-metrics.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

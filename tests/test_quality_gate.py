@@ -79,7 +79,7 @@ def test_scores_stay_above_their_floor(results, mode, scope, metric, floor):
 @pytest.mark.parametrize("other", ["bm25", "dense"])
 def test_hybrid_is_no_worse_than_either_retriever_alone(results, gold, half, metric, other):
     answerable = sum(1 for q in gold if q.answerable and half in q.tags)
-    tolerance = GATE["hybrid_tolerance_questions"] / answerable
+    tolerance = GATE["hybrid_tolerance_questions"] / answerable + 1e-9  # a tie one question apart must not fail on rounding
     hybrid, alone = measured(results["hybrid"], half, metric), measured(results[other], half, metric)
     assert hybrid >= alone - tolerance, (
         f"{half} {metric}: hybrid {hybrid:.3f} < {other} {alone:.3f} (tolerance {tolerance:.3f}){figures(results)}"

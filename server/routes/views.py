@@ -10,7 +10,8 @@ from urllib.parse import urlencode
 from core.records import Answer, Chunk, Citation, Filters
 from server.routes.common import document_href, share_url
 
-_MARKER = re.compile(r"\[(\d+)\]")
+# A citation marker ends its line; a "[115]" quoted from a paper sits inside the quotation marks.
+_MARKER = re.compile(r"\[(\d+)\](?=[ \t]*(?:\n|$))")
 
 
 @dataclass
@@ -62,10 +63,12 @@ class ChunkView:
     cited: bool
 
 
-def answer_segments(text: str) -> list[Segment]:
-    """Plain text and "[n]" citation markers, in order."""
+def answer_segments(text: str, citations: int) -> list[Segment]:
+    """Plain text and "[n]" citation markers (1 <= n <= `citations`), in order."""
     segments, cursor = [], 0
     for match in _MARKER.finditer(text):
+        if not 1 <= int(match.group(1)) <= citations:
+            continue
         if match.start() > cursor:
             segments.append(Segment(text[cursor : match.start()]))
         segments.append(Segment(match.group(0), int(match.group(1))))
@@ -75,14 +78,35 @@ def answer_segments(text: str) -> list[Segment]:
     return segments
 
 
-def excerpt_parts(citation: Citation) -> Excerpt:
-    """The excerpt cut around its highlight; offsets outside the text are clamped."""
+EXCERPT_CONTEXT_CHARS = 300  # shown either side of the highlight; the paper page has the rest
+
+
+def leading_context(text: str, limit: int) -> str:
+    """The last `limit` characters of `text`, starting at a word, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[-limit:]
+    space = cut.find(" ")
+    return "…" + (cut[space + 1 :] if 0 <= space < limit // 2 else cut)
+
+
+def trailing_context(text: str, limit: int) -> str:
+    """The first `limit` characters of `text`, ending at a word, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut) + "…"
+
+
+def excerpt_parts(citation: Citation, context: int = EXCERPT_CONTEXT_CHARS) -> Excerpt:
+    """The excerpt cut around its highlight (offsets outside the text are clamped); without one, its opening."""
     text = citation.text
     if not citation.highlight:
-        return Excerpt(text, "", "")
+        return Excerpt(trailing_context(text, 2 * context), "", "")
     start = max(0, min(citation.highlight[0], len(text)))
     end = max(start, min(citation.highlight[1], len(text)))
-    return Excerpt(text[:start], text[start:end], text[end:])
+    return Excerpt(leading_context(text[:start], context), text[start:end], trailing_context(text[end:], context))
 
 
 def location_label(page: int | None, page_end: int | None, section: str | None) -> str:
@@ -137,7 +161,7 @@ def answer_view(answer: Answer, answer_id: str, filters: Filters, mode: str | No
     return AnswerView(
         answer_id=answer_id,
         answer=answer,
-        segments=answer_segments(answer.answer),
+        segments=answer_segments(answer.answer, len(answer.citations)),
         citations=[citation_view(n, c) for n, c in enumerate(answer.citations, start=1)],
         share_url=share_url(answer.question, filters, mode),
         chips=filter_chips(values, None, None),

@@ -52,25 +52,47 @@
     return `/documents/${encodeURIComponent(docId)}?hl=${chunkId}#chunk-${chunkId}`;
   }
 
-  function answerSegments(text) {
+  // A citation marker ends its line; a "[115]" quoted from a paper sits inside the quotation marks.
+  function answerSegments(text, citations) {
     const segments = [];
-    const marker = /\[(\d+)\]/g;
+    const marker = /\[(\d+)\](?=[ \t]*(?:\n|$))/g;
     let cursor = 0;
     for (const match of text.matchAll(marker)) {
+      const number = Number(match[1]);
+      if (number < 1 || number > citations) continue;
       if (match.index > cursor) segments.push({ text: text.slice(cursor, match.index) });
-      segments.push({ text: match[0], citation: Number(match[1]) });
+      segments.push({ text: match[0], citation: number });
       cursor = match.index + match[0].length;
     }
     if (cursor < text.length) segments.push({ text: text.slice(cursor) });
     return segments;
   }
 
+  const EXCERPT_CONTEXT_CHARS = 300;
+
+  // Same cuts as the server's excerpt_parts: a window around the highlight, at word boundaries.
+  // Offsets from the server count code points, so slice arrays of code points rather than UTF-16 strings.
+  function leadingContext(chars, limit) {
+    if (chars.length <= limit) return chars.join("");
+    const cut = chars.slice(-limit);
+    const space = cut.indexOf(" ");
+    return "\u2026" + (space >= 0 && space < limit / 2 ? cut.slice(space + 1) : cut).join("");
+  }
+
+  function trailingContext(chars, limit) {
+    if (chars.length <= limit) return chars.join("");
+    const cut = chars.slice(0, limit);
+    const space = cut.lastIndexOf(" ");
+    return (space > limit / 2 ? cut.slice(0, space) : cut).join("") + "\u2026";
+  }
+
   function excerptParts(citation) {
-    const text = citation.text || "";
-    if (!citation.highlight) return [text, "", ""];
-    const start = Math.max(0, Math.min(citation.highlight[0], text.length));
-    const end = Math.max(start, Math.min(citation.highlight[1], text.length));
-    return [text.slice(0, start), text.slice(start, end), text.slice(end)];
+    const chars = Array.from(citation.text || "");
+    if (!citation.highlight) return [trailingContext(chars, 2 * EXCERPT_CONTEXT_CHARS), "", ""];
+    const start = Math.max(0, Math.min(citation.highlight[0], chars.length));
+    const end = Math.max(start, Math.min(citation.highlight[1], chars.length));
+    return [leadingContext(chars.slice(0, start), EXCERPT_CONTEXT_CHARS), chars.slice(start, end).join(""),
+      trailingContext(chars.slice(end), EXCERPT_CONTEXT_CHARS)];
   }
 
   function metaItem(term, value) {
@@ -103,7 +125,7 @@
     const answer = entry.answer;
     const answerId = `answer-js-${++answerCount}`;
     const text = el("p", { className: "answer-text" });
-    for (const segment of answerSegments(answer.answer || "")) {
+    for (const segment of answerSegments(answer.answer || "", (answer.citations || []).length)) {
       text.append(segment.citation
         ? el("a", { className: "marker", href: `#${answerId}-cite-${segment.citation}`, "aria-label": `Source ${segment.citation}`, text: segment.text })
         : document.createTextNode(segment.text));

@@ -1,0 +1,207 @@
+"""chunk_blocks: blocks in, retrieval-sized chunks out.
+
+A unit (numbered paragraph, heading with what follows it, table) is kept whole
+and merged with neighbours up to about target_words. Only a unit longer than
+max_words is cut: prose at sentence boundaries with overlap, tables between rows
+with the header row repeated, so no row is ever without its header.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from core.records import Block, Chunk
+from core.settings import ChunkSettings
+from core.text import word_count
+
+# Abbreviations that end in a full stop without ending a sentence.
+_NOT_SENTENCE_END = re.compile(r"(?:\b(?:e\.g|i\.e|etc|Mr|Mrs|Ms|Dr|No|para|paras|cf|vs|St|Cllr)\.|\b[A-Z]\.)$")
+_SENTENCE_GAP = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z0-9“\"(£•])")
+
+
+@dataclass
+class Unit:
+    blocks: list[Block] = field(default_factory=list)
+
+    @property
+    def words(self) -> int:
+        return sum(word_count(block.text) for block in self.blocks)
+
+    @property
+    def section(self) -> str | None:
+        return self.blocks[0].section if self.blocks else None
+
+
+def chunk_blocks(doc_id: str, blocks: list[Block], settings: ChunkSettings) -> list[Chunk]:
+    """Chunks in reading order, ordinals 0..n-1; chunk_id is assigned by the index."""
+    pieces: list[Unit] = []
+    for unit in units_from_blocks(blocks):
+        pieces.extend(split_unit(unit, settings) if unit.words > settings.max_words else [unit])
+    groups = merge_units(pieces, settings)
+    return [chunk_from_group(doc_id, ordinal, group) for ordinal, group in enumerate(groups)]
+
+
+def units_from_blocks(blocks: list[Block]) -> list[Unit]:
+    """Each heading travels with the block after it; a trailing heading joins the unit before."""
+    units: list[Unit] = []
+    headings: list[Block] = []
+    for block in blocks:
+        if block.kind == "heading":
+            headings.append(block)
+            continue
+        units.append(Unit(headings + [block]))
+        headings = []
+    if headings:
+        if units:
+            units[-1].blocks.extend(headings)
+        else:
+            units.append(Unit(headings))
+    return units
+
+
+def top_level(section: str | None) -> str | None:
+    """"3.5" -> "3", "24(a)" -> "24", a heading's text -> itself."""
+    if section is None:
+        return None
+    match = re.match(r"(\d+|[IVX]+)(?=$|[.(])", section)
+    return match.group(1) if match else section
+
+
+def merge_units(units: list[Unit], settings: ChunkSettings) -> list[list[Block]]:
+    groups: list[list[Block]] = []
+    current: list[Block] = []
+    current_words = 0
+    for unit in units:
+        words = unit.words
+        if current and not fits(current, current_words, unit, words, settings):
+            groups.append(current)
+            current, current_words = [], 0
+        current = current + unit.blocks
+        current_words += words
+    if current:
+        groups.append(current)
+    return groups
+
+
+def fits(current: list[Block], current_words: int, unit: Unit, words: int, settings: ChunkSettings) -> bool:
+    """Grow to target; a chunk still under min_words may grow to max_words within its section."""
+    total = current_words + words
+    if total <= settings.target_words:
+        return True
+    same_section = top_level(current[0].section) == top_level(unit.section)
+    return same_section and current_words < settings.min_words and total <= settings.max_words
+
+
+def split_unit(unit: Unit, settings: ChunkSettings) -> list[Unit]:
+    """Cut an over-long unit: its headings go with the first piece."""
+    headings = [b for b in unit.blocks if b.kind == "heading"]
+    body = [b for b in unit.blocks if b.kind != "heading"]
+    pieces: list[Unit] = []
+    for block in body:
+        if word_count(block.text) <= settings.max_words:
+            texts = [block.text]
+        elif block.kind == "table":
+            texts = split_table(block.text, settings)
+        else:
+            texts = split_prose(block.text, settings)
+        pieces.extend(Unit([_with_text(block, text)]) for text in texts)
+    if pieces and headings:
+        pieces[0].blocks[:0] = headings
+    return pieces or [unit]
+
+
+def _with_text(block: Block, text: str) -> Block:
+    return Block(kind=block.kind, text=text, page=block.page, page_end=block.page_end, section=block.section)
+
+
+def split_table(text: str, settings: ChunkSettings) -> list[str]:
+    """Pieces of whole rows, each starting with the header row."""
+    header, *rows = text.split("\n")
+    header_words = word_count(header)
+    pieces: list[str] = []
+    current: list[str] = []
+    words = header_words
+    for row in rows:
+        row_words = word_count(row)
+        if current and words + row_words > settings.target_words:
+            pieces.append("\n".join([header] + current))
+            current, words = [], header_words
+        current.append(row)
+        words += row_words
+    if current or not pieces:
+        pieces.append("\n".join([header] + current))
+    return pieces
+
+
+def sentences(text: str) -> list[str]:
+    parts: list[str] = []
+    start = 0
+    for match in _SENTENCE_GAP.finditer(text):
+        if _NOT_SENTENCE_END.search(text[: match.start() + 1].rstrip()):
+            continue
+        parts.append(text[start : match.end()].strip())
+        start = match.end()
+    parts.append(text[start:].strip())
+    return [p for p in parts if p]
+
+
+def split_prose(text: str, settings: ChunkSettings) -> list[str]:
+    """Pieces of whole sentences near target_words; each repeats the previous piece's tail."""
+    units = []
+    for sentence in sentences(text):
+        units.extend(_word_windows(sentence, settings.max_words - settings.overlap_words))
+    pieces: list[list[str]] = []
+    current: list[str] = []
+    fresh = 0  # sentences in `current` beyond the overlap it started with
+    for sentence in units:
+        if fresh and word_count(" ".join(current + [sentence])) > settings.target_words:
+            pieces.append(current)
+            current, fresh = overlap_tail(current, settings.overlap_words), 0
+        current.append(sentence)
+        fresh += 1
+    if fresh:
+        pieces.append(current)
+    return [" ".join(piece) for piece in pieces]
+
+
+def overlap_tail(sentences_so_far: list[str], overlap_words: int) -> list[str]:
+    """Trailing whole sentences of at most overlap_words, else the last overlap_words words."""
+    tail: list[str] = []
+    for sentence in reversed(sentences_so_far):
+        if word_count(" ".join([sentence] + tail)) > overlap_words:
+            break
+        tail.insert(0, sentence)
+    if not tail and overlap_words > 0:
+        tail = ["…" + " ".join(sentences_so_far[-1].split()[-overlap_words:])]
+    return tail
+
+
+def _word_windows(sentence: str, size: int) -> list[str]:
+    words = sentence.split()
+    if len(words) <= size:
+        return [sentence]
+    return [" ".join(words[i : i + size]) for i in range(0, len(words), size)]
+
+
+def chunk_from_group(doc_id: str, ordinal: int, blocks: list[Block]) -> Chunk:
+    pages = [b.page for b in blocks if b.page is not None]
+    ends = [b.page_end or b.page for b in blocks if b.page is not None]
+    return Chunk(
+        chunk_id=0,
+        doc_id=doc_id,
+        ordinal=ordinal,
+        text="\n\n".join(b.text for b in blocks),
+        kind=main_kind(blocks),
+        page=min(pages) if pages else None,
+        page_end=max(ends) if ends else None,
+        section=blocks[0].section,
+    )
+
+
+def main_kind(blocks: list[Block]) -> str:
+    """The kind holding most words, headings counting only when nothing else is there."""
+    totals: dict[str, int] = {}
+    for block in blocks:
+        if block.kind != "heading":
+            totals[block.kind] = totals.get(block.kind, 0) + word_count(block.text)
+    return max(totals, key=totals.get) if totals else "heading"

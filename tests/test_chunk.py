@@ -1,0 +1,161 @@
+"""Structure and chunking on the real corpus, plus hand-made cases for the splitting rules."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.records import Block, ParsedDocument
+from core.settings import ChunkSettings
+from core.text import word_count
+from ingest.chunk import chunk_blocks, split_prose
+from ingest.parse import parse_file
+from ingest.structure import blocks_from_document
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+PAPERS = sorted(CORPUS.glob("*.pdf")) + sorted(CORPUS.glob("*.txt"))
+SETTINGS = ChunkSettings()
+
+
+@pytest.fixture(scope="module")
+def corpus_blocks() -> dict[str, list[Block]]:
+    return {path.stem: blocks_from_document(parse_file(path)) for path in PAPERS}
+
+
+def test_numbered_paragraph_is_its_own_block_with_its_number(corpus_blocks):
+    blocks = corpus_blocks["000_8455fbcf33d06d16"]
+    paragraph = next(b for b in blocks if b.text.startswith("24. Despite the increasing volume"))
+    assert paragraph.kind == "paragraph" and paragraph.section == "24" and paragraph.page is None
+    assert "25." not in paragraph.text[:5]
+
+
+def test_sub_items_take_their_parent_number(corpus_blocks):
+    blocks = corpus_blocks["kent_2024-10_corporate-parenting-panel-minutes"]
+    item = next(b for b in blocks if b.text.startswith("a. Ms Carpenter shared that the recruitment"))
+    assert item.section == "1(a)"
+
+
+def test_unnumbered_paragraph_takes_its_numbered_heading(corpus_blocks):
+    blocks = corpus_blocks["001_29f912cc4fd0f26b"]
+    heading = next(b for b in blocks if b.text == "3.1 Priority 2 Early Help")
+    assert heading.kind == "heading" and heading.section == "3.1"
+    follower = blocks[blocks.index(heading) + 1]
+    assert follower.text.startswith("An early help strategy group") and follower.section == "3.1"
+
+
+def test_tab_table_keeps_rows_with_their_header(corpus_blocks):
+    table = next(b for b in corpus_blocks["001_29f912cc4fd0f26b"] if b.kind == "table")
+    rows = table.text.split("\n")
+    assert rows[0] == "\tJuly\tAugust\tSeptember\tOctober\tNovember\tDecember"
+    assert "Sunderland\t2351\t1817\t2253\t1971\t2012\t1663" in rows
+
+
+def test_table_chunk_carries_header_row():
+    parsed = parse_file(CORPUS / "001_29f912cc4fd0f26b.txt")
+    chunks = chunk_blocks(parsed.doc_id, blocks_from_document(parsed), SETTINGS)
+    holder = next(c for c in chunks if "Sunderland\t2351" in c.text)
+    assert holder.text.index("\tJuly\tAugust") < holder.text.index("Sunderland\t2351")
+
+
+def test_kpi_table_across_a_page_break_is_one_block(corpus_blocks):
+    blocks = corpus_blocks["kent_2025-03_cabinet_quarterly-performance-report-q3-2024-25"]
+    table = next(b for b in blocks if "Number of foster households RED\nLatest: 613" in b.text)
+    assert table.kind == "table"
+    assert "Percentage foster care placements which are in-house" in table.text
+    assert (table.page, table.page_end) == (47, 48)
+
+
+def test_finance_table_with_header_split_over_pages_is_one_block(corpus_blocks):
+    blocks = corpus_blocks["kent_2025-01_cabinet_finance-monitoring-q3-2024-25"]
+    table = next(b for b in blocks if "Adult Social Care & Health  586.1 621.6" in b.text)
+    rows = table.text.split("\n")
+    assert rows[0].startswith("All figures in £m Directorate") and "Budget Forecast Variance" in rows[0]
+    assert table.page == 5 and table.page_end >= 6
+    assert any(row.startswith("Overall Position") for row in rows)
+
+
+def test_repeated_header_row_on_the_next_page_is_dropped():
+    header = "Service\tQ1\tQ2"
+    parsed = ParsedDocument(
+        doc_id="t", path="t.pdf", format="txt", has_pages=True,
+        pages=[f"{header}\nHighways\t1\t2\nLibraries\t3\t4", f"{header}\nWaste\t5\t6\n\nA closing paragraph of prose."],
+    )
+    tables = [b for b in blocks_from_document(parsed) if b.kind == "table"]
+    assert len(tables) == 1
+    assert tables[0].text == f"{header}\nHighways\t1\t2\nLibraries\t3\t4\nWaste\t5\t6"
+    assert (tables[0].page, tables[0].page_end) == (1, 2)
+
+
+def test_corpus_chunks_are_mostly_100_to_250_words(corpus_blocks):
+    sizes = []
+    for doc_id, blocks in corpus_blocks.items():
+        chunks = chunk_blocks(doc_id, blocks, SETTINGS)
+        assert [c.ordinal for c in chunks] == list(range(len(chunks)))
+        assert all(c.chunk_id == 0 and c.doc_id == doc_id for c in chunks)
+        sizes.extend(word_count(c.text) for c in chunks)
+    within = sum(100 <= size <= 250 for size in sizes) / len(sizes)
+    assert within >= 0.85, within
+    assert max(sizes) <= SETTINGS.max_words
+
+
+def test_chunk_pages_span_their_blocks(corpus_blocks):
+    blocks = corpus_blocks["kent_2025-03_cabinet_quarterly-performance-report-q3-2024-25"]
+    chunks = chunk_blocks("qpr", blocks, SETTINGS)
+    holder = next(c for c in chunks if "Number of foster households RED\nLatest: 613" in c.text)
+    assert holder.kind == "table" and holder.page <= 47 and holder.page_end >= 48
+
+
+def paragraph(section: str, words: int, word: str = "word") -> Block:
+    return Block(kind="paragraph", text=f"{section}. " + " ".join([word] * words) + ".", section=section)
+
+
+def test_heading_is_never_the_last_thing_in_a_chunk():
+    blocks = [paragraph("1", 170), Block(kind="heading", text="Fostering", section="Fostering"), paragraph("2", 60)]
+    chunks = chunk_blocks("d", blocks, SETTINGS)
+    assert [c.text.split("\n\n")[0] for c in chunks][1] == "Fostering"
+    assert not chunks[0].text.endswith("Fostering")
+
+
+def test_no_merge_across_top_level_sections_beyond_target():
+    blocks = [paragraph("3.1", 60), paragraph("4.1", 150)]
+    chunks = chunk_blocks("d", blocks, SETTINGS)
+    assert [c.section for c in chunks] == ["3.1", "4.1"]
+    same_section = chunk_blocks("d", [paragraph("3.1", 60), paragraph("3.2", 150)], SETTINGS)
+    assert len(same_section) == 1 and same_section[0].section == "3.1"
+
+
+def test_long_paragraph_splits_at_sentences_with_overlap():
+    sentences = [f"Sentence {n} says the fostering budget rose by {n} per cent this year." for n in range(60)]
+    block = Block(kind="paragraph", text="7. " + " ".join(sentences), section="7", page=3, page_end=4)
+    chunks = chunk_blocks("d", [block], SETTINGS)
+    assert len(chunks) > 1
+    for previous, chunk in zip(chunks, chunks[1:]):
+        assert word_count(chunk.text) <= SETTINGS.max_words
+        assert chunk.text.endswith(".") and chunk.text[0].isupper()
+        first_sentence = chunk.text.split(". ")[0] + "."
+        assert first_sentence in previous.text  # overlap with the piece before
+    assert all(c.section == "7" and (c.page, c.page_end) == (3, 4) for c in chunks)
+    joined = " ".join(c.text for c in chunks)
+    assert all(sentence in joined for sentence in sentences)
+
+
+def test_overlap_is_about_overlap_words():
+    text = " ".join(f"Short sentence number {n} here." for n in range(100))
+    pieces = split_prose(text, SETTINGS)
+    second_start = pieces[1].split(" ")[:SETTINGS.overlap_words]
+    assert " ".join(second_start) in pieces[0]
+
+
+def test_long_table_splits_between_rows_and_repeats_header():
+    header = "Service\tBudget\tForecast\tVariance"
+    rows = [f"Service line number {n} for children\t{n}.5\t{n}.9\t+0.{n}" for n in range(80)]
+    block = Block(kind="table", text="\n".join([header] + rows), section="Table 3", page=5, page_end=6)
+    chunks = chunk_blocks("d", [block], SETTINGS)
+    assert len(chunks) > 1
+    seen = []
+    for chunk in chunks:
+        lines = chunk.text.split("\n")
+        assert lines[0] == header and chunk.kind == "table"
+        assert word_count(chunk.text) <= SETTINGS.max_words
+        seen.extend(lines[1:])
+    assert seen == rows
