@@ -91,6 +91,7 @@ class BenchReport:
     figures: list[Figure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    extras: dict = field(default_factory=dict)  # raw results of other harnesses and the ANN threshold choice
 
     def to_json(self) -> dict:
         return {
@@ -100,6 +101,7 @@ class BenchReport:
             "seconds": round(self.seconds, 1),
             "figures": [figure.to_json() for figure in self.figures],
             "notes": self.notes,
+            "extras": self.extras,
         }
 
 

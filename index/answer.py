@@ -22,7 +22,14 @@ _DATE = re.compile(
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?\s*(?:\d{2,4})?|\b(?:19|20)\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b",
     re.I,
 )
-_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr|Cllr|Councillor)\.?\s+[A-Z][a-z]+|\b[A-Z][a-z]+\s+[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b")
+_TITLED_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr|Cllr|Councillor|Sir|Dame)\.?\s+(?:[A-Z]\.?\s+){0,3}[A-Z][a-z]+")
+_NAME = re.compile(r"\b[A-Z][a-z]+\s+(?:[A-Z]\.?\s+)?[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b")
+_NOT_NAME_WORDS = frozenset(
+    """council county city borough district cabinet committee member members panel board chamber house hall services
+    service children young people education health social care adult public the this that report strategy plan
+    director directorate officer officers team teams school schools family hub hubs kent suffolk sunderland
+    peterborough west sussex england local authority government department national regional corporate""".split()
+)
 _RATING = re.compile(r"\b(?:RED|AMBER|GREEN|Red|Amber|Green)\b")
 _MAX_SENTENCE_CHARS = 600
 
@@ -63,6 +70,21 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         if right > left:
             trimmed.append((start + left, start + right))
     return trimmed
+
+
+def split_long_span(text: str, start: int, end: int, limit: int = 300) -> list[tuple[int, int]]:
+    """Cut a run-on sentence (a list of attendees, a table flattened into one line) at commas or semicolons."""
+    if end - start <= _MAX_SENTENCE_CHARS:
+        return [(start, end)]
+    pieces = []
+    piece_start = start
+    for match in re.finditer(r"[,;]\s+", text[start:end]):
+        cut = start + match.end()
+        if cut - piece_start >= limit:
+            pieces.append((piece_start, start + match.start() + 1))
+            piece_start = cut
+    pieces.append((piece_start, end))
+    return [(a, b) for a, b in pieces if b - a <= _MAX_SENTENCE_CHARS]
 
 
 def merged_short_spans(text: str, spans: list[tuple[int, int]], min_words: int = 4) -> list[tuple[int, int]]:
@@ -139,6 +161,18 @@ def new_figures(question: str, text: str) -> bool:
     return any(figure not in asked for figure in re.findall(r"\d+(?:[.,]\d+)*", text))
 
 
+def names_a_person(question: str, text: str) -> bool:
+    """Whether the sentence names someone the question does not already name."""
+    asked = set(tokens_of(question))
+    if any(set(tokens_of(m.group())[1:]) - asked for m in _TITLED_NAME.finditer(text)):
+        return True
+    for match in _NAME.finditer(text):
+        words = set(tokens_of(match.group()))
+        if not words & _NOT_NAME_WORDS and not words <= asked:
+            return True
+    return False
+
+
 def cue_bonus(analysis: QueryAnalysis, text: str) -> float:
     bonus = 0.0
     if analysis.wants_number:
@@ -146,7 +180,7 @@ def cue_bonus(analysis: QueryAnalysis, text: str) -> float:
     if analysis.wants_date:
         bonus += 0.08 if _DATE.search(text) else -0.05
     if analysis.wants_person:
-        bonus += 0.08 if _NAME.search(text) else -0.05
+        bonus += 0.12 if names_a_person(analysis.text, text) else -0.08
     if analysis.wants_rating and _RATING.search(text):
         bonus += 0.08
     return bonus
@@ -157,9 +191,10 @@ def candidate_sentences(hits: list[Hit], max_hits: int) -> list[Sentence]:
     for rank, hit in enumerate(hits[:max_hits]):
         text = hit.chunk.text
         headers = table_headers(text)
-        for start, end in merged_short_spans(text, sentence_spans(text)):
+        spans = [piece for span in merged_short_spans(text, sentence_spans(text)) for piece in split_long_span(text, *span)]
+        for start, end in spans:
             quote = text[start:end]
-            if len(quote) > _MAX_SENTENCE_CHARS or not tokens_of(quote):
+            if not tokens_of(quote):
                 continue
             line_start = text.rfind("\n", 0, start) + 1
             header = headers.get(line_start, "")
@@ -180,6 +215,7 @@ def scored_sentences(
     weights: dict[str, float],
     similarity=None,
     settings: AnswerSettings | None = None,
+    extra_hits: int = 0,
 ) -> list[Sentence]:
     """Sentences of the top passages, best first.
 
@@ -188,7 +224,7 @@ def scored_sentences(
     it holds the kind of fact asked for, and the rank of its passage.
     """
     settings = settings or AnswerSettings()
-    sentences = candidate_sentences(hits, settings.sentence_hits)
+    sentences = candidate_sentences(hits, settings.sentence_hits + extra_hits)
     if not sentences:
         return []
     top = max((hit.score for hit in hits), default=1.0) or 1.0
@@ -198,7 +234,9 @@ def scored_sentences(
         sentence.prior = max(hit.score, 0.0) / top - 0.1 * sentence.hit_rank
         if analysis.years and (hit.document.meta.date or "")[:4] in analysis.years:
             sentence.prior += 0.3
-        sentence.overlap = overlap_score(analysis, tokens_of(sentence.context), weights)
+        # The council and paper are part of every sentence's context: "according to Peterborough" is met by the paper.
+        described = f"{hit.document.meta.authority or ''} {hit.document.meta.title or ''} {sentence.context}"
+        sentence.overlap = overlap_score(analysis, tokens_of(described), weights)
         sentence.closeness = float(close)
         sentence.cue = cue_bonus(analysis, sentence.text)
         sentence.score = sentence_score(sentence, settings, similarity is not None)
@@ -270,7 +308,8 @@ def refusal_reason(analysis: QueryAnalysis, best: Sentence, hits: list[Hit], aut
     if analysis.years:
         hit = hits[best.hit_rank]
         year_of_paper = (hit.document.meta.date or "")[:4]
-        if year_of_paper not in analysis.years and not any(y in hit.chunk.text for y in analysis.years):
+        stated = f"{hit.document.meta.title or ''} {hit.chunk.text}"
+        if year_of_paper not in analysis.years and not any(y in stated for y in analysis.years):
             return f"nothing found for {', '.join(analysis.years)}"
     return None
 
@@ -288,10 +327,15 @@ def compose_answer(
     similarity=None,
     mode: str = "hybrid",
     authorities: list[str] | None = None,
+    extra_hits: int = 0,
 ) -> Answer:
-    """`similarity(texts) -> cosines to the question`, when given, adds meaning to word overlap."""
+    """`similarity(texts) -> cosines to the question`, when given, adds meaning to word overlap.
+
+    `extra_hits` widens the passages read for sentences beyond `settings.sentence_hits`
+    (the ask step adds the best passage of each other council).
+    """
     analysis = analyse_question(question)
-    sentences = scored_sentences(hits, analysis, weights or {}, similarity, settings) if hits else []
+    sentences = scored_sentences(hits, analysis, weights or {}, similarity, settings, extra_hits) if hits else []
     reason = "nothing matched" if not sentences else refusal_reason(analysis, sentences[0], hits, authorities or [], settings)
     if reason is not None:
         citations = [citation_for(hit, None) for hit in hits]

@@ -62,13 +62,14 @@ SPELLINGS = {
 }
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
-_YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
+_YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)(?:[/-](\d{2}))?\b")
 
 NUMBER_CUES = ("how many", "how much", "what percentage", "what proportion", "what number", "what was the number",
                "what rate", "what level", "what figure", "what value", "what cost", "what total", "what budget",
                "what target", "what was the target", "what is the target", "per cent", "percent", "%", "how far",
                "how big", "how large", "how high", "how low", "what amount", "what share", "target", "overspend",
-               "underspend", "forecast", "rate", "count", "number of")
+               "underspend", "forecast", "rate", "count", "number of", "average", "percentage", "proportion",
+               "total", "spend", "cost", "budget", "score", "figure", "savings", "caseload")
 DATE_CUES = ("when", "what date", "which date", "by what date", "what year", "which year", "what month", "deadline", "by when")
 PERSON_CUES = ("who ", "whom", "which officer", "which member", "which councillor", "whose", "what is the name", "name of")
 RATING_CUES = ("rag", "rating", "rated", "red", "amber", "green")
@@ -115,8 +116,18 @@ def analyse_question(question: str) -> QueryAnalysis:
         wants_date=any(cue in padded for cue in DATE_CUES),
         wants_person=any(cue in padded for cue in PERSON_CUES),
         wants_rating=any(f" {cue}" in padded for cue in RATING_CUES),
-        years=_YEAR.findall(folded),
+        years=years_named(folded),
     )
+
+
+def years_named(text: str) -> list[str]:
+    """Years a question names; a financial year such as 2024/25 names both."""
+    years = []
+    for first, second in _YEAR.findall(text):
+        years.append(first)
+        if second and int(second) == (int(first[2:]) + 1) % 100:
+            years.append(first[:2] + second)
+    return list(dict.fromkeys(years))
 
 
 def fts_match_expression(analysis: QueryAnalysis) -> str:

@@ -29,6 +29,18 @@ class IndexState:
     authorities: list[str]
 
 
+def other_council_hits(hits: list[Hit], wide: list[Hit], limit: int) -> list[Hit]:
+    """The best passage of each council that `hits` does not cover, from a wider ranking."""
+    covered = {hit.document.meta.authority for hit in hits}
+    extra: list[Hit] = []
+    for hit in wide[len(hits):]:
+        authority = hit.document.meta.authority
+        if authority not in covered and len(extra) < limit:
+            extra.append(hit)
+            covered.add(authority)
+    return extra
+
+
 class Scrutiny:
     def __init__(self, settings: Settings, embedder=None):
         from ingest.embed import Embedder
@@ -107,12 +119,19 @@ class Scrutiny:
         return weights
 
     def ask(self, question: str, filters: Filters | None = None, mode: str | None = None, k: int | None = None) -> Answer:
+        """The extractive answer with its citations; the CLI and POST /api/ask both come here."""
         mode = mode or self.settings.retrieval.mode
-        hits = self.search(question, filters, mode, k)
+        k = k or self.settings.retrieval.k
+        wide = self.search(question, filters, mode, max(k, self.settings.answer.diversity_pool))
+        hits = wide[:k]
+        reading = min(self.settings.answer.sentence_hits, len(hits))
+        others = other_council_hits(hits, wide, self.settings.answer.max_lines - 1)
+        # Passages of other councils are read right after the best ones, so a question several councils answer gets a line from each.
+        ordered = hits[:reading] + others + hits[reading:]
         return compose_answer(
-            question, hits, self.settings.answer, self.term_weights(question),
+            question, ordered, self.settings.answer, self.term_weights(question),
             similarity=lambda texts: self.similarities(question, texts), mode=mode,
-            authorities=self.state().authorities,
+            authorities=self.state().authorities, extra_hits=len(others),
         )
 
     def similarities(self, question: str, texts: list[str]) -> np.ndarray:

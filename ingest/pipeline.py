@@ -20,6 +20,8 @@ from core.text import fold_characters
 
 PAPER_SUFFIXES = {".pdf", ".txt", ".text", ".md", ".markdown", ".docx"}
 IGNORED_SUFFIXES = {".yaml", ".yml", ".json", ".jsonl", ".csv"}
+# A folder of papers may describe itself; those notes are not papers.
+IGNORED_STEMS = {"readme", "sources", "license", "changelog"}
 
 
 @dataclass
@@ -74,7 +76,7 @@ def discover_files(paths: Iterable[Path]) -> list[Path]:
             if any(part.startswith(".") for part in path.relative_to(root.parent if root.is_file() else root).parts):
                 continue
             suffix = path.suffix.lower()
-            if suffix in IGNORED_SUFFIXES or path.name.endswith(".meta.json"):
+            if suffix in IGNORED_SUFFIXES or path.name.endswith(".meta.json") or path.stem.lower() in IGNORED_STEMS:
                 continue
             if suffix in PAPER_SUFFIXES or root.is_file():
                 found.append(path)
