@@ -228,8 +228,7 @@ def scored_sentences(
     if not sentences:
         return []
     top = max((hit.score for hit in hits), default=1.0) or 1.0
-    closeness = similarity([s.context for s in sentences]) if similarity else [0.0] * len(sentences)
-    for sentence, close in zip(sentences, closeness):
+    for sentence in sentences:
         hit = hits[sentence.hit_rank]
         sentence.prior = max(hit.score, 0.0) / top - 0.1 * sentence.hit_rank
         if analysis.years and (hit.document.meta.date or "")[:4] in analysis.years:
@@ -237,9 +236,16 @@ def scored_sentences(
         # The council and paper are part of every sentence's context: "according to Peterborough" is met by the paper.
         described = f"{hit.document.meta.authority or ''} {hit.document.meta.title or ''} {sentence.context}"
         sentence.overlap = overlap_score(analysis, tokens_of(described), weights)
-        sentence.closeness = float(close)
         sentence.cue = cue_bonus(analysis, sentence.text)
-        sentence.score = sentence_score(sentence, settings, similarity is not None)
+        sentence.score = sentence_score(sentence, settings, False)
+    if similarity is not None:
+        # Meaning is weighed only for the sentences that words already favour: embedding every
+        # sentence of every passage would dominate the time an answer takes.
+        shortlist = sorted(sentences, key=lambda s: -s.score)[: settings.rerank_sentences]
+        for sentence, close in zip(shortlist, similarity([s.context for s in shortlist])):
+            sentence.closeness = float(close)
+        for sentence in sentences:
+            sentence.score = sentence_score(sentence, settings, True)
     return sorted(sentences, key=lambda s: (-s.score, s.hit_rank, s.start))
 
 
