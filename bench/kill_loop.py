@@ -42,6 +42,7 @@ class IngestRun:
     process: subprocess.Popen
     index_dir: Path
     previous: str | None
+    before: frozenset[str]
     seen: dict[str, float] = field(default_factory=dict)
     output: list[str] = field(default_factory=list)
     reader: threading.Thread | None = None
@@ -53,7 +54,7 @@ class IngestRun:
         """Where the ingest is now: startup, parse, embed, publish or finished."""
         if self.process.poll() is not None:
             return "finished"
-        if is_publishing(self.index_dir, self.previous):
+        if is_publishing(self.index_dir, self.previous, self.before):
             return "publish"
         for stage in ("embed", "parse"):
             if stage in self.seen:
@@ -74,15 +75,21 @@ def stage_marks() -> dict[str, str]:
     return dict(STAGE_LABELS)
 
 
-def is_publishing(index_dir: Path, previous: str | None) -> bool:
-    """True once the writer has written its vectors, i.e. it is inside IndexWriter.publish()."""
+def generation_folders(index_dir: Path) -> frozenset[str]:
+    return frozenset(p.name for p in index_dir.glob("gen-*")) if index_dir.is_dir() else frozenset()
+
+
+def is_publishing(index_dir: Path, previous: str | None, before: frozenset[str]) -> bool:
+    """True once this writer has written its vectors, i.e. it is inside IndexWriter.publish().
+
+    Folders left by earlier killed runs (`before`) say nothing about this one.
+    """
     from index.store import VECTORS_NAME, read_current
 
-    if any(index_dir.glob(f"gen-*.tmp/{VECTORS_NAME}")):
+    new = [index_dir / name for name in generation_folders(index_dir) - before]
+    if any((folder / VECTORS_NAME).exists() for folder in new):
         return True
-    current = read_current(index_dir) if (index_dir / "CURRENT").exists() else None
-    renamed = [p for p in index_dir.glob("gen-*") if not p.name.endswith(".tmp") and p.name not in (previous, current)]
-    return current != previous or bool(renamed)
+    return read_current(index_dir) != previous if index_dir.is_dir() else False
 
 
 def start_ingest(paths: list[Path], index_dir: Path, *options: str) -> IngestRun:
@@ -90,13 +97,14 @@ def start_ingest(paths: list[Path], index_dir: Path, *options: str) -> IngestRun
     from index.store import read_current
 
     previous = read_current(index_dir) if index_dir.is_dir() else None
+    before = generation_folders(index_dir)
     # rich draws live bars only to a terminal; TTY_COMPATIBLE makes it draw them to our pipe too.
     env = {**os.environ, "TTY_COMPATIBLE": "1", "COLUMNS": "120", "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         [str(SCRUTINY), "ingest", *[str(p) for p in paths], "--index", str(index_dir), *options],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT, env=env,
     )
-    run = IngestRun(process, Path(index_dir), previous)
+    run = IngestRun(process, Path(index_dir), previous, before)
     run.reader = threading.Thread(target=_read_output, args=(run, stage_marks()), daemon=True)
     run.reader.start()
     return run

@@ -122,6 +122,9 @@ class Scrutiny:
         """The extractive answer with its citations; the CLI and POST /api/ask both come here."""
         mode = mode or self.settings.retrieval.mode
         k = k or self.settings.retrieval.k
+        from_register = self.answer_from_register(question, filters, mode)
+        if from_register is not None:
+            return from_register
         wide = self.search(question, filters, mode, max(k, self.settings.answer.diversity_pool))
         hits = wide[:k]
         reading = min(self.settings.answer.sentence_hits, len(hits))
@@ -133,6 +136,17 @@ class Scrutiny:
             similarity=lambda texts: self.similarities(question, texts), mode=mode,
             authorities=self.state().authorities, extra_hits=len(others),
         )
+
+    def answer_from_register(self, question: str, filters: Filters | None, mode: str) -> Answer | None:
+        """Questions about promises kept ("did they achieve it?") are answered from the commitments register."""
+        from commitments.answer import asks_about_commitments, register_answer
+        from commitments.register import commitments_for_question
+
+        if not asks_about_commitments(question):
+            return None
+        state = self.state()
+        entries = commitments_for_question(state.reader.conn, question, filters.authority if filters else None)
+        return register_answer(question, entries, state.reader, state.documents, mode)
 
     def similarities(self, question: str, texts: list[str]) -> np.ndarray:
         """Cosine of each text to the question; sentence vectors are cached, as popular passages recur."""

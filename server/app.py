@@ -26,7 +26,7 @@ from server.security import SecurityHeadersMiddleware, docs_csp
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-SWAGGER_CDN = "https://cdn.jsdelivr.net"
+DOCS_ASSETS = "/docs-assets"
 
 
 def page_templates() -> Jinja2Templates:
@@ -45,11 +45,22 @@ def loaded_scrutiny(settings: Settings, scrutiny: Scrutiny | None) -> Scrutiny:
     return scrutiny
 
 
+def swagger_assets_dir() -> Path:
+    """Swagger UI's files from the swagger-ui-bundle package: the docs page needs no network."""
+    import swagger_ui_bundle
+
+    return Path(swagger_ui_bundle.swagger_ui_path)
+
+
 def docs_page(app: FastAPI) -> HTMLResponse:
-    """Swagger UI with a policy that allows its CDN bundle and its one inline script by hash."""
-    page = get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title} API")
+    """Swagger UI served from this server, with a policy that allows its one inline script by hash."""
+    page = get_swagger_ui_html(
+        openapi_url=app.openapi_url, title=f"{app.title} API",
+        swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js", swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+        swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+    )
     html = page.body.decode()
-    return HTMLResponse(html, headers={"Content-Security-Policy": docs_csp(html, SWAGGER_CDN)})
+    return HTMLResponse(html, headers={"Content-Security-Policy": docs_csp(html)})
 
 
 def create_app(settings: Settings, scrutiny: Scrutiny | None = None) -> FastAPI:
@@ -67,6 +78,7 @@ def create_app(settings: Settings, scrutiny: Scrutiny | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount(DOCS_ASSETS, StaticFiles(directory=swagger_assets_dir()), name="docs-assets")
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(commitments.router)

@@ -38,12 +38,12 @@ def inline_script_hashes(html: str) -> list[str]:
     ]
 
 
-def docs_csp(html: str, cdn: str) -> str:
-    """The policy for the Swagger UI page: its CDN bundle and its one inline script, nothing else."""
-    scripts = " ".join([f"'self' {cdn}", *inline_script_hashes(html)])
+def docs_csp(html: str) -> str:
+    """The policy for the Swagger UI page: its own bundle and its one inline script, nothing else."""
+    scripts = " ".join(["'self'", *inline_script_hashes(html)])
     return (
-        f"default-src 'self'; script-src {scripts}; style-src 'self' {cdn} 'unsafe-inline'; "
-        "img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; object-src 'none'; "
+        f"default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
         "base-uri 'none'; frame-ancestors 'none'"
     )
 

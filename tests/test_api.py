@@ -228,3 +228,6 @@ def test_openapi_docs_are_served_with_a_policy_that_allows_only_their_own_script
     digest = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
     assert f"'sha256-{digest}'" in docs.headers["content-security-policy"]
     assert "frame-ancestors 'none'" in docs.headers["content-security-policy"]
+    # The Swagger UI bundle comes from this server, so the docs work without a network.
+    bundle = re.search(r'src="([^"]*swagger-ui-bundle\.js)"', docs.text).group(1)
+    assert bundle.startswith("/") and client.get(bundle).status_code == 200
