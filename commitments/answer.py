@@ -6,7 +6,7 @@ import re
 from core.records import Answer, Chunk, Citation, Document
 
 COMMITMENT_QUESTION = re.compile(
-    r"\b(promis\w*|pledg\w*|commit\w*|undertak\w*|did (?:they|it|we) (?:achieve|meet|deliver|hit|keep)|"
+    r"\b(promis\w*|pledg\w*|commit(?:s|ted|ments?)?\b|undertak(?:e|en|ing|ings)\b|did (?:they|it|we) (?:achieve|meet|deliver|hit|keep)|"
     r"(?:was|were) (?:it|they|the targets?) (?:met|achieved|kept)|deliver(?:ed)? on)\b",
     re.I,
 )
