@@ -14,6 +14,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import shutil
 import sqlite3
 import threading
@@ -115,10 +116,14 @@ def filter_sql(filters: Filters | None) -> tuple[str, list]:
 
 def read_current(index_dir: Path) -> str | None:
     try:
-        name = (index_dir / CURRENT_NAME).read_text().strip()
+        # Undecodable bytes become U+FFFD, so a damaged pointer names no folder and reads as corrupt, not as a crash.
+        name = (index_dir / CURRENT_NAME).read_bytes().decode("utf-8", "replace").strip()
     except FileNotFoundError:
         return None
-    return name or None
+    if not name:
+        return None
+    # Only a generation folder of this index: a damaged or edited pointer must not lead elsewhere.
+    return name if re.fullmatch(r"gen-\d{6}", name) else f"invalid:{name[:40]}"
 
 
 def build_faiss_index(ids: np.ndarray, vectors: np.ndarray, dimension: int, ann_threshold: int):
@@ -168,11 +173,19 @@ class IndexReader:
                 f"index at {index_dir} ({generation}) is unreadable: {exc}; rebuild it with "
                 f"`scrutiny ingest --rebuild --index {index_dir}`"
             ) from exc
-        if manifest.get("schema") != SCHEMA_VERSION:
-            raise IndexCorrupt(f"index at {index_dir} has schema {manifest.get('schema')}, expected {SCHEMA_VERSION}: rebuild it")
+        if not isinstance(manifest, dict) or manifest.get("schema") != SCHEMA_VERSION:
+            schema = manifest.get("schema") if isinstance(manifest, dict) else None
+            raise IndexCorrupt(f"index at {index_dir} has schema {schema}, expected {SCHEMA_VERSION}: rebuild it with "
+                               f"`scrutiny ingest --rebuild --index {index_dir}`")
         reader = cls(index_dir, generation, manifest, faiss_index)
-        if faiss_index.ntotal != reader.chunk_count():
-            raise IndexCorrupt(f"index at {index_dir} ({generation}): {faiss_index.ntotal} vectors for {reader.chunk_count()} chunks")
+        try:
+            chunks = reader.chunk_count()
+        except sqlite3.Error as exc:
+            raise IndexCorrupt(f"index at {index_dir} ({generation}) has an unreadable database: {exc}; rebuild it with "
+                               f"`scrutiny ingest --rebuild --index {index_dir}`") from exc
+        if faiss_index.ntotal != chunks:
+            raise IndexCorrupt(f"index at {index_dir} ({generation}): {faiss_index.ntotal} vectors for {chunks} chunks; "
+                               f"rebuild it with `scrutiny ingest --rebuild --index {index_dir}`")
         return reader
 
     @property
