@@ -356,7 +356,8 @@ def compose_answer(
         if hit.chunk.chunk_id not in number_of_chunk:
             citations.append(citation_for(hit, (sentence.start, sentence.end)))
             number_of_chunk[hit.chunk.chunk_id] = len(citations)
-        lines.append((sentence.text, number_of_chunk[hit.chunk.chunk_id]))
+        # A quote may span a heading and its paragraph, or a line break of the layout: read it as one line.
+        lines.append((" ".join(sentence.text.split()), number_of_chunk[hit.chunk.chunk_id]))
     # The other retrieved passages follow as supporting excerpts, without a highlight.
     citations.extend(citation_for(hit, None) for hit in hits if hit.chunk.chunk_id not in number_of_chunk)
     several_sources = len({hits[s.hit_rank].document.doc_id for s in chosen}) > 1
