@@ -17,10 +17,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from pypdf import PdfWriter
-from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from index.store import CURRENT_NAME, IndexReader
 from ingest.parse import parse_file
+from pdfs import text_pdf
 from ingest.pipeline import discover_files, ingest_paths
 from core.settings import load_settings
 from server import cli as cli_module
@@ -46,27 +46,6 @@ def scrutiny_cli():
     return cli_module.cli
 
 
-def text_pdf(path: Path, pages: list[list[str]], user_password: str | None = None) -> Path:
-    """A real PDF with a Helvetica text layer: one minimal content stream per page, one shared font."""
-    writer = PdfWriter()
-    font = writer._add_object(DictionaryObject({
-        NameObject("/Type"): NameObject("/Font"),
-        NameObject("/Subtype"): NameObject("/Type1"),
-        NameObject("/BaseFont"): NameObject("/Helvetica"),
-    }))
-    resources = DictionaryObject({NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})})
-    for lines in pages:
-        page = writer.add_blank_page(width=595, height=842)
-        shown = " ".join(f"({line}) Tj T*" for line in lines)
-        stream = DecodedStreamObject()
-        stream.set_data(f"BT /F1 11 Tf 14 TL 50 800 Td {shown} ET".encode("latin-1"))
-        page[NameObject("/Contents")] = writer._add_object(stream)
-        page[NameObject("/Resources")] = resources
-    if user_password is not None:
-        writer.encrypt(user_password=user_password, owner_password="owner", algorithm="RC4-128")
-    with open(path, "wb") as handle:
-        writer.write(handle)
-    return path
 
 
 def huge_pdf(path: Path) -> Path:
