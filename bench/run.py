@@ -73,8 +73,8 @@ class Plan:
     help_runs: int = 5
     ask_cold_runs: int = 3
     load_seconds: int = 60
-    load_clients: int = 8
-    kill_runs: int = 10
+    load_clients: int = 32
+    kill_runs: int = 20
 
     def runs(self, section: str) -> bool:
         return section not in self.skip
