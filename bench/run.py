@@ -535,7 +535,7 @@ def paragraph_vectors(bench: Bench) -> np.ndarray:
     return bench.embedder.encode(paragraphs)
 
 
-# other engineers' harnesses ---------------------------------------------------
+# the load test and the kill loop ---------------------------------------------------
 
 def numeric_items(result: dict, prefix: str = "") -> Iterator[tuple[str, float]]:
     for key, value in result.items():
