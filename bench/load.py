@@ -87,6 +87,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def stop_server(process: subprocess.Popen) -> None:
+    """Terminate, then kill if it has not gone within 20 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -220,12 +230,7 @@ def run_load(index_dir: Path | str | None, seconds: float = 60, clients: int = 3
             tallies, elapsed = run_clients(port, questions, clients, seconds, MAX_REQUESTS_PER_CLIENT)
             rss_after = rss_mb(process.pid)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_server(process)
     figures = figures_of(tallies, clients, elapsed, (rss_started, rss_before, rss_after))
     print(figures_table(figures), flush=True)
     return figures.to_json()

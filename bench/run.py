@@ -11,12 +11,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.client
-import importlib.util
 import json
 import math
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,12 +28,12 @@ from typing import Callable, Iterator
 import numpy as np
 
 from bench.figures import BenchReport, Figure, Target, figure_line, now_text, percentile, this_machine, write_results
+from bench.load import free_port, stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 SCRUTINY = Path(sys.executable).parent / "scrutiny"
 SECTIONS = ("ingest", "startup", "query", "ann", "load", "kill")
-PIPELINE_MODULES = ("ingest.parse", "ingest.structure", "ingest.chunk", "ingest.metadata")
 SERVER_START_TIMEOUT = 240.0
 FLAT_P95_LIMIT_MS = 10.0
 QUERY_P95_TARGET_MS = 50.0
@@ -124,24 +122,8 @@ class Bench:
 
 # helpers ------------------------------------------------------------------
 
-def pipeline_available() -> bool:
-    return all(importlib.util.find_spec(name) is not None for name in PIPELINE_MODULES)
-
-
-def module_available(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def rss_mb(pid: int) -> float:
+    """Resident memory of a process in MB; NaN once it has gone, so a figure is missing rather than the run."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
@@ -186,9 +168,9 @@ def ingested_index(bench: Bench, index_dir: Path, rebuild: bool = True):
     return ingest_paths([bench.corpus_dir], settings, bench.embedder, rebuild=rebuild)
 
 
-def corpus_index(bench: Bench) -> Path | None:
+def corpus_index(bench: Bench) -> Path:
     """The real corpus ingested once (by the ingest section when it ran, untimed otherwise)."""
-    if bench.corpus_index is None and pipeline_available():
+    if bench.corpus_index is None:
         index_dir = bench.workdir / "corpus-index"
         report = ingested_index(bench, index_dir)
         if report.skipped:
@@ -212,9 +194,6 @@ def embedding_texts(index_dir: Path) -> list[str]:
 # sections ------------------------------------------------------------------
 
 def run_ingest(bench: Bench) -> None:
-    if not pipeline_available():
-        bench.note("ingest skipped: the parse/chunk modules are not all present yet")
-        return
     end_to_end, raw, ratios, embed_only, unchanged, chunks = [], [], [], [], [], 0
     batch = bench.embedder.settings.batch_size
     for run in range(bench.plan.ingest_runs):
@@ -249,9 +228,6 @@ def run_startup(bench: Bench) -> None:
                   for _ in range(bench.plan.help_runs)]
     bench.record(Figure("startup", "`scrutiny --help` wall time", "s", help_times, [Target("<", 0.5)]))
     index_dir = corpus_index(bench)
-    if index_dir is None:
-        bench.note("`scrutiny ask` cold start skipped: no corpus index (parse/chunk modules missing)")
-        return
     cold = [seconds_to_first_line([str(SCRUTINY), "ask", HANDWRITTEN_QUESTIONS[0], "--index", str(index_dir)])
             for _ in range(bench.plan.ask_cold_runs)]
     bench.record(Figure("startup", "`scrutiny ask` cold, first answer line", "s", cold))
@@ -307,12 +283,7 @@ def running_server(index_dir: Path, log: Path) -> Iterator[Server]:
             time.sleep(0.2)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_server(process)
 
 
 def ask_latencies(port: int, questions: list[str], budget: float = math.inf) -> list[float]:
@@ -397,13 +368,7 @@ def run_query(bench: Bench) -> None:
     from bench.synthetic import CHUNK_NOISE, build_synthetic_index, source_corpus
     from core.settings import load_settings
 
-    if not module_available("server.app"):
-        bench.note("query skipped: server/app.py is not present")
-        return
     index_dir = corpus_index(bench)
-    if index_dir is None:
-        bench.note("query skipped: no corpus index (parse/chunk modules missing)")
-        return
     plan = bench.plan
     questions = bench_questions(5 + plan.requests_real * plan.repeats + 5 + plan.requests_synthetic)
     real_questions = questions[: 5 + plan.requests_real * plan.repeats]
@@ -554,22 +519,12 @@ def record_result(bench: Bench, section: str, result: dict) -> None:
 
 
 def run_load_section(bench: Bench) -> None:
-    if not module_available("bench.load"):
-        bench.note("load skipped: bench/load.py is not present")
-        return
     from bench.load import run_load
 
-    index_dir = corpus_index(bench)
-    if index_dir is None:
-        bench.note("load skipped: no corpus index")
-        return
-    record_result(bench, "load", run_load(index_dir, bench.plan.load_seconds, bench.plan.load_clients))
+    record_result(bench, "load", run_load(corpus_index(bench), bench.plan.load_seconds, bench.plan.load_clients))
 
 
 def run_kill_section(bench: Bench) -> None:
-    if not module_available("bench.kill_loop"):
-        bench.note("kill skipped: bench/kill_loop.py is not present")
-        return
     from bench.kill_loop import run_kill_loop
 
     record_result(bench, "kill", run_kill_loop(bench.plan.kill_runs))
