@@ -27,6 +27,7 @@ class IndexState:
     reader: object
     documents: dict[str, Document]
     authorities: list[str]
+    chunk_count: int
 
 
 def other_council_hits(hits: list[Hit], wide: list[Hit], limit: int) -> list[Hit]:
@@ -68,7 +69,7 @@ class Scrutiny:
                 reader = IndexReader.open(self.settings.index_dir)
                 documents = {d.doc_id: d for d in reader.documents()}
                 authorities = sorted({d.meta.authority for d in documents.values() if d.meta.authority})
-                self._state = IndexState(reader, documents, authorities)
+                self._state = IndexState(reader, documents, authorities, reader.chunk_count())
                 self._idf = {}
             return self._state
 
@@ -107,7 +108,7 @@ class Scrutiny:
         """Inverse document frequency of the question's words, so rare words count for more in answer selection."""
         state = self.state()
         analysis = analyse_question(question)
-        total = max(len(state.documents) and state.reader.chunk_count(), 1)
+        total = max(state.chunk_count, 1)
         weights = {}
         for term in [*analysis.terms, *analysis.expansions]:
             if term not in self._idf:

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 import tracemalloc
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from pypdf import PdfWriter
 
 from index.store import CURRENT_NAME, IndexReader
 from ingest.parse import parse_file
-from pdfs import text_pdf
+from sample_files import text_pdf, zip_bomb_docx
 from ingest.pipeline import discover_files, ingest_paths
 from core.settings import load_settings
 from server import cli as cli_module
@@ -66,17 +65,6 @@ def blank_pdf(path: Path, pages: int) -> Path:
         writer.add_blank_page(width=595, height=842)
     with open(path, "wb") as handle:
         writer.write(handle)
-    return path
-
-
-def zip_bomb_docx(path: Path) -> Path:
-    """Under 1 MB on disk, 64 MB once inflated."""
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        with archive.open("word/document.xml", "w", force_zip64=True) as member:
-            block = b"\0" * (1024 * 1024)
-            for _ in range(64):
-                member.write(block)
     return path
 
 

@@ -11,7 +11,7 @@ import pytest
 from pypdf import PdfWriter
 
 from ingest.parse import ParseError, parse_file, sniff_format
-from pdfs import text_pdf
+from sample_files import text_pdf, zip_bomb_docx
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 PAPERS = sorted(CORPUS.glob("*.pdf")) + sorted(CORPUS.glob("*.txt"))
@@ -181,13 +181,7 @@ def test_docx_keeps_order_headings_and_tables(tmp_path):
 
 
 def test_docx_zip_bomb_is_refused_before_inflating(tmp_path):
-    path = tmp_path / "bomb.docx"
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        with archive.open("word/document.xml", "w", force_zip64=True) as member:
-            block = b"\0" * (1024 * 1024)
-            for _ in range(64):
-                member.write(block)
+    path = zip_bomb_docx(tmp_path / "bomb.docx")
     assert path.stat().st_size < 1024 * 1024
     assert "zip bomb" in problem_of(path)
 

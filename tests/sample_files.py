@@ -1,6 +1,7 @@
-"""Real PDF files built for tests: a Helvetica text layer, one list of lines per page."""
+"""Real files built for tests: PDFs with a text layer, and a Word file that is a zip bomb."""
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 from pypdf import PdfWriter
@@ -33,4 +34,15 @@ def text_pdf(path: Path, pages: list[list[str]], user_password: str | None = Non
         writer.encrypt(user_password=user_password, owner_password="owner", algorithm="RC4-128")
     with open(path, "wb") as handle:
         writer.write(handle)
+    return path
+
+
+def zip_bomb_docx(path: Path) -> Path:
+    """Under 1 MB on disk, 64 MB once inflated."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open("word/document.xml", "w", force_zip64=True) as member:
+            block = b"\0" * (1024 * 1024)
+            for _ in range(64):
+                member.write(block)
     return path
