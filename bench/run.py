@@ -310,9 +310,9 @@ def ask_latencies(port: int, questions: list[str], budget: float = math.inf) -> 
 
 
 def floor_latencies(index_dir: Path, embedder, questions: list[str]) -> list[float]:
-    """Seconds per question for query encode + FAISS search + FTS5 search alone, in process."""
+    """Seconds per question for query encode + FAISS search + BM25 search alone, in process."""
     from core.settings import load_settings
-    from index.query import analyse_question, fts_match_expression
+    from index.query import analyse_question, lexical_query
     from index.store import IndexReader
 
     reader = IndexReader.open(index_dir)
@@ -323,7 +323,7 @@ def floor_latencies(index_dir: Path, embedder, questions: list[str]) -> list[flo
         started = time.perf_counter()
         vector = embedder.encode_query(question)
         reader.dense(vector, None, limit)
-        reader.bm25(fts_match_expression(analyse_question(question)), None, limit)
+        reader.bm25(lexical_query(analyse_question(question)), None, limit)
         seconds.append(time.perf_counter() - started)
     return seconds
 
@@ -355,7 +355,7 @@ def measure_queries(bench: Bench, label: str, index_dir: Path, questions: list[s
     note = f"{asked // len(runs)} distinct questions per run"
     for figure in latency_figures("query", f"POST /api/ask, {label}", http_runs, targets, note):
         bench.record(figure)
-    for figure in latency_figures("query", f"floor (encode+FAISS+FTS5), {label}", floor_runs):
+    for figure in latency_figures("query", f"floor (encode+FAISS+BM25), {label}", floor_runs):
         bench.record(figure)
     if memory:
         requests = len(warm) + asked

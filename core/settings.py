@@ -40,7 +40,7 @@ class AnswerSettings(_Section):
     support_ratio: float = Field(0.85, description="A further sentence is quoted when it scores at least this share of the best.")
     source_ratio: float = Field(0.85, description="Another paper is quoted when its best sentence scores at least this share of the best.")
     diversity_pool: int = Field(20, description="Passages searched for other councils' answers to the same question.")
-    rerank_sentences: int = Field(12, description="Best sentences by word overlap whose embedding similarity is also weighed.")
+    rerank_sentences: int = Field(4, description="Best sentences by word overlap whose embedding similarity is also weighed.")
     sentence_hits: int = Field(4, description="Passages whose sentences are considered for the answer.")
     lexical_weight: float = Field(0.7, description="Weight of a sentence's share of the question's words.")
     dense_weight: float = Field(0.7, description="Weight of a sentence's embedding similarity to the question.")

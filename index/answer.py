@@ -30,6 +30,10 @@ _NOT_NAME_WORDS = frozenset(
     director directorate officer officers team teams school schools family hub hubs kent suffolk sunderland
     peterborough west sussex england local authority government department national regional corporate""".split()
 )
+_NUMBER_WORD = re.compile(
+    r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|"
+    r"eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|half|quarter|third)\b"
+)
 _RATING = re.compile(r"\b(?:RED|AMBER|GREEN|Red|Amber|Green)\b")
 _MAX_SENTENCE_CHARS = 600
 
@@ -155,10 +159,14 @@ def overlap_score(analysis: QueryAnalysis, tokens: list[str], weights: dict[str,
     return min(1.0, matched / total) if total else 0.0
 
 
+def figures_in(text: str) -> set[str]:
+    """Numbers a text states, in digits or in words ("nine indicators")."""
+    return set(re.findall(r"\d+(?:[.,]\d+)*", text)) | set(_NUMBER_WORD.findall(text.lower()))
+
+
 def new_figures(question: str, text: str) -> bool:
     """Whether the sentence states a number the question does not already contain."""
-    asked = set(re.findall(r"\d+(?:[.,]\d+)*", question))
-    return any(figure not in asked for figure in re.findall(r"\d+(?:[.,]\d+)*", text))
+    return bool(figures_in(text) - figures_in(question))
 
 
 def names_a_person(question: str, text: str) -> bool:
@@ -238,7 +246,7 @@ def scored_sentences(
         sentence.overlap = overlap_score(analysis, tokens_of(described), weights)
         sentence.cue = cue_bonus(analysis, sentence.text)
         sentence.score = sentence_score(sentence, settings, False)
-    if similarity is not None:
+    if similarity is not None and settings.rerank_sentences > 0:
         # Meaning is weighed only for the sentences that words already favour: embedding every
         # sentence of every passage would dominate the time an answer takes.
         shortlist = sorted(sentences, key=lambda s: -s.score)[: settings.rerank_sentences]

@@ -1,4 +1,4 @@
-"""Question analysis: terms for BM25, the FTS5 query, and what the question asks for."""
+"""Question analysis: terms for BM25 and what the question asks for."""
 from __future__ import annotations
 
 import re
@@ -130,11 +130,9 @@ def years_named(text: str) -> list[str]:
     return list(dict.fromkeys(years))
 
 
-def fts_match_expression(analysis: QueryAnalysis) -> str:
-    """An FTS5 MATCH string that ORs the quoted terms: no user text reaches FTS5 syntax unquoted."""
-    words = [*analysis.terms, *analysis.expansions]
-    quoted = ['"' + w.replace('"', "") + '"' for w in words if w.replace('"', "")]
-    return " OR ".join(quoted)
+def lexical_query(analysis: QueryAnalysis) -> str:
+    """The words BM25 looks for: the question's content words and their expansions."""
+    return " ".join([*analysis.terms, *analysis.expansions])
 
 
 def named_authority(question: str, authorities: list[str]) -> str | None:

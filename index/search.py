@@ -1,4 +1,4 @@
-"""search_hits: BM25 (FTS5), dense (FAISS) or a weighted fusion of both."""
+"""search_hits: BM25 (index.lexical), dense (FAISS) or a weighted fusion of both."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -7,7 +7,7 @@ import numpy as np
 
 from core.records import Document, Filters, Hit
 from core.settings import RetrievalSettings
-from index.query import QueryAnalysis, analyse_question, fts_match_expression, named_authority
+from index.query import QueryAnalysis, analyse_question, lexical_query, named_authority
 
 MODES = ("hybrid", "bm25", "dense")
 YEAR_BOOST = 0.08
@@ -63,10 +63,10 @@ def year_boosts(documents: dict[str, Document], chunk_docs: dict[int, str], year
 def candidate_scores(reader, analysis: QueryAnalysis, query_vector, filters: Filters, mode: str, settings: RetrievalSettings) -> dict[int, float]:
     limit = settings.candidates
     if mode == "bm25":
-        return dict(reader.bm25(fts_match_expression(analysis), filters, limit))
+        return dict(reader.bm25(lexical_query(analysis), filters, limit))
     if mode == "dense":
         return dict(reader.dense(query_vector, filters, limit))
-    bm25 = dict(reader.bm25(fts_match_expression(analysis), filters, limit))
+    bm25 = dict(reader.bm25(lexical_query(analysis), filters, limit))
     dense = dict(reader.dense(query_vector, filters, limit))
     # Score every candidate by both retrievers so fusion never sees a missing value for a chunk that was merely ranked low.
     dense.update(exact_cosines(reader, query_vector, [cid for cid in bm25 if cid not in dense]))

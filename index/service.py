@@ -5,7 +5,6 @@ when ingest publishes a new index generation so a running server picks it up.
 """
 from __future__ import annotations
 
-import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -53,7 +52,6 @@ class Scrutiny:
         # One encode at a time: torch already uses every core, and the caches below are shared by request threads.
         self._encode_lock = threading.Lock()
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._idf: dict[str, float] = {}
         self._sentence_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
 
     # index lifecycle -------------------------------------------------------
@@ -70,7 +68,6 @@ class Scrutiny:
                 documents = {d.doc_id: d for d in reader.documents()}
                 authorities = sorted({d.meta.authority for d in documents.values() if d.meta.authority})
                 self._state = IndexState(reader, documents, authorities, reader.chunk_count())
-                self._idf = {}
             return self._state
 
     def reload(self) -> str:
@@ -108,16 +105,7 @@ class Scrutiny:
         """Inverse document frequency of the question's words, so rare words count for more in answer selection."""
         state = self.state()
         analysis = analyse_question(question)
-        total = max(state.chunk_count, 1)
-        weights = {}
-        for term in [*analysis.terms, *analysis.expansions]:
-            if term not in self._idf:
-                count = state.reader.conn.execute(
-                    "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", ('body:"' + term.replace('"', "") + '"',)
-                ).fetchone()[0]
-                self._idf[term] = math.log(1 + (total - count + 0.5) / (count + 0.5))
-            weights[term] = self._idf[term]
-        return weights
+        return {term: state.reader.idf(term) for term in [*analysis.terms, *analysis.expansions]}
 
     def ask(self, question: str, filters: Filters | None = None, mode: str | None = None, k: int | None = None) -> Answer:
         """The extractive answer with its citations; the CLI and POST /api/ask both come here."""

@@ -1,4 +1,4 @@
-"""The index on disk: SQLite (documents, chunks, FTS5) and FAISS (vectors keyed by chunk id).
+"""The index on disk: SQLite (documents, chunks), BM25 postings and FAISS (vectors keyed by chunk id).
 
 An index folder holds numbered generations. A writer builds the next generation
 beside the current one and publishes it by atomically replacing the CURRENT
@@ -6,7 +6,7 @@ pointer, so a reader (or a crash) only ever sees a complete generation.
 
     var/index/CURRENT          -> "gen-000007"
     var/index/LOCK             held by the one writer at a time
-    var/index/gen-000007/      scrutiny.db, vectors.faiss, manifest.json
+    var/index/gen-000007/      scrutiny.db, vectors.faiss, lexical.npz, manifest.json
 """
 from __future__ import annotations
 
@@ -26,8 +26,9 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from core.records import Chunk, Document, DocumentMeta, Filters
+from index.lexical import LexicalIndex, Terms
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DB_NAME = "scrutiny.db"
 VECTORS_NAME = "vectors.faiss"
 MANIFEST_NAME = "manifest.json"
@@ -51,12 +52,11 @@ CREATE TABLE IF NOT EXISTS chunks (
     kind TEXT NOT NULL,
     page INTEGER, page_end INTEGER, section TEXT,
     text TEXT NOT NULL,
-    vector BLOB NOT NULL
+    vector BLOB NOT NULL,
+    length REAL NOT NULL,  -- terms in the chunk and its context, for BM25's length normalisation
+    terms BLOB NOT NULL    -- packed term keys and frequencies (index.lexical.Terms.term_counts)
 );
 CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id, ordinal);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    body, context, tokenize = 'porter unicode61 remove_diacritics 2'
-);
 """
 
 DOCUMENT_COLUMNS = "doc_id, path, format, sha256, pages, chunks, authority, committee, date, title, reference"
@@ -148,12 +148,14 @@ def build_faiss_index(ids: np.ndarray, vectors: np.ndarray, dimension: int, ann_
 class IndexReader:
     """A read-only view of one published generation. Safe to share between threads."""
 
-    def __init__(self, index_dir: Path, generation: str, manifest: dict, faiss_index):
+    def __init__(self, index_dir: Path, generation: str, manifest: dict, faiss_index, lexical: LexicalIndex):
         self.index_dir = index_dir
         self.generation = generation
         self.manifest = manifest
         self.db_path = index_dir / generation / DB_NAME
         self._faiss = faiss_index
+        self.lexical = lexical
+        self.terms = Terms()
         self._local = threading.local()
 
     @classmethod
@@ -168,7 +170,8 @@ class IndexReader:
         try:
             manifest = json.loads((folder / MANIFEST_NAME).read_text())
             faiss_index = faiss.read_index(str(folder / VECTORS_NAME))
-        except (OSError, ValueError, RuntimeError) as exc:
+            lexical = LexicalIndex.load(folder)
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
             raise IndexCorrupt(
                 f"index at {index_dir} ({generation}) is unreadable: {exc}; rebuild it with "
                 f"`scrutiny ingest --rebuild --index {index_dir}`"
@@ -177,14 +180,15 @@ class IndexReader:
             schema = manifest.get("schema") if isinstance(manifest, dict) else None
             raise IndexCorrupt(f"index at {index_dir} has schema {schema}, expected {SCHEMA_VERSION}: rebuild it with "
                                f"`scrutiny ingest --rebuild --index {index_dir}`")
-        reader = cls(index_dir, generation, manifest, faiss_index)
+        reader = cls(index_dir, generation, manifest, faiss_index, lexical)
         try:
             chunks = reader.chunk_count()
         except sqlite3.Error as exc:
             raise IndexCorrupt(f"index at {index_dir} ({generation}) has an unreadable database: {exc}; rebuild it with "
                                f"`scrutiny ingest --rebuild --index {index_dir}`") from exc
-        if faiss_index.ntotal != chunks:
-            raise IndexCorrupt(f"index at {index_dir} ({generation}): {faiss_index.ntotal} vectors for {chunks} chunks; "
+        if faiss_index.ntotal != chunks or lexical.chunk_count != chunks:
+            raise IndexCorrupt(f"index at {index_dir} ({generation}): {faiss_index.ntotal} vectors and "
+                               f"{lexical.chunk_count} BM25 rows for {chunks} chunks; "
                                f"rebuild it with `scrutiny ingest --rebuild --index {index_dir}`")
         return reader
 
@@ -250,17 +254,19 @@ class IndexReader:
         ).fetchall()
         return np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
 
-    def bm25(self, match: str, filters: Filters | None, limit: int) -> list[tuple[int, float]]:
-        """(chunk_id, score) best first; higher is better (FTS5's bm25() negated)."""
-        if not match:
+    def bm25(self, query: str, filters: Filters | None, limit: int) -> list[tuple[int, float]]:
+        """(chunk_id, BM25 score) best first for the words of `query`, among chunks that pass `filters`."""
+        keys = self.terms.keys(query)
+        if not len(keys):
             return []
-        where, params = filter_sql(filters)
-        sql = (
-            "SELECT f.rowid, -bm25(chunks_fts, 1.0, 0.5) AS score FROM chunks_fts f "
-            "JOIN chunks c ON c.chunk_id = f.rowid JOIN documents d ON d.doc_id = c.doc_id "
-            f"WHERE chunks_fts MATCH ? AND {where} ORDER BY bm25(chunks_fts, 1.0, 0.5) LIMIT ?"
-        )
-        return [(row[0], float(row[1])) for row in self.conn.execute(sql, [match, *params, limit])]
+        allowed = None
+        if filters is not None and not filters.is_empty():
+            allowed = self.lexical.allowed_rows(self.allowed_chunk_ids(filters))
+        return self.lexical.top(keys, limit, allowed)
+
+    def idf(self, word: str) -> float:
+        """How rare a question word is among the chunks (its rarest stem when it has several)."""
+        return self.lexical.idf(self.terms.keys(word))
 
     def dense(self, vector: np.ndarray, filters: Filters | None, limit: int) -> list[tuple[int, float]]:
         """(chunk_id, cosine) best first, restricted to chunks that pass `filters`."""
@@ -292,9 +298,9 @@ class IndexReader:
         if check != "ok":
             problems.append(f"sqlite: {check}")
         ids = {row[0] for row in self.conn.execute("SELECT chunk_id FROM chunks")}
-        fts = {row[0] for row in self.conn.execute("SELECT rowid FROM chunks_fts")}
-        if ids != fts:
-            problems.append(f"fts rows {len(fts)} != chunks {len(ids)}")
+        lexical = set(self.lexical.chunk_ids.tolist())
+        if ids != lexical:
+            problems.append(f"BM25 rows {len(lexical)} != chunks {len(ids)}")
         if self._faiss.ntotal != len(ids):
             problems.append(f"faiss vectors {self._faiss.ntotal} != chunks {len(ids)}")
         else:
@@ -361,6 +367,7 @@ class IndexWriter:
         self.conn.execute("PRAGMA journal_mode = OFF")  # the whole folder is discarded on failure
         self.conn.execute("PRAGMA synchronous = OFF")
         self.conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        self.terms = Terms()
 
     def _remove_stale_work_dirs(self) -> None:
         for stale in self.index_dir.glob("gen-*.tmp"):
@@ -396,8 +403,6 @@ class IndexWriter:
         return dict(self.conn.execute("SELECT doc_id, path FROM documents"))
 
     def delete_document(self, doc_id: str) -> None:
-        ids = [row[0] for row in self.conn.execute("SELECT chunk_id FROM chunks WHERE doc_id = ?", (doc_id,))]
-        self.conn.executemany("DELETE FROM chunks_fts WHERE rowid = ?", [(i,) for i in ids])
         self.conn.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
         self.conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
         self.on_document_deleted(doc_id)
@@ -430,17 +435,14 @@ class IndexWriter:
         )
         first = self._next_chunk_id()
         ids = list(range(first, first + len(chunks)))
+        counts = [self.terms.term_counts(body, context) for body, context in zip(bodies, contexts)]
         self.conn.executemany(
-            f"INSERT INTO chunks ({CHUNK_COLUMNS}, vector) VALUES (?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO chunks ({CHUNK_COLUMNS}, vector, length, terms) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (cid, document.doc_id, c.ordinal, c.kind, c.page, c.page_end, c.section, c.text,
-                 np.asarray(v, dtype=np.float32).tobytes())
-                for cid, c, v in zip(ids, chunks, vectors)
+                 np.asarray(v, dtype=np.float32).tobytes(), length, terms)
+                for cid, c, v, (terms, length) in zip(ids, chunks, vectors, counts)
             ],
-        )
-        self.conn.executemany(
-            "INSERT INTO chunks_fts (rowid, body, context) VALUES (?,?,?)",
-            list(zip(ids, bodies, contexts)),
         )
         for cid, chunk in zip(ids, chunks):
             chunk.chunk_id = cid
@@ -452,8 +454,14 @@ class IndexWriter:
         vectors = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.float32).reshape(len(rows), self.dimension) if rows else np.zeros((0, self.dimension), np.float32)
         return ids, vectors
 
+    def lexical_index(self) -> LexicalIndex:
+        rows = self.conn.execute("SELECT chunk_id, length, terms FROM chunks ORDER BY chunk_id").fetchall()
+        ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+        lengths = np.fromiter((row[1] for row in rows), dtype=np.float64, count=len(rows))
+        return LexicalIndex.build(ids, lengths, [row[2] for row in rows])
+
     def publish(self) -> str:
-        """Write FAISS and the manifest, then atomically make this generation current."""
+        """Write FAISS, the BM25 postings and the manifest, then atomically make this generation current."""
         import faiss
 
         self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('model', ?)", (self.model,))
@@ -461,6 +469,7 @@ class IndexWriter:
         ids, vectors = self.all_vectors()
         index = build_faiss_index(ids, vectors, self.dimension, self.ann_threshold)
         faiss.write_index(index, str(self.work_dir / VECTORS_NAME))
+        self.lexical_index().save(self.work_dir)
         counts = self.conn.execute("SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM chunks)").fetchone()
         self.conn.execute("VACUUM") if not self.reused_previous else None
         self.conn.close()
