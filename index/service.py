@@ -122,7 +122,7 @@ class Scrutiny:
         ordered = hits[:reading] + others + hits[reading:]
         return compose_answer(
             question, ordered, self.settings.answer, self.term_weights(question),
-            similarity=lambda texts: self.similarities(question, texts), mode=mode,
+            similarity=lambda sentences, hits: self.similarities(question, sentences, hits), mode=mode,
             authorities=self.state().authorities, extra_hits=len(others),
         )
 
@@ -137,9 +137,29 @@ class Scrutiny:
         entries = commitments_for_question(state.reader.conn, question, filters.authority if filters else None)
         return register_answer(question, entries, state.reader, state.documents, mode)
 
-    def similarities(self, question: str, texts: list[str]) -> np.ndarray:
-        """Cosine of each text to the question; sentence vectors are cached, as popular passages recur."""
+    def similarities(self, question: str, sentences: list, hits: list[Hit]) -> np.ndarray:
+        """Cosine of each sentence to the question, from the sentence vectors ingest stored; a sentence
+        without one (past the model's window when its chunk was embedded) is encoded now."""
+        from index.answer import sentence_units
+
         query = self.query_vector(question)
+        stored = self.state().reader.unit_vectors_of(hits[s.hit_rank].chunk.chunk_id for s in sentences)
+        found: list[np.ndarray | None] = []
+        for sentence in sentences:
+            chunk = hits[sentence.hit_rank].chunk
+            vectors = stored.get(chunk.chunk_id)
+            units = sentence_units(chunk.text)
+            row = units.index((sentence.start, sentence.end)) if (sentence.start, sentence.end) in units else None
+            usable = vectors is not None and len(vectors) == len(units) and row is not None and not np.isnan(vectors[row, 0])
+            found.append(vectors[row] if usable else None)
+        missing = [" ".join(s.context.split()[: self.settings.answer.similarity_words]) for s, v in zip(sentences, found) if v is None]
+        encoded = iter(self.encoded_sentences(missing))
+        return np.array([float((v if v is not None else next(encoded)) @ query) for v in found])
+
+    def encoded_sentences(self, texts: list[str]) -> list[np.ndarray]:
+        """Sentence vectors computed at question time, cached, as popular passages recur."""
+        if not texts:
+            return []
         with self._encode_lock:
             missing = [t for t in dict.fromkeys(texts) if t not in self._sentence_vectors]
             vectors = dict(zip(missing, self.embedder.encode(missing))) if missing else {}
@@ -147,7 +167,7 @@ class Scrutiny:
             self._sentence_vectors.update(vectors)
             while len(self._sentence_vectors) > SENTENCE_CACHE_SIZE:
                 self._sentence_vectors.popitem(last=False)
-        return np.array([float(vectors[t] @ query) for t in texts])
+        return [vectors[t] for t in texts]
 
     @property
     def documents(self) -> dict[str, Document]:

@@ -54,7 +54,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     text TEXT NOT NULL,
     vector BLOB NOT NULL,
     length REAL NOT NULL,  -- terms in the chunk and its context, for BM25's length normalisation
-    terms BLOB NOT NULL    -- packed term keys and frequencies (index.lexical.Terms.term_counts)
+    terms BLOB NOT NULL,   -- packed term keys and frequencies (index.lexical.Terms.term_counts)
+    unit_vectors BLOB      -- float16 vector per sentence (index.answer.sentence_units), NaN where unknown
 );
 CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id, ordinal);
 """
@@ -157,6 +158,8 @@ class IndexReader:
         self.lexical = lexical
         self.terms = Terms()
         self._local = threading.local()
+        self._doc_names: list[str] = []
+        self._doc_of_row: np.ndarray | None = None  # document number per chunk, aligned with lexical.chunk_ids
 
     @classmethod
     def open(cls, index_dir: str | Path) -> "IndexReader":
@@ -235,6 +238,26 @@ class IndexReader:
             for row in self.conn.execute(f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE chunk_id IN ({marks})", part):
                 found[row[0]] = chunk_from_row(row)
         return found
+
+    def document_ids_of(self, chunk_ids: Iterable[int]) -> dict[int, str]:
+        """Each chunk's document, from memory: ranking needs it for every candidate, the text only for the best."""
+        if self._doc_of_row is None:
+            numbers: dict[str, int] = {}
+            rows = self.conn.execute("SELECT doc_id FROM chunks ORDER BY chunk_id").fetchall()
+            doc_of_row = np.fromiter((numbers.setdefault(row[0], len(numbers)) for row in rows), dtype=np.int32, count=len(rows))
+            self._doc_names = list(numbers)
+            self._doc_of_row = doc_of_row
+        ids = np.fromiter(chunk_ids, dtype=np.int64)
+        rows = np.searchsorted(self.lexical.chunk_ids, ids)
+        return {int(cid): self._doc_names[self._doc_of_row[row]] for cid, row in zip(ids, rows)}
+
+    def unit_vectors_of(self, chunk_ids: Iterable[int]) -> dict[int, np.ndarray]:
+        """The stored sentence vectors (float32, one row per `sentence_units` span) of chunks that have them."""
+        ids = list(dict.fromkeys(int(i) for i in chunk_ids))
+        marks = ",".join("?" * len(ids))
+        rows = self.conn.execute(f"SELECT chunk_id, unit_vectors FROM chunks WHERE chunk_id IN ({marks}) AND unit_vectors IS NOT NULL", ids)
+        dimension = int(self.manifest["dimension"])
+        return {row[0]: np.frombuffer(row[1], np.float16).reshape(-1, dimension).astype(np.float32) for row in rows}
 
     def vectors_of(self, chunk_ids: list[int]) -> np.ndarray:
         return np.vstack([self._faiss.reconstruct(int(i)) for i in chunk_ids]) if chunk_ids else np.zeros((0, 1), np.float32)
@@ -422,8 +445,9 @@ class IndexWriter:
     def _next_chunk_id(self) -> int:
         return (self.conn.execute("SELECT max(chunk_id) FROM chunks").fetchone()[0] or 0) + 1
 
-    def add_document(self, document: Document, chunks: list[Chunk], vectors: np.ndarray, contexts: list[str], bodies: list[str]) -> list[int]:
-        """Store a document, its chunks and their vectors; returns the new chunk ids."""
+    def add_document(self, document: Document, chunks: list[Chunk], vectors: np.ndarray, contexts: list[str], bodies: list[str],
+                     unit_vectors: list[np.ndarray] | None = None) -> list[int]:
+        """Store a document, its chunks, their vectors and their sentences' vectors; returns the new chunk ids."""
         if len(chunks) != len(vectors):
             raise ValueError(f"{document.doc_id}: {len(chunks)} chunks but {len(vectors)} vectors")
         self.delete_document(document.doc_id)
@@ -436,12 +460,13 @@ class IndexWriter:
         first = self._next_chunk_id()
         ids = list(range(first, first + len(chunks)))
         counts = [self.terms.term_counts(body, context) for body, context in zip(bodies, contexts)]
+        units = [None if u is None else np.asarray(u, np.float16).tobytes() for u in (unit_vectors or [None] * len(chunks))]
         self.conn.executemany(
-            f"INSERT INTO chunks ({CHUNK_COLUMNS}, vector, length, terms) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO chunks ({CHUNK_COLUMNS}, vector, length, terms, unit_vectors) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (cid, document.doc_id, c.ordinal, c.kind, c.page, c.page_end, c.section, c.text,
-                 np.asarray(v, dtype=np.float32).tobytes(), length, terms)
-                for cid, c, v, (terms, length) in zip(ids, chunks, vectors, counts)
+                 np.asarray(v, dtype=np.float32).tobytes(), length, terms, unit)
+                for cid, c, v, (terms, length), unit in zip(ids, chunks, vectors, counts, units)
             ],
         )
         for cid, chunk in zip(ids, chunks):

@@ -34,12 +34,42 @@ def resolve_model_path(model: str) -> Path:
     return path
 
 
+def length_sorted_batches(texts: list[str], size: int) -> list[list[int]]:
+    """Indices of `texts` in batches of similar length, so little of each batch is padding."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    return [order[start : start + size] for start in range(0, len(order), size)]
+
+
+def pooled_units(tokens: np.ndarray, offsets: np.ndarray, mask: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
+    """Unit vectors: the mean of the token embeddings whose characters lie within each span, normalised."""
+    pooled = np.full((len(spans), tokens.shape[1]), np.nan, dtype=np.float32)
+    real = mask & (offsets[:, 1] > offsets[:, 0])  # special and padding tokens cover no characters
+    for row, (start, end) in enumerate(spans):
+        inside = real & (offsets[:, 0] >= start) & (offsets[:, 1] <= end)
+        if inside.any():
+            mean = tokens[inside].mean(axis=0)
+            pooled[row] = mean / np.linalg.norm(mean)
+    return pooled
+
+
+def quantized(model):
+    """The model with int8 weights in its linear layers, activations quantised on the fly."""
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the eager-mode API is marked deprecated but is the one that needs no export step
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+
+
 class Embedder:
     """Loads the model on first use, so commands that never embed stay quick."""
 
     def __init__(self, settings: EmbedSettings):
         self.settings = settings
-        self.name = settings.model
+        # The index records the name, so vectors from the quantised model are never mixed with full-precision ones.
+        self.name = f"{settings.model}+int8" if settings.quantize else settings.model
         self._model = None
 
     @property
@@ -53,8 +83,9 @@ class Embedder:
 
             threads = self.settings.threads or os.cpu_count() or 1
             torch.set_num_threads(threads)
-            path = resolve_model_path(self.name)
-            self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+            path = resolve_model_path(self.settings.model)
+            model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+            self._model = quantized(model) if self.settings.quantize else model
         return self._model
 
     @property
@@ -63,22 +94,42 @@ class Embedder:
 
     def encode(self, texts: list[str], progress=None) -> np.ndarray:
         """L2-normalised float32 vectors, one row per text."""
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         batch = self.settings.batch_size
-        parts = []
-        for start in range(0, len(texts), batch):
-            part = self.model.encode(
-                texts[start : start + batch],
-                batch_size=batch,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
+        for picked in length_sorted_batches(texts, batch):
+            vectors[picked] = self.model.encode(
+                [texts[i] for i in picked], batch_size=batch, normalize_embeddings=True, convert_to_numpy=True,
                 show_progress_bar=False,
             )
-            parts.append(part.astype(np.float32, copy=False))
             if progress is not None:
-                progress(len(part))
-        return np.vstack(parts)
+                progress(len(picked))
+        return vectors
+
+    def encode_with_units(self, texts: list[str], units: list[list[tuple[int, int]]], progress=None) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each text's vector, and a vector for each (start, end) unit of it, pooled from the text's
+        own token embeddings in context ("late chunking"): one forward pass gives both, so a
+        sentence vector costs no extra model time. Units beyond the model's window get NaN rows."""
+        import torch
+
+        model = self.model
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        unit_vectors: list[np.ndarray] = [np.zeros((0, self.dimension), np.float32)] * len(texts)
+        for picked in length_sorted_batches(texts, self.settings.batch_size):
+            encoded = model.tokenizer(
+                [texts[i] for i in picked], padding=True, truncation=True, max_length=model.max_seq_length,
+                return_offsets_mapping=True, return_tensors="pt",
+            )
+            offsets = encoded.pop("offset_mapping").numpy()
+            with torch.inference_mode():
+                output = model(dict(encoded))
+            vectors[picked] = output["sentence_embedding"].float().numpy()
+            tokens = output["token_embeddings"].float().numpy()
+            mask = encoded["attention_mask"].numpy().astype(bool)
+            for row, index in enumerate(picked):
+                unit_vectors[index] = pooled_units(tokens[row], offsets[row], mask[row], units[index])
+            if progress is not None:
+                progress(len(picked))
+        return vectors, unit_vectors
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text])[0]

@@ -16,7 +16,7 @@ import numpy as np
 
 from core.records import Chunk, Document, DocumentMeta, ParsedDocument
 from core.settings import Settings
-from core.text import fold_characters
+from core.text import fold_characters, folded_offsets
 
 PAPER_SUFFIXES = {".pdf", ".txt", ".text", ".md", ".markdown", ".docx"}
 IGNORED_SUFFIXES = {".yaml", ".yml", ".json", ".jsonl", ".csv"}
@@ -56,6 +56,7 @@ class PreparedDocument:
     bodies: list[str]
     contexts: list[str]
     embed_texts: list[str]
+    unit_spans: list[list[tuple[int, int]]]  # sentences within each embedding text, for their own vectors
 
 
 class Progress:
@@ -102,9 +103,23 @@ def search_context(meta: DocumentMeta, doc_id: str, section: str | None) -> str:
     return fold_characters(" ".join(p for p in parts if p))
 
 
-def embedding_text(meta: DocumentMeta, chunk: Chunk) -> str:
+def embedding_prefix(meta: DocumentMeta, chunk: Chunk) -> str:
+    """Council and section, embedded ahead of a chunk's text so its vector knows where it comes from."""
     heading = " - ".join(p for p in (meta.authority, chunk.section) if p)
-    return fold_characters(f"{heading}: {chunk.text}" if heading else chunk.text)
+    return fold_characters(f"{heading}: ") if heading else ""
+
+
+def embedding_text(meta: DocumentMeta, chunk: Chunk) -> str:
+    return embedding_prefix(meta, chunk) + fold_characters(chunk.text)
+
+
+def embedded_unit_spans(meta: DocumentMeta, chunk: Chunk) -> list[tuple[int, int]]:
+    """Where each sentence of the chunk (as the answer step splits it) lies in the chunk's embedding text."""
+    from index.answer import sentence_units
+
+    shift = len(embedding_prefix(meta, chunk))
+    offsets = folded_offsets(chunk.text)
+    return [(shift + offsets[start], shift + offsets[end]) for start, end in sentence_units(chunk.text)]
 
 
 def prepare_document(path: Path, sha: str, sidecars: dict[str, dict], settings: Settings) -> PreparedDocument:
@@ -127,6 +142,7 @@ def prepare_document(path: Path, sha: str, sidecars: dict[str, dict], settings: 
         bodies=[search_body(c.text) for c in chunks],
         contexts=[search_context(meta, parsed.doc_id, c.section) for c in chunks],
         embed_texts=[embedding_text(meta, c) for c in chunks],
+        unit_spans=[embedded_unit_spans(meta, c) for c in chunks],
     )
 
 
@@ -240,17 +256,18 @@ def ingest_paths(
                 return report
 
             texts = [t for item in prepared for t in item.embed_texts]
+            spans = [s for item in prepared for s in item.unit_spans]
             progress.start("embed", len(texts))
             embed_started = time.perf_counter()
-            vectors = embedder.encode(texts, progress=lambda n: progress.advance("embed", n)) if texts else np.zeros((0, embedder.dimension))
+            vectors, unit_vectors = embedder.encode_with_units(texts, spans, progress=lambda n: progress.advance("embed", n))
             report.embed_seconds = time.perf_counter() - embed_started
             report.chunks_embedded = len(texts)
 
             offset = 0
             for item in prepared:
-                count = len(item.chunks)
-                writer.add_document(item.document, item.chunks, vectors[offset : offset + count], item.contexts, item.bodies)
-                offset += count
+                part = slice(offset, offset + len(item.chunks))
+                writer.add_document(item.document, item.chunks, vectors[part], item.contexts, item.bodies, unit_vectors[part])
+                offset += len(item.chunks)
             if commitments is True:
                 from commitments.register import index_commitments as commitments
             if commitments:

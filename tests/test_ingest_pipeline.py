@@ -70,13 +70,13 @@ def test_interrupted_ingest_leaves_the_previous_index_readable(tmp_path, papers,
     counts = (before.generation, before.document_count(), before.chunk_count())
 
     (papers / "extra.txt").write_text("1. The vacancy rate target is 10% by March 2006.\n")
-    original_encode = embedder.encode
+    original_encode = embedder.encode_with_units
 
-    def encode_then_die(texts, progress=None):
-        original_encode(texts, progress)
+    def encode_then_die(texts, units, progress=None):
+        original_encode(texts, units, progress)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(embedder, "encode", encode_then_die)
+    monkeypatch.setattr(embedder, "encode_with_units", encode_then_die)
     with pytest.raises(KeyboardInterrupt):
         ingest_paths([papers], settings, embedder)
     after = IndexReader.open(settings.index_dir)
