@@ -109,15 +109,21 @@ def index_commitments(writer, changed_doc_ids: list[str], embedder) -> None:
     conn = writer.conn
     ensure_tables(conn)
     drop_orphans(conn)
-    prototypes = embedder.encode([label for label in MEASURE_LABELS]) if changed_doc_ids else None
+    extracted = []
     for doc_id in changed_doc_ids:
         meta = document_meta(conn, doc_id)
         if meta is None:
             continue
         conn.execute("DELETE FROM commitments WHERE doc_id = ?", (doc_id,))
         conn.execute("DELETE FROM measure_reports WHERE doc_id = ?", (doc_id,))
-        commitments, reports = extract_document(doc_id, meta, chunks_of(conn, doc_id))
-        store_extracted(conn, commitments, reports, embedder, prototypes)
+        extracted.append(extract_document(doc_id, meta, chunks_of(conn, doc_id)))
+    if extracted:
+        # One encode over every paper's statements: batches of similar length waste little on padding.
+        texts = list(dict.fromkeys(embedding_key(item.text) for commitments, reports in extracted for item in [*commitments, *reports]))
+        vectors = dict(zip(texts, embedder.encode(texts)))
+        prototypes = embedder.encode(list(MEASURE_LABELS))
+        for commitments, reports in extracted:
+            store_extracted(conn, commitments, reports, vectors, prototypes)
     refresh_document_fields(conn)
     relink(conn)
 
@@ -168,10 +174,8 @@ def embedding_key(text: str) -> str:
     return fold_characters(text)[:EMBED_CHARS]
 
 
-def store_extracted(conn, commitments: list[Commitment], reports: list[MeasureReport], embedder, prototypes) -> None:
-    texts = list(dict.fromkeys([embedding_key(c.text) for c in commitments] + [embedding_key(r.text) for r in reports]))
-    vectors = embedder.encode(texts) if texts else np.zeros((0, 1), np.float32)
-    by_text = {text: vectors[i] for i, text in enumerate(texts)}
+def store_extracted(conn, commitments: list[Commitment], reports: list[MeasureReport], by_text: dict[str, np.ndarray], prototypes) -> None:
+    """Rows for one paper's commitments and measure statements; `by_text` holds each statement's vector."""
     commitment_vectors = np.array([by_text[embedding_key(c.text)] for c in commitments]) if commitments else np.zeros((0, 1))
     assign_measures(commitments, commitment_vectors, prototypes)
     conn.executemany(
