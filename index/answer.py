@@ -5,6 +5,7 @@ enough the answer says so and shows the nearest passages instead.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -45,6 +46,7 @@ class Sentence:
     end: int
     text: str
     context: str  # what the sentence is scored on: a table row carries its header row
+    unit: int = 0  # its place in `sentence_units(chunk text)`, where its stored vector sits
     score: float = 0.0
     overlap: float = 0.0
     closeness: float = 0.0
@@ -159,9 +161,10 @@ def overlap_score(analysis: QueryAnalysis, tokens: list[str], weights: dict[str,
     return min(1.0, matched / total) if total else 0.0
 
 
-def figures_in(text: str) -> set[str]:
+@functools.lru_cache(maxsize=256)  # the question's figures are asked for once per sentence
+def figures_in(text: str) -> frozenset[str]:
     """Numbers a text states, in digits or in words ("nine indicators")."""
-    return set(re.findall(r"\d+(?:[.,]\d+)*", text)) | set(_NUMBER_WORD.findall(text.lower()))
+    return frozenset(re.findall(r"\d+(?:[.,]\d+)*", text)) | frozenset(_NUMBER_WORD.findall(text.lower()))
 
 
 def new_figures(question: str, text: str) -> bool:
@@ -194,13 +197,14 @@ def cue_bonus(analysis: QueryAnalysis, text: str) -> float:
     return bonus
 
 
-def sentence_units(text: str) -> list[tuple[int, int]]:
+@functools.lru_cache(maxsize=1024)  # the passages of popular questions recur
+def sentence_units(text: str) -> tuple[tuple[int, int], ...]:
     """(start, end) of each quotable unit of a chunk: a sentence, a table row, a piece of a run-on list.
 
     Ingest gives each unit its own vector, so this must split exactly as answers do.
     """
     spans = [piece for span in merged_short_spans(text, sentence_spans(text)) for piece in split_long_span(text, *span)]
-    return [(start, end) for start, end in spans if tokens_of(text[start:end])]
+    return tuple((start, end) for start, end in spans if tokens_of(text[start:end]))
 
 
 def candidate_sentences(hits: list[Hit], max_hits: int) -> list[Sentence]:
@@ -208,12 +212,12 @@ def candidate_sentences(hits: list[Hit], max_hits: int) -> list[Sentence]:
     for rank, hit in enumerate(hits[:max_hits]):
         text = hit.chunk.text
         headers = table_headers(text)
-        for start, end in sentence_units(text):
+        for unit, (start, end) in enumerate(sentence_units(text)):
             quote = text[start:end]
             line_start = text.rfind("\n", 0, start) + 1
             header = headers.get(line_start, "")
             context = f"{header} {quote}".replace("\t", " ") if header else quote
-            sentences.append(Sentence(rank, start, end, quote, context))
+            sentences.append(Sentence(rank, start, end, quote, context, unit))
     return sentences
 
 

@@ -18,7 +18,7 @@ from index.query import analyse_question
 from index.search import MODES, UnknownMode, search_hits
 
 QUERY_CACHE_SIZE = 256
-SENTENCE_CACHE_SIZE = 20_000
+SENTENCE_CACHE_SIZE = 2_000
 
 
 @dataclass
@@ -26,7 +26,6 @@ class IndexState:
     reader: object
     documents: dict[str, Document]
     authorities: list[str]
-    chunk_count: int
 
 
 def other_council_hits(hits: list[Hit], wide: list[Hit], limit: int) -> list[Hit]:
@@ -67,7 +66,7 @@ class Scrutiny:
                 reader = IndexReader.open(self.settings.index_dir)
                 documents = {d.doc_id: d for d in reader.documents()}
                 authorities = sorted({d.meta.authority for d in documents.values() if d.meta.authority})
-                self._state = IndexState(reader, documents, authorities, reader.chunk_count())
+                self._state = IndexState(reader, documents, authorities)
             return self._state
 
     def reload(self) -> str:
@@ -148,10 +147,9 @@ class Scrutiny:
         for sentence in sentences:
             chunk = hits[sentence.hit_rank].chunk
             vectors = stored.get(chunk.chunk_id)
-            units = sentence_units(chunk.text)
-            row = units.index((sentence.start, sentence.end)) if (sentence.start, sentence.end) in units else None
-            usable = vectors is not None and len(vectors) == len(units) and row is not None and not np.isnan(vectors[row, 0])
-            found.append(vectors[row] if usable else None)
+            # Rows line up with the units only while sentences are split as they were at ingest.
+            usable = vectors is not None and len(vectors) == len(sentence_units(chunk.text)) and not np.isnan(vectors[sentence.unit, 0])
+            found.append(vectors[sentence.unit] if usable else None)
         missing = [" ".join(s.context.split()[: self.settings.answer.similarity_words]) for s, v in zip(sentences, found) if v is None]
         encoded = iter(self.encoded_sentences(missing))
         return np.array([float((v if v is not None else next(encoded)) @ query) for v in found])
