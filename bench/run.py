@@ -439,7 +439,7 @@ def run_ann(bench: Bench) -> None:
     plan = bench.plan
     faiss.omp_set_num_threads(len(os.sched_getaffinity(0)))  # builds use every core; searches set one thread
     index_dir = corpus_index(bench)
-    base = source_corpus(index_dir).vectors if index_dir else paragraph_vectors(bench)
+    base = source_corpus(index_dir).vectors
     queries = bench.embedder.encode(bench_questions(plan.ann_queries, seed=11))
     k = load_settings().retrieval.candidates
     largest = max(plan.ann_sizes)
@@ -498,14 +498,6 @@ def run_ann(bench: Bench) -> None:
     bench.note(f"ann_threshold: measured choice {suggested:,} (flat p95 ≈ {FLAT_P95_LIMIT_MS:.0f} ms there); the setting's default is {current:,}")
     bench.extras["ann_threshold"] = {"suggested": suggested, "default": current, "flat_p95_ms": {str(s): flat_p95[s] for s in sizes}}
     del vectors
-
-
-def paragraph_vectors(bench: Bench) -> np.ndarray:
-    """Real embeddings of the seed papers' paragraphs, for when no corpus index can be built."""
-    paragraphs = [p for path in sorted(bench.corpus_dir.glob("*.txt")) for p in path.read_text(errors="ignore").split("\n\n")
-                  if len(p.split()) >= 20]
-    bench.note(f"ann: no corpus index; base vectors are {len(paragraphs)} embedded seed-paper paragraphs")
-    return bench.embedder.encode(paragraphs)
 
 
 # the load test and the kill loop ---------------------------------------------------

@@ -76,6 +76,14 @@ def unpacked_counts(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
     return np.frombuffer(blob, np.uint64, count), np.frombuffer(blob, np.float32, count, offset=8 * count)
 
 
+def found_positions(ordered: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Positions in the ascending array `ordered` of those `values` it holds."""
+    if not len(ordered) or not len(values):
+        return np.zeros(0, dtype=np.int64)
+    positions = np.minimum(np.searchsorted(ordered, values), len(ordered) - 1)
+    return positions[ordered[positions] == values]
+
+
 def idf(document_frequency: np.ndarray | int, documents: int):
     """BM25's inverse document frequency, in the always-positive form (Lucene's)."""
     return np.log1p((documents - document_frequency + 0.5) / (document_frequency + 0.5))
@@ -117,10 +125,7 @@ class LexicalIndex:
 
     def slots(self, keys: np.ndarray) -> np.ndarray:
         """Positions in `self.keys` of the keys that occur in the index."""
-        if not len(self.keys) or not len(keys):
-            return np.zeros(0, dtype=np.int64)
-        slots = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
-        return slots[self.keys[slots] == keys]
+        return found_positions(self.keys, keys)
 
     def document_frequency(self, keys: np.ndarray) -> int:
         """Chunks holding the rarest of `keys` (0 when one is absent): how specific a word is."""
@@ -135,9 +140,7 @@ class LexicalIndex:
     def allowed_rows(self, chunk_ids: np.ndarray) -> np.ndarray:
         """A mask over chunk positions that is true for `chunk_ids`."""
         mask = np.zeros(len(self.chunk_ids), dtype=bool)
-        if len(chunk_ids) and len(self.chunk_ids):
-            rows = np.minimum(np.searchsorted(self.chunk_ids, chunk_ids), len(self.chunk_ids) - 1)
-            mask[rows[self.chunk_ids[rows] == chunk_ids]] = True
+        mask[found_positions(self.chunk_ids, chunk_ids)] = True
         return mask
 
     def top(self, keys: np.ndarray, limit: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:

@@ -62,12 +62,13 @@ def year_boosts(documents: dict[str, Document], chunk_docs: dict[int, str], year
 
 def candidate_scores(reader, analysis: QueryAnalysis, query_vector, filters: Filters, mode: str, settings: RetrievalSettings) -> dict[int, float]:
     limit = settings.candidates
+    allowed = reader.allowed_chunk_ids(filters)  # resolved once: both retrievers need it
     if mode == "bm25":
-        return dict(reader.bm25(lexical_query(analysis), filters, limit))
+        return dict(reader.bm25(lexical_query(analysis), allowed, limit))
     if mode == "dense":
-        return dict(reader.dense(query_vector, filters, limit))
-    bm25 = dict(reader.bm25(lexical_query(analysis), filters, limit))
-    dense = dict(reader.dense(query_vector, filters, limit))
+        return dict(reader.dense(query_vector, allowed, limit))
+    bm25 = dict(reader.bm25(lexical_query(analysis), allowed, limit))
+    dense = dict(reader.dense(query_vector, allowed, limit))
     # Score every candidate by both retrievers so fusion never sees a missing value for a chunk that was merely ranked low.
     dense.update(exact_cosines(reader, query_vector, [cid for cid in bm25 if cid not in dense]))
     return fused_scores(bm25, dense, settings)

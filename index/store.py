@@ -158,8 +158,7 @@ class IndexReader:
         self.lexical = lexical
         self.terms = Terms()
         self._local = threading.local()
-        self._doc_names: list[str] = []
-        self._doc_of_row: np.ndarray | None = None  # document number per chunk, aligned with lexical.chunk_ids
+        self._doc_of_row: np.ndarray | None = None  # each chunk's doc_id, aligned with lexical.chunk_ids
 
     @classmethod
     def open(cls, index_dir: str | Path) -> "IndexReader":
@@ -242,14 +241,12 @@ class IndexReader:
     def document_ids_of(self, chunk_ids: Iterable[int]) -> dict[int, str]:
         """Each chunk's document, from memory: ranking needs it for every candidate, the text only for the best."""
         if self._doc_of_row is None:
-            numbers: dict[str, int] = {}
+            names: dict[str, str] = {}  # one string per document, not one per chunk
             rows = self.conn.execute("SELECT doc_id FROM chunks ORDER BY chunk_id").fetchall()
-            doc_of_row = np.fromiter((numbers.setdefault(row[0], len(numbers)) for row in rows), dtype=np.int32, count=len(rows))
-            self._doc_names = list(numbers)
-            self._doc_of_row = doc_of_row
+            self._doc_of_row = np.array([names.setdefault(row[0], row[0]) for row in rows], dtype=object)
         ids = np.fromiter(chunk_ids, dtype=np.int64)
         rows = np.searchsorted(self.lexical.chunk_ids, ids)
-        return {int(cid): self._doc_names[self._doc_of_row[row]] for cid, row in zip(ids, rows)}
+        return dict(zip(ids.tolist(), self._doc_of_row[rows].tolist()))
 
     def unit_vectors_of(self, chunk_ids: Iterable[int]) -> dict[int, np.ndarray]:
         """The stored sentence vectors (float32, one row per `sentence_units` span) of chunks that have them."""
@@ -270,37 +267,36 @@ class IndexReader:
         rows = self.conn.execute("SELECT DISTINCT committee FROM documents WHERE committee IS NOT NULL ORDER BY committee")
         return [row[0] for row in rows]
 
-    def allowed_chunk_ids(self, filters: Filters) -> np.ndarray:
+    def allowed_chunk_ids(self, filters: Filters | None) -> np.ndarray | None:
+        """Ids of the chunks that pass `filters`; None when nothing is filtered out."""
+        if filters is None or filters.is_empty():
+            return None
         where, params = filter_sql(filters)
         rows = self.conn.execute(
             f"SELECT c.chunk_id FROM chunks c JOIN documents d ON d.doc_id = c.doc_id WHERE {where}", params
         ).fetchall()
         return np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
 
-    def bm25(self, query: str, filters: Filters | None, limit: int) -> list[tuple[int, float]]:
-        """(chunk_id, BM25 score) best first for the words of `query`, among chunks that pass `filters`."""
+    def bm25(self, query: str, allowed: np.ndarray | None, limit: int) -> list[tuple[int, float]]:
+        """(chunk_id, BM25 score) best first for the words of `query`, among `allowed` chunk ids (None: all)."""
         keys = self.terms.keys(query)
         if not len(keys):
             return []
-        allowed = None
-        if filters is not None and not filters.is_empty():
-            allowed = self.lexical.allowed_rows(self.allowed_chunk_ids(filters))
-        return self.lexical.top(keys, limit, allowed)
+        return self.lexical.top(keys, limit, None if allowed is None else self.lexical.allowed_rows(allowed))
 
     def idf(self, word: str) -> float:
         """How rare a question word is among the chunks (its rarest stem when it has several)."""
         return self.lexical.idf(self.terms.keys(word))
 
-    def dense(self, vector: np.ndarray, filters: Filters | None, limit: int) -> list[tuple[int, float]]:
-        """(chunk_id, cosine) best first, restricted to chunks that pass `filters`."""
+    def dense(self, vector: np.ndarray, allowed: np.ndarray | None, limit: int) -> list[tuple[int, float]]:
+        """(chunk_id, cosine) best first, among `allowed` chunk ids (None: all)."""
         import faiss
 
         if self._faiss.ntotal == 0:
             return []
         query = np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32)
         params = None
-        if filters is not None and not filters.is_empty():
-            allowed = self.allowed_chunk_ids(filters)
+        if allowed is not None:
             if len(allowed) == 0:
                 return []
             params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))

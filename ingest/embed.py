@@ -4,6 +4,7 @@ from __future__ import annotations
 import importlib
 import os
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -40,7 +41,7 @@ def length_sorted_batches(texts: list[str], size: int) -> list[list[int]]:
     return [order[start : start + size] for start in range(0, len(order), size)]
 
 
-def pooled_units(tokens: np.ndarray, offsets: np.ndarray, mask: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
+def pooled_units(tokens: np.ndarray, offsets: np.ndarray, mask: np.ndarray, spans: Sequence[tuple[int, int]]) -> np.ndarray:
     """Unit vectors: the mean of the token embeddings whose characters lie within each span, normalised."""
     pooled = np.full((len(spans), tokens.shape[1]), np.nan, dtype=np.float32)
     real = mask & (offsets[:, 1] > offsets[:, 0])  # special and padding tokens cover no characters
@@ -93,19 +94,10 @@ class Embedder:
         return int(self.model.get_embedding_dimension())
 
     def encode(self, texts: list[str], progress=None) -> np.ndarray:
-        """L2-normalised float32 vectors, one row per text."""
-        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        batch = self.settings.batch_size
-        for picked in length_sorted_batches(texts, batch):
-            vectors[picked] = self.model.encode(
-                [texts[i] for i in picked], batch_size=batch, normalize_embeddings=True, convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-            if progress is not None:
-                progress(len(picked))
-        return vectors
+        """L2-normalised float32 vectors, one row per text: the same forward pass as ingest's, without units."""
+        return self.encode_with_units(texts, [()] * len(texts), progress)[0]
 
-    def encode_with_units(self, texts: list[str], units: list[list[tuple[int, int]]], progress=None) -> tuple[np.ndarray, list[np.ndarray]]:
+    def encode_with_units(self, texts: list[str], units: list[Sequence[tuple[int, int]]], progress=None) -> tuple[np.ndarray, list[np.ndarray]]:
         """Each text's vector, and a vector for each (start, end) unit of it, pooled from the text's
         own token embeddings in context ("late chunking"): one forward pass gives both, so a
         sentence vector costs no extra model time. Units beyond the model's window get NaN rows."""
