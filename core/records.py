@@ -104,15 +104,40 @@ class Citation:
     page: int | None
     section: str | None
     text: str
-    highlight: tuple[int, int] | None
+    highlight: tuple[int, int] | None  # the first quoted span in `text` (all of them are in `highlights`)
     score: float
     chunk_id: int = 0
     reference: str | None = None
+    highlights: list[tuple[int, int]] = field(default_factory=list)
+    cited: bool = False  # a line of the answer quotes it; otherwise it is one of the other passages found
+    row: int | None = None  # the table row quoted (1-based), when the quote is a row
 
     def to_json(self) -> dict:
         data = asdict(self)
         data["highlight"] = list(self.highlight) if self.highlight else None
+        data["highlights"] = [list(span) for span in self.highlights]
         return data
+
+
+@dataclass
+class AnswerLine:
+    text: str
+    citation: int  # 1-based number of the citation it quotes
+    role: str = "lead"  # "lead": the line that answers; "support": a further quote
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Verdict:
+    """Whether a target was met, from the commitments register: what was promised and what was reported."""
+
+    status: str  # "met" | "not met" | "unclear"
+    text: str
+
+    def to_json(self) -> dict:
+        return asdict(self)
 
 
 @dataclass
@@ -122,14 +147,26 @@ class Answer:
     answer: str
     citations: list[Citation]
     mode: str = "hybrid"
-    lines: list[tuple[str, int]] = field(default_factory=list)  # (quoted sentence, citation number)
+    lines: list[AnswerLine] = field(default_factory=list)
+    confidence: str = "not_found"  # "answer" | "possible" | "not_found"
+    score: float = 0.0  # the calibrated probability that the answer is right
+    read_as: str | None = None  # how a follow-up question was read
+    notice: str | None = None  # something the reader should know: an unknown council, say
+    verdict: Verdict | None = None
+    decision_ref: str | None = None
 
     def to_json(self) -> dict:
         return {
             "question": self.question,
             "found": self.found,
+            "confidence": self.confidence,
+            "score": round(self.score, 4),
             "answer": self.answer,
             "mode": self.mode,
-            "lines": [{"text": text, "citation": number} for text, number in self.lines],
+            "read_as": self.read_as,
+            "notice": self.notice,
+            "lines": [line.to_json() for line in self.lines],
+            "verdict": self.verdict.to_json() if self.verdict else None,
+            "decision_ref": self.decision_ref,
             "citations": [citation.to_json() for citation in self.citations],
         }

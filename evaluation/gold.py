@@ -23,6 +23,7 @@ class GoldQuestion:
     evidence: list[str]
     tags: list[str]
     docs: list[str] = field(default_factory=list)
+    history: list[str] = field(default_factory=list)  # earlier questions of the conversation, oldest first
 
     @property
     def answerable(self) -> bool:
@@ -72,6 +73,7 @@ def question_from_record(record) -> GoldQuestion:
         evidence=string_list(record["evidence"], "evidence"),
         tags=string_list(record["tags"], "tags"),
         docs=string_list(record.get("docs") or [], "docs"),
+        history=string_list(record.get("history") or [], "history"),
     )
 
 

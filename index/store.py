@@ -284,6 +284,12 @@ class IndexReader:
             return []
         return self.lexical.top(keys, limit, None if allowed is None else self.lexical.allowed_rows(allowed))
 
+    def unseen_idf(self) -> float:
+        """The idf of a word no chunk holds: the most specific a word can be."""
+        from index.lexical import idf
+
+        return float(idf(0, len(self.lexical.chunk_ids)))
+
     def idf(self, word: str) -> float:
         """How rare a question word is among the chunks (its rarest stem when it has several)."""
         return self.lexical.idf(self.terms.keys(word))
