@@ -50,6 +50,7 @@ class Block:
     header: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
     row_pages: list[int | None] = field(default_factory=list)
+    first_row: int = 1  # the table's row number of rows[0] (a piece of a split table starts further on)
 
 
 @dataclass
@@ -78,7 +79,7 @@ class ParsedDocument:
     has_pages: bool
     meta: DocumentMeta = field(default_factory=DocumentMeta)
     warnings: list[str] = field(default_factory=list)
-    tables: list[PdfTable] = field(default_factory=list)  # a page line TABLE_MARK + index stands where each sits
+    tables: list[PdfTable] = field(default_factory=list)  # a page line ingest.tables.TABLE_MARK + index stands where each sits
 
 
 @dataclass

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from core.records import ParsedDocument, PdfTable
 from ingest.clean import clean_pdf_pages, clean_tables, clean_text
+from ingest.tables import may_hold_table
 
 # A .docx is a zip; these bound what python-docx may inflate before it opens it.
 MAX_DOCX_UNCOMPRESSED = 200 * 1024 * 1024
@@ -166,12 +167,12 @@ def read_pdf(path: Path, tables: bool = True) -> tuple[list[str], list[PdfTable]
             raise ParseError(path, "PDF has no pages")
         for number in range(count):
             try:
-                layouts.append(page_layout(reader.pages[number]))
+                layouts.append(page_layout(reader.pages[number], keep_fragments=tables))
             except (PdfReadError, PdfStreamError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
                 if number == 0 and count == 1:
                     raise ParseError(path, f"corrupt or truncated PDF ({_short(exc)})") from exc
                 warnings.append(f"page {number + 1} could not be read ({_short(exc)})")
-                layouts.append(PageLayout([], 0, 0.0, 0.0))
+                layouts.append(PageLayout("", [], 0))
             if (number + 1) % PDF_CACHE_PAGES == 0:
                 _drop_resolved_objects(reader)
     raw_pages = [layout.text for layout in layouts]
@@ -188,9 +189,9 @@ def read_pdf(path: Path, tables: bool = True) -> tuple[list[str], list[PdfTable]
 
 def pdf_tables_or_warning(path: Path, layouts: list["PageLayout"], warnings: list[str]) -> list[PdfTable]:
     """Tables on the pages the pre-check picks; a failure costs the tables, never the paper."""
-    from ingest.tables import find_pdf_tables, may_hold_table
+    from ingest.tables import find_pdf_tables
 
-    pages = [number for number, layout in enumerate(layouts, start=1) if may_hold_table(layout.text, layout.rules)]
+    pages = [number for number, layout in enumerate(layouts, start=1) if layout.candidate]
     if not pages:
         return []
     try:
@@ -234,7 +235,7 @@ class _quiet_pypdf:
         return False
 
 
-@dataclass
+@dataclass(slots=True)
 class Fragment:
     text: str
     size: float
@@ -244,22 +245,21 @@ class Fragment:
 
 @dataclass
 class PageLayout:
-    """What one pass of pypdf over a page gives: its text pieces with their places, and its drawn rules."""
+    """What one pass of pypdf over a page gives: its text, its pieces with their places, and its drawn rules.
 
+    Only a page that may hold a table keeps its pieces, so a long paper's text is held once.
+    """
+
+    text: str
     fragments: list[Fragment]
     rules: int  # line and rectangle operators: many of them suggest a ruled table
-    width: float
-    height: float
-
-    @property
-    def text(self) -> str:
-        return "".join(_marked_fragments(self.fragments))
+    candidate: bool = False  # the pre-check says it may hold a table
 
 
 RULE_OPERATORS = {b"re", b"l"}
 
 
-def page_layout(page) -> PageLayout:
+def page_layout(page, keep_fragments: bool = True) -> PageLayout:
     """pypdf's text pieces of a page (as extract_text joins them) with their font size and position."""
     fragments: list[Fragment] = []
     rules = 0
@@ -278,7 +278,9 @@ def page_layout(page) -> PageLayout:
             rules += 1
 
     page.extract_text(visitor_text=visit, visitor_operand_before=count_rules)
-    return PageLayout(fragments, rules, float(box.width), float(box.height))
+    text = "".join(_marked_fragments(fragments))
+    candidate = keep_fragments and may_hold_table(text, rules)
+    return PageLayout(text, fragments if candidate else [], rules, candidate)
 
 
 def page_text_with_footnotes(page) -> str:
@@ -288,7 +290,7 @@ def page_text_with_footnotes(page) -> str:
     so a digit set in a clearly smaller font right after a word or number is a
     footnote reference rather than part of it.
     """
-    return page_layout(page).text
+    return page_layout(page, keep_fragments=False).text
 
 
 def in_region(fragment: Fragment, box: tuple[float, float, float, float], slack: float = 1.5) -> bool:
@@ -311,7 +313,7 @@ def pages_without_tables(layouts: list[PageLayout], tables: list[PdfTable]) -> l
         if number not in regions:
             pages.append(layout.text)
             continue
-        kept: list[Fragment] = []
+        kept: list[Fragment] = [] if layout.fragments else [Fragment(layout.text, -1.0)]
         marked: set[int] = set()
         dropped = False
         for fragment in layout.fragments:
@@ -325,6 +327,10 @@ def pages_without_tables(layouts: list[PageLayout], tables: list[PdfTable]) -> l
             index, first = hit
             dropped = True
             if first and index not in marked:
+                marked.add(index)
+                kept.append(Fragment(f"\n{TABLE_MARK}{index}\n", -1.0))
+        for index, _, first in regions[number]:
+            if first and index not in marked:  # no text piece fell inside it: the table goes at the page's end
                 marked.add(index)
                 kept.append(Fragment(f"\n{TABLE_MARK}{index}\n", -1.0))
         pages.append("".join(_marked_fragments(kept)))

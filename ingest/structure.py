@@ -287,8 +287,12 @@ def draft_blocks(lines: list[Line], tables: dict[int, int], layout_wrapped: bool
         text = line.text.strip()
         mark = table_mark_index(text)
         if mark is not None:
+            heading = state.heading_text
+            if drafts and drafts[-1].kind == "heading" and UNITS_NOTE.search(drafts[-1].lines[0].text):
+                drafts.pop()  # "All figures in £m" above the table: its caption says so
+                heading = state.previous_heading_text
             if mark < len(pdf_tables):
-                drafts.append(Draft("table", [line], state.current, heading=state.heading_text, table=pdf_tables[mark]))
+                drafts.append(Draft("table", [line], state.current, heading=heading, table=pdf_tables[mark]))
             current = None
             continue
         if not text:
@@ -378,10 +382,12 @@ class SectionState:
         self.current: str | None = None
         self.parent: str | None = None
         self.heading_text: str | None = None
+        self.previous_heading_text: str | None = None
 
     def heading(self, text: str, number: str | None) -> None:
         self.current = number or " ".join(text.split())
         self.parent = number
+        self.previous_heading_text = self.heading_text
         self.heading_text = " ".join(f"{number + ' ' if number else ''}{text}".split())
 
     def numbered(self, kind: str, value: str) -> str:
