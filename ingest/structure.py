@@ -437,9 +437,11 @@ def finish_table(draft: Draft, wrapped: bool) -> Block | None:
         header, rows, row_pages = [], [[l.text] for l in lines], [l.page for l in lines]
         caption = table_caption(None, draft.heading)
     else:
-        header, rows = text_table_cells([l.text for l in draft.lines])
-        pages = [l.page for l in draft.lines if l.text.strip()]
-        row_pages = [pages[0] if pages else None] * len(rows)
+        lines = [l for l in draft.lines if l.text.strip() and not is_pipe_rule(l.text)]
+        header, rows = text_table_cells([l.text for l in lines])
+        row_pages = [l.page for l in lines[1:]]
+        kept = [i for i, row in enumerate(rows) if row != header]  # a header printed again on the next page
+        rows, row_pages = [rows[i] for i in kept], [row_pages[i] for i in kept]
         above = draft.above if draft.above and len(draft.above.split()) <= 20 and not is_text_table_row(draft.above) else None
         caption = table_caption(_MARKDOWN_HEADING.sub(r"\2", above) if above else None, draft.heading)
     if not rows:
