@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install browser index run serve test test-fast eval bench clean
+.PHONY: install browser index run serve test test-fast eval fit bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ test-fast: install
 
 eval: index
 	$(BIN)/scrutiny eval --gold corpus/gold/ --mode all
+
+# Refit the answer model on the dev split (writes index/answer_model.json) and report the ablation on test.
+fit: index
+	$(BIN)/scrutiny fit --gold corpus/gold/dev.jsonl --test corpus/gold/test.jsonl --ablation
 
 bench: install browser
 	$(BIN)/python -m bench.run

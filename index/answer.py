@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.records import Answer, AnswerLine, Citation, Hit, Verdict
+from core.records import Answer, AnswerLine, Citation, Hit, TableRowRef, Verdict
 from core.settings import AnswerSettings
 from index.features import FEATURES, AskedQuestion, Candidate, candidate_lines, feature_matrix, weighted_overlap
 from index.scorer import AnswerModel
@@ -172,7 +172,8 @@ def read_passages(question: AskedQuestion, candidates: list[Candidate], model: A
 # ------------------------------------------------------------------ composition
 
 
-def citation_for(hit: Hit, spans: list[tuple[int, int]] | None = None, row: int | None = None) -> Citation:
+def citation_for(hit: Hit, spans: list[tuple[int, int]] | None = None, row: TableRowRef | None = None) -> Citation:
+    """A passage as cited: `spans` are the quoted stretches of its text; a quoted table `row` gives the page and row."""
     meta = hit.document.meta
     spans = sorted(spans or [])
     return Citation(
@@ -181,7 +182,7 @@ def citation_for(hit: Hit, spans: list[tuple[int, int]] | None = None, row: int 
         authority=meta.authority or "",
         committee=meta.committee or "",
         date=meta.date,
-        page=hit.chunk.page,
+        page=row.page if row is not None and row.page is not None else hit.chunk.page,
         section=hit.chunk.section,
         text=hit.chunk.text,
         highlight=spans[0] if spans else None,
@@ -190,17 +191,14 @@ def citation_for(hit: Hit, spans: list[tuple[int, int]] | None = None, row: int 
         reference=meta.reference,
         highlights=spans,
         cited=bool(spans),
-        row=row,
+        row=row.row if row is not None else None,
     )
 
 
-def row_number(hit: Hit, candidate: Candidate) -> int | None:
-    """The table row a quoted row line is, when ingest recorded the chunk's rows."""
+def row_ref(hit: Hit, candidate: Candidate) -> TableRowRef | None:
+    """The table row a quoted row line is (its page and number), when ingest recorded the chunk's rows."""
     line = hit.chunk.text.count("\n", 0, candidate.start)
-    for ref in getattr(hit.chunk, "table_rows", None) or []:
-        if ref.line == line:
-            return ref.row
-    return None
+    return next((ref for ref in hit.chunk.table_rows if ref.line == line), None)
 
 
 def source_label(hit: Hit) -> str:
@@ -226,10 +224,10 @@ def compose_answer(question: str, reading: Reading, mode: str = "hybrid", notice
         return not_found_answer(question, hits, mode, reading.confidence, notice)
     chosen = [reading.lead, *reading.supports]
     spans: dict[int, list[tuple[int, int]]] = {}
-    rows: dict[int, int | None] = {}
+    rows: dict[int, TableRowRef | None] = {}
     for candidate in chosen:
         spans.setdefault(candidate.hit_rank, []).append((candidate.start, candidate.end))
-        rows.setdefault(candidate.hit_rank, row_number(hits[candidate.hit_rank], candidate))
+        rows.setdefault(candidate.hit_rank, row_ref(hits[candidate.hit_rank], candidate))
     order = list(dict.fromkeys(c.hit_rank for c in chosen))
     number = {rank: i + 1 for i, rank in enumerate(order)}
     citations = [citation_for(hits[rank], spans[rank], rows[rank]) for rank in order]

@@ -17,7 +17,7 @@ import numpy as np
 
 from core.records import Hit
 from index.query import QueryAnalysis, tokens_of
-from index.units import Row, parsed_row, sentence_units, table_captions
+from index.units import Row, parsed_row, row_lines_of, sentence_units, table_captions
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 _NUMBER_WORD = re.compile(
@@ -124,7 +124,8 @@ class Candidate:
     text: str
     unit: int  # its place in sentence_units(chunk text): where its stored vector sits
     caption: str = ""  # for a table row, the caption above its table
-    row: Row | None = None
+    row: Row | None = None  # the label and cells of a table row
+    tabbed: bool = False  # a tab-separated row of a text paper
     previous: str = ""  # the line before it in the passage: a figure often follows the sentence naming it
     closeness: float = 0.0  # cosine of its vector to the question's
     features: dict[str, float] = field(default_factory=dict)
@@ -132,7 +133,7 @@ class Candidate:
 
     @property
     def is_row(self) -> bool:
-        return self.row is not None or "\t" in self.text
+        return self.row is not None or self.tabbed
 
 
 def candidate_lines(hits: list[Hit]) -> list[Candidate]:
@@ -140,15 +141,16 @@ def candidate_lines(hits: list[Hit]) -> list[Candidate]:
     candidates = []
     for rank, hit in enumerate(hits):
         text = hit.chunk.text
-        captions = table_captions(text)
+        rows = row_lines_of(hit.chunk)
+        captions = table_captions(text, rows)
         previous = ""
-        for unit, (start, end) in enumerate(sentence_units(text)):
+        for unit, (start, end) in enumerate(sentence_units(text, rows)):
             quote = text[start:end]
             line_start = text.rfind("\n", 0, start) + 1
+            is_row = line_start == start and line_start in captions
             candidates.append(Candidate(
-                hit_rank=rank, start=start, end=end, text=quote, unit=unit,
-                caption=captions.get(line_start, "") if line_start == start else "",
-                row=parsed_row(quote), previous=previous,
+                hit_rank=rank, start=start, end=end, text=quote, unit=unit, caption=captions.get(line_start, "") if is_row else "",
+                row=parsed_row(quote) if is_row else None, tabbed="\t" in quote, previous=previous,
             ))
             previous = quote
     return candidates

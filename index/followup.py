@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from index.query import KIND_WORDS, STOPWORDS, content_terms, named_authority, tokens_of, years_named
 
 MAX_TURNS = 10
+_PERIOD = re.compile(r"\b(?:19|20)\d{2}(?:[/-]\d{2,4})?\b")
+MAX_SUBJECT_WORDS = 8
+_TRAILING = {"did", "does", "do", "was", "were", "is", "are", "has", "have", "in", "for", "of", "by", "the", "to", "a", "an",
+             "on", "at", "according", "and", "or", "with", "from"}
 # Words that carry no subject of their own in a follow-up.
 _FOLLOW_UP_WORDS = frozenset(
     """and also then what about how it its they them their that this those these one ones same there so too instead
@@ -30,7 +34,7 @@ class ReadQuestion:
     text: str  # as answered: a follow-up completed from the turn before
     read_as: str | None = None  # how a follow-up was read; None for a question that stands alone
     authority: str | None = None  # the council it is about, named or inherited
-    years: tuple[str, ...] = ()
+    years: tuple[str, ...] = ()  # the periods it is about, as written ("2005", "2025/26")
     subject: str = ""  # the subject phrase, as worded in the question it came from
 
 
@@ -55,53 +59,65 @@ def subject_phrase(question: str, authorities: list[str]) -> str:
             phrase = question[keep[0].start() : m.start()]
             break
     phrase = re.sub(r"['\u2019]s\b", "", phrase).strip(" ?.,")
-    return re.sub(r"\s+(?:did|does|do|was|were|is|are|has|have|in|for|of|by|the)$", "", phrase, flags=re.I)
+    words = phrase.split()[:MAX_SUBJECT_WORDS]
+    while words and words[-1].lower() in _TRAILING:
+        words.pop()
+    return " ".join(words)
 
 
 def own_subject_terms(question: str, authorities: list[str]) -> list[str]:
     """Content words of a question that say what it is about (not its council, years or follow-up wording)."""
     council_words = {w for a in authorities for w in tokens_of(a)}
     return [
-        t for t in content_terms(question)
+        t for t in content_terms(_PERIOD.sub(" ", question))
         if t not in _FOLLOW_UP_WORDS and t not in council_words and not years_named(t)
     ]
 
 
 def is_follow_up(question: str, authorities: list[str]) -> bool:
     """A question that leans on the one before: it links on ("and ...", "what about ..."), points back
-    ("it", "they") or names too little of its own to be understood alone."""
+    ("it", "them") without naming much of its own, or names too little to be understood alone."""
     own = own_subject_terms(question, authorities)
-    if len(own) >= 3 and not _LEADING_LINK.match(question):
-        return False
-    return bool(_LEADING_LINK.match(question) or _ANAPHOR.search(question) or len(own) <= 1)
+    if _LEADING_LINK.match(question):
+        return True
+    if _ANAPHOR.search(question):
+        return len(own) <= 4
+    return len(own) <= 1
+
+
+def periods_in(question: str) -> tuple[str, ...]:
+    """The years and financial years a question names, as written: ("2005",), ("2025/26",)."""
+    return tuple(dict.fromkeys(_PERIOD.findall(question)))
 
 
 def stand_alone(question: str, authorities: list[str]) -> ReadQuestion:
     authority = named_authority(question, authorities)
-    return ReadQuestion(question, question, None, authority, tuple(years_named(question.lower())), subject_phrase(question, authorities))
+    return ReadQuestion(question, question, None, authority, periods_in(question), subject_phrase(question, authorities))
 
 
-def without_years(text: str) -> str:
-    """The question with any year or financial year it names, and a preposition before it, taken out."""
-    stripped = re.sub(r"\s*\b(?:in|for|during|of|by)?\s*(?:19|20)\d{2}(?:[/-]\d{2,4})?\b", "", text, flags=re.I)
-    return re.sub(r"\s+([?.!])", r"\1", stripped).strip()
+def with_period(text: str, period: str) -> str:
+    """The question about `period` ("2005", "2027/28") instead of the one it names, or with it added."""
+    named = _PERIOD.findall(text)
+    if len(named) == 1:
+        return _PERIOD.sub(period, text)
+    return f"{text.rstrip('?.! ')} in {period}?"
 
 
-def completed_question(question: str, previous: ReadQuestion, authority: str | None, years: tuple[str, ...],
-                       authorities: list[str]) -> str:
-    """The follow-up written out in full: its own wording about the previous subject, council and period."""
+def completed_question(question: str, previous: ReadQuestion, authority: str | None, authorities: list[str]) -> str:
+    """The follow-up written out in full: the previous question about the new council or period ("and what
+    about 2005?"), or the follow-up's own wording followed by the previous question ("who presented it?")."""
     own_words = own_subject_terms(question, authorities)
+    if own_words or _ANAPHOR.search(question):
+        # "who presented it?" keeps its own wording and takes the subject from before.
+        own = re.sub(_LEADING_LINK, "", question).strip()
+        return f"{own.rstrip('?.! ')}: {previous.text}"
     base = previous.text
-    if years:
-        base = f"{without_years(base).rstrip('?.! ')} in {' and '.join(years)}?"
+    periods = _PERIOD.findall(question)
+    if periods:
+        base = with_period(base, " and ".join(periods))
     if authority and authority != previous.authority:
         base = with_council(base, previous.authority, authority)
-    link_only = _LEADING_LINK.match(question) and not own_words and not _ANAPHOR.search(question)
-    if link_only or (not own_words and not _ANAPHOR.search(question) and (years or authority)):
-        return base
-    # "who presented it?" keeps its own wording and takes the subject from before.
-    own = re.sub(_LEADING_LINK, "", question).strip()
-    return f"{own.rstrip('?.! ')}: {base}"
+    return base
 
 
 def council_words(authority: str) -> list[str]:
@@ -134,9 +150,8 @@ def read_one(question: str, previous: ReadQuestion | None, authorities: list[str
     if previous is None or not is_follow_up(question, authorities):
         return stand_alone(question, authorities)
     authority = named_authority(question, authorities) or previous.authority
-    years = tuple(years_named(question.lower())) or previous.years
+    years = periods_in(question) or previous.years
     own = subject_phrase(question, authorities)
     subject = previous.subject if not own_subject_terms(question, authorities) else f"{previous.subject}: {own}".strip(": ")
-    text = completed_question(question, previous, authority if authority != previous.authority else None,
-                              years if years != previous.years else (), authorities)
+    text = completed_question(question, previous, authority if authority != previous.authority else None, authorities)
     return ReadQuestion(question, text, read_as_label(authority, subject, years), authority, years, subject)

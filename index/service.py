@@ -20,7 +20,7 @@ from index.followup import ReadQuestion, read_question
 from index.query import analyse_question, named_authority
 from index.scorer import AnswerModel, load_answer_model
 from index.search import MODES, UnknownMode, search_hits
-from index.units import sentence_units
+from index.units import row_lines_of, sentence_units
 
 QUERY_CACHE_SIZE = 256
 
@@ -202,7 +202,7 @@ class Scrutiny:
             chunk = hits[candidate.hit_rank].chunk
             vectors = stored.get(chunk.chunk_id)
             # Rows line up with the units only while lines are split as they were at ingest.
-            usable = vectors is not None and len(vectors) == len(sentence_units(chunk.text)) and not np.isnan(vectors[candidate.unit, 0])
+            usable = vectors is not None and len(vectors) == len(sentence_units(chunk.text, row_lines_of(chunk))) and not np.isnan(vectors[candidate.unit, 0])
             candidate.closeness = float(vectors[candidate.unit] @ query) if usable else passage[chunk.chunk_id]
         return float(passage[chunk_ids[0]])
 

@@ -1,7 +1,9 @@
 """sentence_units: the quotable units of a passage (sentences, table rows, pieces of run-on lists).
 
 Ingest stores one vector per unit and the answer step scores the same units, so both
-must split a passage exactly alike: this module is the one place that does it.
+must split a passage exactly alike: this module is the one place that does it. Which lines
+are table rows comes from the chunk itself (`Chunk.table_rows`, recorded when the table was
+read), so a heading such as "3b | Children, Young People & Education" is never taken for one.
 """
 from __future__ import annotations
 
@@ -18,9 +20,24 @@ _ABBREVIATION_END = re.compile(r"\b(?:e\.g|i\.e|etc|no|nos|para|paras|cllr|mr|mr
 MAX_UNIT_CHARS = 600
 
 
-def is_row_line(line: str) -> bool:
-    """A table row: tab-separated cells (text papers) or the `label | header: cell` form of extracted tables."""
-    return "\t" in line or ROW_SEPARATOR in line
+def row_lines_of(chunk) -> tuple[int, ...]:
+    """The line numbers of a chunk's text that are table rows."""
+    return tuple(sorted(ref.line for ref in getattr(chunk, "table_rows", None) or []))
+
+
+def line_starts(text: str) -> list[int]:
+    return [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+
+
+def row_spans(text: str, rows: tuple[int, ...]) -> set[tuple[int, int]]:
+    """(start, end) of each row line, by line number; tab-separated lines are rows too."""
+    starts = line_starts(text)
+    spans = set()
+    for number, start in enumerate(starts):
+        end = starts[number + 1] - 1 if number + 1 < len(starts) else len(text)
+        if number in rows or "\t" in text[start:end]:
+            spans.add((start, end))
+    return spans
 
 
 @dataclass(frozen=True)
@@ -31,10 +48,11 @@ class Row:
     cells: tuple[tuple[str, str], ...]  # (column header or "", cell text)
 
 
-def parsed_row(line: str) -> Row | None:
-    """The label and header/cell pairs of a `label | header: cell` line; None for other lines."""
+def parsed_row(line: str) -> Row:
+    """The label and header/cell pairs of a `label | header: cell` row line; a row read from
+    text without cell boundaries is all label."""
     if ROW_SEPARATOR not in line:
-        return None
+        return Row(" ".join(line.split()), ())
     label, *rest = [part.strip() for part in line.split(ROW_SEPARATOR)]
     cells = []
     for part in rest:
@@ -43,14 +61,14 @@ def parsed_row(line: str) -> Row | None:
     return Row(label, tuple(cells))
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
+def sentence_spans(text: str, rows: set[tuple[int, int]]) -> list[tuple[int, int]]:
     """(start, end) of each sentence or table row in `text`, in order, trimmed of whitespace."""
     spans = []
     for line_match in re.finditer(r"[^\n]+", text):
         line_start = line_match.start()
         line = line_match.group()
         cursor = 0
-        if not is_row_line(line):
+        if (line_start, line_match.end()) not in rows:
             for boundary in _SENTENCE_END.finditer(line):
                 if _ABBREVIATION_END.search(line[cursor : boundary.start()]):
                     continue
@@ -69,7 +87,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 def split_long_span(text: str, start: int, end: int, limit: int = 300) -> list[tuple[int, int]]:
     """Cut a run-on sentence (a list of attendees, a table flattened into one line) at commas or semicolons."""
-    if end - start <= MAX_UNIT_CHARS or is_row_line(text[start:end]):
+    if end - start <= MAX_UNIT_CHARS:
         return [(start, end)]
     pieces = []
     piece_start = start
@@ -82,7 +100,11 @@ def split_long_span(text: str, start: int, end: int, limit: int = 300) -> list[t
     return [(a, b) for a, b in pieces if b - a <= MAX_UNIT_CHARS]
 
 
-def merged_short_spans(text: str, spans: list[tuple[int, int]], min_words: int = 4) -> list[tuple[int, int]]:
+def within_row(span: tuple[int, int], rows: set[tuple[int, int]]) -> bool:
+    return any(start <= span[0] and span[1] <= end for start, end in rows)
+
+
+def merged_short_spans(text: str, spans: list[tuple[int, int]], rows: set[tuple[int, int]], min_words: int = 4) -> list[tuple[int, int]]:
     """Join fragments (a heading, a label, a line broken by layout) onto the next span so a quote reads as a sentence.
 
     Table rows are left alone: a short row is still a whole row, and a caption stays apart from its rows.
@@ -90,7 +112,7 @@ def merged_short_spans(text: str, spans: list[tuple[int, int]], min_words: int =
     merged: list[tuple[int, int]] = []
     pending: tuple[int, int] | None = None
     for start, end in spans:
-        is_row = is_row_line(text[start:end])
+        is_row = within_row((start, end), rows)
         if pending is not None and not is_row:
             start = pending[0]
             pending = None
@@ -102,7 +124,7 @@ def merged_short_spans(text: str, spans: list[tuple[int, int]], min_words: int =
             continue
         merged.append((start, end))
     if pending is not None:
-        if merged and pending[0] >= merged[-1][1] and not is_row_line(text[merged[-1][0]:merged[-1][1]]):
+        if merged and pending[0] >= merged[-1][1] and not within_row(merged[-1], rows):
             merged[-1] = (merged[-1][0], pending[1])
         else:
             merged.append(pending)
@@ -110,21 +132,28 @@ def merged_short_spans(text: str, spans: list[tuple[int, int]], min_words: int =
 
 
 @functools.lru_cache(maxsize=1024)  # the passages of popular questions recur
-def sentence_units(text: str) -> tuple[tuple[int, int], ...]:
-    """(start, end) of each quotable unit of a chunk: a sentence, a table row, a piece of a run-on list."""
-    spans = [piece for span in merged_short_spans(text, sentence_spans(text)) for piece in split_long_span(text, *span)]
+def sentence_units(text: str, rows: tuple[int, ...] = ()) -> tuple[tuple[int, int], ...]:
+    """(start, end) of each quotable unit of a chunk: a sentence, a table row (the lines numbered in `rows`,
+    and tab-separated lines), a piece of a run-on list. A row is never cut."""
+    row_set = row_spans(text, rows)
+    spans = [
+        piece
+        for span in merged_short_spans(text, sentence_spans(text, row_set), row_set)
+        for piece in ([span] if within_row(span, row_set) else split_long_span(text, *span))
+    ]
     return tuple((start, end) for start, end in spans if tokens_of(text[start:end]))
 
 
-def table_captions(text: str) -> dict[int, str]:
+def table_captions(text: str, rows: tuple[int, ...] = ()) -> dict[int, str]:
     """For each table row line (by its start offset), the text above its table: the caption, and for
     tab-separated tables the header row too, so a row is read with what names its columns."""
+    row_set = row_spans(text, rows)
     captions: dict[int, str] = {}
     header: str | None = None
     caption = ""
     for match in re.finditer(r"[^\n]*", text):
         line = match.group()
-        if is_row_line(line):
+        if (match.start(), match.end()) in row_set:
             if "\t" in line and header is None:
                 header = f"{caption} {line}"
                 continue

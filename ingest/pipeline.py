@@ -115,11 +115,11 @@ def embedding_text(meta: DocumentMeta, chunk: Chunk) -> str:
 
 def embedded_unit_spans(meta: DocumentMeta, chunk: Chunk) -> list[tuple[int, int]]:
     """Where each sentence of the chunk (as the answer step splits it) lies in the chunk's embedding text."""
-    from index.units import sentence_units
+    from index.units import row_lines_of, sentence_units
 
     shift = len(embedding_prefix(meta, chunk))
     offsets = folded_offsets(chunk.text)
-    return [(shift + offsets[start], shift + offsets[end]) for start, end in sentence_units(chunk.text)]
+    return [(shift + offsets[start], shift + offsets[end]) for start, end in sentence_units(chunk.text, row_lines_of(chunk))]
 
 
 def prepare_document(path: Path, sha: str, sidecars: dict[str, dict], settings: Settings) -> PreparedDocument:

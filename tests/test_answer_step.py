@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from core.records import Chunk, Document, DocumentMeta, Hit
+from core.records import Chunk, Document, DocumentMeta, Hit, TableRowRef
 from index.answer import can_lead
 from index.councils import councils_named, councils_without_papers
 from index.features import AskedQuestion, candidate_lines, carries_kind, feature_matrix, FEATURES, fragment, restatement
@@ -62,17 +62,21 @@ def test_table_row_lines_are_whole_units_and_parse_into_label_and_cells():
     text = ("Table 2: Revenue forecast by directorate\n"
             "Children, Young People & Education | Budget: £400.1m | Forecast variance: -£9.9m\n"
             "Adult Social Care & Health | Budget: £600.2m | Forecast variance: +£35.4m. Overspend.")
-    units = [text[s:e] for s, e in sentence_units(text)]
+    units = [text[s:e] for s, e in sentence_units(text, (1, 2))]
     assert units[1].startswith("Children, Young People & Education |") and units[1].endswith("-£9.9m")
     assert units[2].endswith("Overspend."), "a row is never cut at a full stop inside a cell"
     row = parsed_row(units[1])
     assert row.label == "Children, Young People & Education"
     assert ("Forecast variance", "-£9.9m") in row.cells
+    heading = "3b | Children, Young People & Education. The directorate is underspent."
+    assert len(sentence_units(heading)) == 2, "a line with a bar that is not a recorded row is prose"
 
 
-def hit_of(text: str, rank_score: float = 1.0, authority: str = "Kent County Council", date: str = "2025-01-30") -> Hit:
+def hit_of(text: str, rank_score: float = 1.0, authority: str = "Kent County Council", date: str = "2025-01-30",
+           rows: tuple[int, ...] = ()) -> Hit:
     meta = DocumentMeta(authority=authority, committee="Cabinet", date=date, title="Finance monitoring")
-    chunk = Chunk(chunk_id=1, doc_id="d", ordinal=0, text=text, kind="paragraph", page=3)
+    chunk = Chunk(chunk_id=1, doc_id="d", ordinal=0, text=text, kind="paragraph", page=3,
+                  table_rows=[TableRowRef(line, 3, n) for n, line in enumerate(rows, start=1)])
     return Hit(chunk=chunk, document=Document("d", "d.pdf", "pdf", "x", 10, 1, meta), score=rank_score)
 
 
@@ -83,7 +87,7 @@ def asked(question: str, hits: list[Hit]) -> AskedQuestion:
 
 def test_candidates_carry_their_table_caption_and_the_line_before():
     text = "Table 2: Revenue forecast\nCYPE | Forecast variance: -£9.9m\nASCH | Forecast variance: +£35.4m"
-    candidates = candidate_lines([hit_of(text)])
+    candidates = candidate_lines([hit_of(text, rows=(1, 2))])
     rows = [c for c in candidates if c.row is not None]
     assert [c.caption for c in rows] == ["Table 2: Revenue forecast"] * 2
     assert rows[1].previous == rows[0].text

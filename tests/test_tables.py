@@ -15,8 +15,8 @@ from ingest.tables import find_pdf_tables, row_line
 
 ROOT = Path(__file__).resolve().parent.parent
 FINANCE = ROOT / "corpus" / "kent_2025-01_cabinet_finance-monitoring-q3-2024-25.pdf"
-MINUTES = ROOT / "tests" / "data" / "papers" / "bristol-city_2025-10_transport-connectivity-policy-committee_printed-minutes.pdf"
-FORWARD_PLAN = ROOT / "tests" / "data" / "papers" / "bristol-city_2026-01_transport-connectivity-policy-committee_forward-plan.pdf"
+MINUTES = ROOT / "corpus" / "bristol-city_2025-10_transport-connectivity-policy-committee_printed-minutes.pdf"
+FORWARD_PLAN = ROOT / "corpus" / "bristol-city_2026-01_transport-connectivity-policy-committee_forward-plan.pdf"
 TRUTH = ROOT / "tests" / "data" / "tables_truth.json"
 # Measured on tests/data/tables_truth.json (docs/tables.md): 356 of 374 cells, 19 of 20 tables.
 CELL_ACCURACY_FLOOR = 0.90
