@@ -34,7 +34,8 @@ def citation_of(document: Document, chunk: Chunk, quote: str) -> Citation:
     return Citation(
         doc_id=document.doc_id, title=document.title, authority=meta.authority or "", committee=meta.committee or "",
         date=meta.date, page=chunk.page, section=chunk.section, text=chunk.text, highlight=span_in(chunk.text, quote),
-        score=1.0, chunk_id=chunk.chunk_id, reference=meta.reference,
+        score=1.0, chunk_id=chunk.chunk_id, reference=meta.reference, source_url=meta.source_url,
+        ocr=document.recognised_from_scan(chunk.page, chunk.page_end),
     )
 
 

@@ -281,6 +281,8 @@ def citation_for(hit: Hit, highlight: tuple[int, int] | None) -> Citation:
         score=hit.score,
         chunk_id=hit.chunk.chunk_id,
         reference=meta.reference,
+        source_url=meta.source_url,
+        ocr=hit.document.recognised_from_scan(hit.chunk.page, hit.chunk.page_end),
     )
 
 
