@@ -377,7 +377,7 @@ def sidecar_record(paper: Paper, report: FetchReport, held: Held) -> dict:
         "decision": paper.decision,
         "fetched_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         ORIGIN_KEY: {"site": report.site, "key": paper.key, "kind": paper.kind, "meeting_id": paper.meeting.id,
-                     "agenda_item_id": item.id if item else None, "bytes": held.bytes, "sha256": held.sha256},
+                     "agenda_item_id": (item.id or None) if item else None, "bytes": held.bytes, "sha256": held.sha256},
     }
 
 

@@ -154,4 +154,4 @@ class PoliteClient:
                 self._last_request = self._clock()
             if number + 1 < attempts:
                 self._sleep(retry_pause(number, self.settings.backoff, retry_after))
-        raise FetchError(url, f"{problem} (tried {attempts} times)")
+        raise FetchError(url, f"{problem} (tried {attempts} time{'s' if attempts > 1 else ''})")

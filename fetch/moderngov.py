@@ -300,12 +300,12 @@ def meetings_from_page(text: str, committee: Committee) -> list[Meeting]:
 def meeting_from_page(text: str, meeting: Meeting, page: str) -> MeetingDetail:
     """Agenda items, their documents, decisions and minutes from ieListDocuments.aspx."""
     tree = html_tree(text)
-    items = [_item_from_row(row, page) for row in tree.xpath(f"//tr[td[{_class_is('mgItemNumberCell')}]]")]
-    in_items = {id(link) for row in tree.xpath(f"//tr[td[{_class_is('mgItemNumberCell')}]]") for link in row.iter("a")}
+    item_row = f"tr[td[{_class_is('mgItemNumberCell')}]]"
+    items = [_item_from_row(row, page) for row in tree.xpath(f"//{item_row}")]
     own = []
-    for link in tree.iter("a"):
+    for link in tree.xpath(f"//a[not(ancestor::{item_row})]"):
         href = link.get("href") or ""
-        if id(link) not in in_items and _MEETING_DOCUMENT.search(href):
+        if _MEETING_DOCUMENT.search(href):
             url = urljoin(page, href.strip())
             own.append(LinkedDocument(key=f"g{meeting.id}/{urlsplit(url).path.rsplit('/', 1)[-1]}", title=_link_text(link), url=url))
     published = any("minutes" in d.title.lower() for d in own) or any(i.minutes_html for i in items)

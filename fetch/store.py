@@ -133,7 +133,7 @@ def slug(text: str, limit: int) -> str:
 
 def paper_stem(authority: str, date: str, committee: str, key: str, title: str) -> str:
     """A file stem (the paper's document id) unique across councils: council, date, committee, key, title."""
-    key_part = slug(key, 24) if re.fullmatch(r"[a-z]\d+", key) else "g" + hashlib.sha1(key.encode()).hexdigest()[:10]
+    key_part = slug(key, 24) if re.fullmatch(r"[a-z][\d-]+", key) else "g" + hashlib.sha1(key.encode()).hexdigest()[:10]
     stem = "_".join([slug(authority, 40), date, slug(committee, 30), key_part])
     room = MAX_STEM_CHARS - len(stem) - 1
     return f"{stem}_{slug(title, room)}" if room > 8 else stem
