@@ -216,7 +216,7 @@ def papers_of(detail: MeetingDetail, site: WebService) -> list[Paper]:
                          meeting, item, meeting_url, restricted=True) for n in range(item.restricted_documents)]
         if item.decision_html and not item.restricted:
             title = f"Decision, item {item.number}: {item.title}" if item.number else f"Decision: {item.title}"
-            body = f"<p>{html.escape(decision_lead(meeting, item))}</p>\n{item.decision_html}"
+            body = f"<p>{html.escape(decision_lead(item))}</p>\n{item.decision_html}"
             papers.append(Paper(f"d{item.id or f'{meeting.id}-{item.number}'}", "decision", title, meeting, item,
                                 site.decision_url(meeting, item), body=record_html(title, body), decision=True))
     minuted = [item for item in detail.items if item.minutes_html and not item.restricted]
@@ -243,12 +243,11 @@ def item_heading(item: AgendaItem) -> str:
     return f"{number}. {item.title}{agenda}" if number else item.title
 
 
-def decision_lead(meeting: Meeting, item: AgendaItem) -> str:
-    """The sentence that says which item the decision below is on: the council's own text rarely repeats it."""
-    day = dt.date.fromisoformat(meeting.date)
-    minute = f", minute {item.minute_number}" if item.minute_number and item.minute_number != item.number else ""
-    return (f"{meeting.committee.title} decided on agenda item {item.number}{minute} ({item.title}) "
-            f"at its meeting of {day.day} {day:%B %Y}.")
+def decision_lead(item: AgendaItem) -> str:
+    """The line that says which item the decision below is on, since the council's own text rarely repeats it.
+    It names the item by number only, so a question about the decision's subject still quotes the decision."""
+    minute = f" (minute {item.minute_number})" if item.minute_number and item.minute_number != item.number else ""
+    return f"Decided on agenda item {item.number}{minute}:"
 
 
 def record_html(title: str, body: str) -> str:

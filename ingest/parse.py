@@ -183,7 +183,7 @@ def read_pdf_pages(path: Path, ocr: OcrSettings | None = None) -> tuple[list[str
         outcome = recognise_blank_pages(path, raw_pages, ocr)
         raw_pages, ocr_pages = outcome.pages, outcome.recognised
         warnings.extend(outcome.warnings)
-        why_no_ocr = f" ({outcome.unavailable})" if outcome.unavailable else " (OCR found no text)"
+        why_no_ocr = f" ({outcome.unavailable or next(iter(outcome.warnings), 'OCR found no text')})"
     if not any(page.strip() for page in raw_pages):
         raise ParseError(path, "no text layer; needs OCR" + why_no_ocr)
     blank = [str(i + 1) for i, page in enumerate(raw_pages) if not page.strip()]

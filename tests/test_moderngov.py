@@ -273,3 +273,45 @@ def test_summary_names_counts_and_bytes(tmp_path):
     assert lines[1] == "Documents: 10 new, 0 already had, 1 restricted (not public), 0 failed."
     assert lines[2] == "Decision and minutes records: 4 new or updated, 0 unchanged."
     assert lines[3].startswith("Fetched ") and lines[3].endswith(f"into {tmp_path}.") and report.bytes > 10_000
+
+
+# ---------------------------------------------------------------- from the council's site to a cited answer
+
+
+@pytest.mark.slow
+def test_fetched_papers_answer_with_committee_date_and_source_and_pages_link_to_it(tmp_path, shared_embedder):
+    from fastapi.testclient import TestClient
+
+    from core.settings import load_settings
+    from index.service import Scrutiny
+    from ingest.pipeline import ingest_paths
+    from server.app import create_app
+
+    papers = tmp_path / "papers"
+    with ReplayServer() as site:
+        fetch_moderngov(request(site.base_url, papers), quick())
+        base = site.base_url
+    settings = load_settings(tmp_path / "index")
+    report = ingest_paths([papers], settings, shared_embedder)
+    assert not report.skipped and len(report.added) == 14
+
+    scrutiny = Scrutiny(settings, shared_embedder)
+    answer = scrutiny.ask("What is the one-off cost of moving to two unitary councils?")
+    assert answer.found and "41.2 million pounds" in answer.answer
+    cited = answer.citations[answer.lines[0][1] - 1]
+    assert (cited.authority, cited.committee, cited.date) == ("Gloucester City Council", "Cabinet", "2025-11-21")
+    assert cited.source_url == f"{base}/mgConvert2PDF.aspx?ID=65412" and cited.page == 1 and not cited.ocr
+
+    decided = scrutiny.ask("What did Cabinet decide about the waste and recycling collection contract?")
+    assert decided.found and "to award the waste and recycling collection contract to Ubico" in decided.answer
+    record = decided.citations[next(number for text, number in decided.lines if "to award" in text) - 1]
+    assert record.source_url == f"{base}/ieDecisionDetails.aspx?AIId=90105" and record.date == "2025-11-12"
+
+    with TestClient(create_app(settings, scrutiny)) as client:
+        page = client.get(f"/documents/{cited.doc_id}").text
+        assert f'href="{base}/mgConvert2PDF.aspx?ID=65412"' in page and "Agenda item" in page
+        card = client.get("/", params={"q": "What is the one-off cost of moving to two unitary councils?"}).text
+        assert f'<a href="{base}/mgConvert2PDF.aspx?ID=65412" rel="noopener noreferrer">on the council' in card
+        assert client.get(f"/api/documents/{record.doc_id}").json()["source_url"] == record.source_url
+        original = client.get(f"/documents/{record.doc_id}/file")
+        assert original.headers["content-disposition"].startswith("attachment") and "RESOLVED" in original.text
