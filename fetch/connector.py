@@ -23,9 +23,9 @@ from fetch.moderngov import (
     html_tree, meeting_from_page, meeting_from_xml, meetings_from_page, meetings_from_xml, page_url, service_url, site_base,
     uk_date,
 )
-from ingest.pipeline import Progress
 from fetch.store import ORIGIN_KEY, FetchState, Held, paper_stem, paper_suffix, part_path, remove_stale_parts, slug, \
     write_atomically, write_sidecar
+from ingest.pipeline import Progress
 
 DEFAULT_DAYS_BACK = 365
 DEFAULT_DAYS_AHEAD = 366
@@ -96,6 +96,7 @@ class WebService:
 
     def __init__(self, base: str, client: PoliteClient):
         self.base, self.client = base, client
+        self.committees_page: str | None = None  # the HTML committee list, once read
 
     def committees(self) -> list[Committee]:
         return committees_from_xml(self.client.get_text(service_url(self.base, "GetCommittees")))
@@ -120,7 +121,9 @@ class HtmlPages(WebService):
     name = "HTML pages"
 
     def committees(self) -> list[Committee]:
-        found = committees_from_page(self.client.get_text(page_url(self.base, COMMITTEES_PAGE)))
+        text = self.client.get_text(page_url(self.base, COMMITTEES_PAGE))
+        self.committees_page = text
+        found = committees_from_page(text)
         if not found:
             raise SiteError(f"{page_url(self.base, COMMITTEES_PAGE)} lists no committees")
         return found
@@ -178,15 +181,15 @@ def chosen_committees(committees: list[Committee], wanted: list[str]) -> list[Co
     return chosen
 
 
-def council_name(base: str, client: PoliteClient) -> str:
+def council_name(site: WebService) -> str:
     """The council, from the title of the site's committee page ("Committee structure - Gloucester City Council"),
     else from its host name."""
     try:
-        tree = html_tree(client.get_text(page_url(base, COMMITTEES_PAGE)))
+        tree = html_tree(site.committees_page or site.client.get_text(page_url(site.base, COMMITTEES_PAGE)))
         title = " ".join((tree.findtext(".//title") or "").split())
     except (FetchError, SiteError, ValueError):
         title = ""
-    return council_from_title(title) or council_from_host(base)
+    return council_from_title(title) or council_from_host(site.base)
 
 
 def council_from_title(title: str) -> str | None:
@@ -284,7 +287,7 @@ def fetch_moderngov(request: FetchRequest, settings: FetchSettings, progress: Pr
         report.source = site.name
         chosen = chosen_committees(committees, request.committees)
         report.committees = [c.title for c in chosen]
-        report.authority = request.authority or council_name(base, client)
+        report.authority = request.authority or council_name(site)
         folder = Path(request.into) if request.into else Path("corpus") / slug(report.authority, 60)
         report.folder = folder
         state = FetchState.load(folder, base)

@@ -146,10 +146,10 @@ class PoliteClient:
                 problem, retry_after = exc.problem, exc.retry_after
             except httpx.TimeoutException:
                 problem = f"no response within {self.settings.timeout:g} s"
-            except httpx.TransportError as exc:
-                problem = f"connection failed ({exc or type(exc).__name__})"
             except httpx.InvalidURL as exc:
                 raise FetchError(url, f"not a usable address ({exc})") from exc
+            except httpx.RequestError as exc:  # a dropped connection, a reset, a garbled reply
+                problem = f"connection failed ({exc or type(exc).__name__})"
             finally:
                 self._last_request = self._clock()
             if number + 1 < attempts:

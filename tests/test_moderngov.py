@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from core.settings import FetchSettings
-from fetch.connector import FetchRequest, fetch_moderngov, summary_lines
+from fetch.connector import FetchRequest, council_from_host, council_from_title, fetch_moderngov, summary_lines
 from fetch.moderngov import (
     committees_from_xml, decoded_text, meeting_from_xml, meetings_from_xml, site_base,
 )
@@ -89,6 +89,13 @@ def test_other_councils_replies_read_the_same_way():
 ])
 def test_site_base_from_any_page_of_the_site(given, base):
     assert site_base(given) == base
+
+
+def test_council_named_from_the_page_title_else_from_the_host():
+    assert council_from_title("Committee structure - Gloucester City Council") == "Gloucester City Council"
+    assert council_from_title("Browse meetings | Cabinet") is None
+    assert council_from_host("https://democracy.kirklees.gov.uk") == "Kirklees"
+    assert council_from_host("https://moderngov.lambeth.gov.uk/modernGov") == "Lambeth"
 
 
 def test_titles_encoded_twice_or_three_times_decode_to_the_text():
