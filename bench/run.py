@@ -244,7 +244,7 @@ def run_tables(bench: Bench) -> None:
         pages = 0
         for path in papers:
             started = time.perf_counter()
-            text, _, _ = read_pdf(path, tables=False)
+            text, _, _, _ = read_pdf(path, tables=False)
             plain += time.perf_counter() - started
             started = time.perf_counter()
             read_pdf(path)

@@ -49,6 +49,24 @@ class ServerSettings(_Section):
     port: int = Field(8000, description="Port `scrutiny serve` listens on.")
 
 
+class OcrSettings(_Section):
+    enabled: bool = Field(True, description="Recognise text on PDF pages that have no text layer (scans); `scrutiny ingest --no-ocr` turns it off.")
+    language: str = Field("eng", description="Tesseract language(s), e.g. 'eng' or 'eng+cym'; each needs its tesseract-ocr-<lang> package.")
+    dpi: int = Field(300, ge=72, le=600, description="Resolution a scanned page is rendered at for recognition.")
+    page_timeout: float = Field(120.0, gt=0, description="Seconds Tesseract may spend on one page before the page is left without text.")
+    workers: int = Field(0, ge=0, description="Pages recognised at once; 0 means one per core.")
+
+
+class FetchSettings(_Section):
+    delay: float = Field(1.0, ge=0, description="Seconds between two requests to a council's website (one request at a time).")
+    timeout: float = Field(60.0, gt=0, description="Seconds to wait for a response before retrying.")
+    retries: int = Field(4, ge=0, description="Further attempts after a timeout, a dropped connection or a 5xx/429 response.")
+    backoff: float = Field(2.0, ge=0, description="Seconds before the first retry; each later retry waits twice as long (a Retry-After header wins).")
+    max_bytes: int = Field(200 * 1024 * 1024, gt=0, description="Largest document downloaded; a larger one is counted as failed.")
+    user_agent: str = Field("Scrutiny/0.1 (committee papers reader; polite fetcher, one request at a time)",
+                            description="User-Agent header sent with every request.")
+
+
 class Settings(_Section):
     index_dir: Path = Field(Path("var/index"), description="Index folder (env SCRUTINY_INDEX, option --index).")
     corpus_dir: Path = Field(Path("corpus"), description="Papers ingested when no path is given.")
@@ -57,6 +75,8 @@ class Settings(_Section):
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     server: ServerSettings = ServerSettings()
+    ocr: OcrSettings = OcrSettings()
+    fetch: FetchSettings = FetchSettings()
 
 
 def load_settings(index_dir: str | Path | None = None) -> Settings:

@@ -192,6 +192,8 @@ def citation_for(hit: Hit, spans: list[tuple[int, int]] | None = None, row: Tabl
         highlights=spans,
         cited=bool(spans),
         row=row.row if row is not None else None,
+        source_url=meta.source_url,
+        ocr=hit.document.recognised_from_scan(hit.chunk.page, hit.chunk.page_end),
     )
 
 

@@ -19,7 +19,7 @@ import shutil
 import sqlite3
 import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -28,7 +28,7 @@ import numpy as np
 from core.records import Chunk, Document, DocumentMeta, Filters, TableRowRef
 from index.lexical import LexicalIndex, Terms
 
-SCHEMA_VERSION = 3  # 3: chunks.table_rows
+SCHEMA_VERSION = 4  # 3: chunks.table_rows; 4: documents carry their source URL, agenda item and OCR pages
 DB_NAME = "scrutiny.db"
 VECTORS_NAME = "vectors.faiss"
 MANIFEST_NAME = "manifest.json"
@@ -43,7 +43,9 @@ CREATE TABLE IF NOT EXISTS documents (
     sha256 TEXT NOT NULL,
     pages INTEGER,
     chunks INTEGER NOT NULL,
-    authority TEXT, committee TEXT, date TEXT, title TEXT, reference TEXT
+    authority TEXT, committee TEXT, date TEXT, title TEXT, reference TEXT,
+    source_url TEXT, agenda_item TEXT, agenda_item_title TEXT, decision INTEGER, fetched_at TEXT,
+    ocr_pages TEXT  -- comma-separated numbers of the pages whose text OCR recognised
 );
 CREATE TABLE IF NOT EXISTS chunks (
     chunk_id INTEGER PRIMARY KEY,
@@ -61,7 +63,8 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id, ordinal);
 """
 
-DOCUMENT_COLUMNS = "doc_id, path, format, sha256, pages, chunks, authority, committee, date, title, reference"
+META_COLUMNS = tuple(f.name for f in fields(DocumentMeta))
+DOCUMENT_COLUMNS = "doc_id, path, format, sha256, pages, chunks, " + ", ".join(META_COLUMNS) + ", ocr_pages"
 CHUNK_COLUMNS = "chunk_id, doc_id, ordinal, kind, page, page_end, section, text, table_rows"
 
 
@@ -82,9 +85,17 @@ class IndexBusy(IndexError_):
 
 
 def document_from_row(row: sqlite3.Row | tuple) -> Document:
-    doc_id, path, fmt, sha, pages, chunks, authority, committee, date, title, reference = row
-    meta = DocumentMeta(authority=authority, committee=committee, date=date, title=title, reference=reference)
-    return Document(doc_id=doc_id, path=path, format=fmt, sha256=sha, pages=pages, chunks=chunks, meta=meta)
+    doc_id, path, fmt, sha, pages, chunks, *values, ocr_pages = row
+    meta = DocumentMeta(**dict(zip(META_COLUMNS, values)))
+    if meta.decision is not None:
+        meta.decision = bool(meta.decision)
+    return Document(doc_id=doc_id, path=path, format=fmt, sha256=sha, pages=pages, chunks=chunks, meta=meta,
+                    ocr_pages=[int(n) for n in (ocr_pages or "").split(",") if n])
+
+
+def meta_row(meta: DocumentMeta) -> tuple:
+    """A document's metadata in META_COLUMNS order, as SQLite stores it."""
+    return tuple(getattr(meta, name) for name in META_COLUMNS)
 
 
 def chunk_from_row(row: sqlite3.Row | tuple) -> Chunk:
@@ -448,10 +459,8 @@ class IndexWriter:
                 self.conn.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
 
     def update_document_path(self, doc_id: str, path: str, meta: DocumentMeta) -> None:
-        self.conn.execute(
-            "UPDATE documents SET path = ?, authority = ?, committee = ?, date = ?, title = ?, reference = ? WHERE doc_id = ?",
-            (path, meta.authority, meta.committee, meta.date, meta.title, meta.reference, doc_id),
-        )
+        assignments = ", ".join(f"{name} = ?" for name in META_COLUMNS)
+        self.conn.execute(f"UPDATE documents SET path = ?, {assignments} WHERE doc_id = ?", (path, *meta_row(meta), doc_id))
 
     def _next_chunk_id(self) -> int:
         return (self.conn.execute("SELECT max(chunk_id) FROM chunks").fetchone()[0] or 0) + 1
@@ -463,11 +472,9 @@ class IndexWriter:
             raise ValueError(f"{document.doc_id}: {len(chunks)} chunks but {len(vectors)} vectors")
         self.delete_document(document.doc_id)
         meta = document.meta
-        self.conn.execute(
-            f"INSERT INTO documents ({DOCUMENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (document.doc_id, document.path, document.format, document.sha256, document.pages, len(chunks),
-             meta.authority, meta.committee, meta.date, meta.title, meta.reference),
-        )
+        row = (document.doc_id, document.path, document.format, document.sha256, document.pages, len(chunks),
+               *meta_row(meta), ",".join(str(n) for n in document.ocr_pages))
+        self.conn.execute(f"INSERT INTO documents ({DOCUMENT_COLUMNS}) VALUES ({','.join('?' * len(row))})", row)
         first = self._next_chunk_id()
         ids = list(range(first, first + len(chunks)))
         counts = [self.terms.term_counts(body, context) for body, context in zip(bodies, contexts)]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.records import ParsedDocument, PdfTable
+from core.settings import OcrSettings
 from ingest.clean import clean_pdf_pages, clean_tables, clean_text
 from ingest.tables import may_hold_table
 
@@ -46,7 +47,7 @@ class Decoded:
 
 
 def sniff_format(path: Path) -> str:
-    """"pdf" | "docx" | "txt" | "md", judged by content first and extension second."""
+    """"pdf" | "docx" | "html" | "txt" | "md", judged by content first and extension second."""
     path = Path(path)
     with open(path, "rb") as handle:
         head = handle.read(SNIFF_BYTES)
@@ -58,6 +59,10 @@ def sniff_format(path: Path) -> str:
     if head.startswith(b"PK\x03\x04"):
         return _zip_format(path)
     if looks_like_text(head):
+        from ingest.html import looks_like_html
+
+        if looks_like_html(head, suffix):
+            return "html"
         return "md" if suffix in {".md", ".markdown"} else "txt"
     if suffix == ".pdf":
         raise ParseError(path, "not a PDF: the file does not start with %PDF-")
@@ -103,16 +108,23 @@ def decode_text(data: bytes) -> Decoded:
         return Decoded(data.decode("cp1252", errors="replace"), "cp1252")
 
 
-def parse_file(path: Path) -> ParsedDocument:
-    """Parse a paper; raises ParseError with a one-line reason when it cannot be read."""
+def parse_file(path: Path, ocr: OcrSettings | None = None) -> ParsedDocument:
+    """Parse a paper; raises ParseError with a one-line reason when it cannot be read.
+
+    With `ocr`, PDF pages that have no text layer are read from their image (ingest.ocr).
+    """
     path = Path(path)
     if not path.is_file():
         raise ParseError(path, "no such file")
     fmt = sniff_format(path)
     if fmt == "pdf":
-        pages, tables, warnings = read_pdf(path)
+        pages, tables, warnings, ocr_pages = read_pdf(path, ocr=ocr)
         return ParsedDocument(doc_id=path.stem, path=str(path), format="pdf", pages=pages, has_pages=True, warnings=warnings,
-                              tables=tables)
+                              tables=tables, ocr_pages=ocr_pages)
+    if fmt == "html":
+        from ingest.html import parse_html
+
+        return parse_html(path)
     if fmt == "docx":
         text = read_docx_text(path)
         return ParsedDocument(doc_id=path.stem, path=str(path), format="docx", pages=[text], has_pages=False)
@@ -133,17 +145,18 @@ def _parse_text(path: Path, fmt: str) -> ParsedDocument:
 # ---------------------------------------------------------------- PDF
 
 
-def read_pdf_pages(path: Path) -> tuple[list[str], list[str]]:
-    """Cleaned text of each page and warnings (tables left in as loose text)."""
-    pages, _, warnings = read_pdf(path, tables=False)
-    return pages, warnings
+def read_pdf_pages(path: Path, ocr: OcrSettings | None = None) -> tuple[list[str], list[str], list[int]]:
+    """Cleaned text of each page, warnings and the pages OCR read (tables left in as loose text)."""
+    pages, _, warnings, ocr_pages = read_pdf(path, tables=False, ocr=ocr)
+    return pages, warnings, ocr_pages
 
 
-def read_pdf(path: Path, tables: bool = True) -> tuple[list[str], list[PdfTable], list[str]]:
-    """Cleaned text of each page, the tables found, and warnings; the file is read lazily, page by page.
+def read_pdf(path: Path, tables: bool = True, ocr: OcrSettings | None = None) -> tuple[list[str], list[PdfTable], list[str], list[int]]:
+    """Cleaned text of each page, the tables found, warnings, and the pages OCR read; the file is read lazily, page by page.
 
     The text comes from pypdf in reading order. Where a table was found its words are
     left out of the page text and a line TABLE_MARK + index stands in their place.
+    With `ocr`, pages that have no text layer are read from their image (ingest.ocr).
     """
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError, PdfStreamError
@@ -176,15 +189,25 @@ def read_pdf(path: Path, tables: bool = True) -> tuple[list[str], list[PdfTable]
             if (number + 1) % PDF_CACHE_PAGES == 0:
                 _drop_resolved_objects(reader)
     raw_pages = [layout.text for layout in layouts]
+    ocr_pages, why_no_ocr = [], ""
+    if ocr is not None and ocr.enabled:
+        from ingest.ocr import recognise_blank_pages
+
+        outcome = recognise_blank_pages(path, raw_pages, ocr)
+        raw_pages, ocr_pages = outcome.pages, outcome.recognised
+        warnings.extend(outcome.warnings)
+        why_no_ocr = f" ({outcome.unavailable or next(iter(outcome.warnings), 'OCR found no text')})"
     if not any(page.strip() for page in raw_pages):
-        raise ParseError(path, "no text layer; needs OCR")
+        raise ParseError(path, "no text layer; needs OCR" + why_no_ocr)
     blank = [str(i + 1) for i, page in enumerate(raw_pages) if not page.strip()]
     if blank:
         warnings.append(f"no text on page(s) {', '.join(blank)}")
     found = pdf_tables_or_warning(path, layouts, warnings) if tables else []
     if found:
-        raw_pages = pages_without_tables(layouts, found)
-    return clean_pdf_pages(raw_pages), clean_tables(found, "\n".join(l.text for l in layouts)), warnings
+        with_marks = pages_without_tables(layouts, found)
+        table_pages = {page for table in found for page, _ in table.regions}
+        raw_pages = [with_marks[i] if i + 1 in table_pages else text for i, text in enumerate(raw_pages)]
+    return clean_pdf_pages(raw_pages), clean_tables(found, "\n".join(l.text for l in layouts)), warnings, ocr_pages
 
 
 def pdf_tables_or_warning(path: Path, layouts: list["PageLayout"], warnings: list[str]) -> list[PdfTable]:

@@ -18,7 +18,7 @@ from core.records import Chunk, Document, DocumentMeta, ParsedDocument
 from core.settings import Settings
 from core.text import fold_characters, folded_offsets
 
-PAPER_SUFFIXES = {".pdf", ".txt", ".text", ".md", ".markdown", ".docx"}
+PAPER_SUFFIXES = {".pdf", ".txt", ".text", ".md", ".markdown", ".docx", ".html", ".htm"}
 IGNORED_SUFFIXES = {".yaml", ".yml", ".json", ".jsonl", ".csv"}
 # A folder of papers may describe itself; those notes are not papers.
 IGNORED_STEMS = {"readme", "sources", "license", "changelog"}
@@ -129,12 +129,12 @@ def prepare_document(path: Path, sha: str, sidecars: dict[str, dict], settings: 
     from ingest.parse import parse_file
     from ingest.structure import blocks_from_document
 
-    parsed: ParsedDocument = parse_file(path)
+    parsed: ParsedDocument = parse_file(path, settings.ocr)
     meta = resolve_metadata(detect_metadata(parsed), sidecars.get(parsed.doc_id))
     chunks = chunk_blocks(parsed.doc_id, blocks_from_document(parsed), settings.chunk)
     document = Document(
         doc_id=parsed.doc_id, path=str(path), format=parsed.format, sha256=sha,
-        pages=len(parsed.pages) if parsed.has_pages else None, chunks=len(chunks), meta=meta,
+        pages=len(parsed.pages) if parsed.has_pages else None, chunks=len(chunks), meta=meta, ocr_pages=parsed.ocr_pages,
     )
     return PreparedDocument(
         document=document,

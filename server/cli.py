@@ -56,8 +56,9 @@ def cli() -> None:
 @click.option("--strict", is_flag=True, help="Stop at the first file that cannot be ingested.")
 @click.option("--rebuild", is_flag=True, help="Re-embed everything instead of only new or changed files.")
 @click.option("--wait", is_flag=True, help="Wait for another running ingest instead of refusing.")
+@click.option("--no-ocr", is_flag=True, help="Do not recognise text on scanned PDF pages (pages without a text layer).")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def ingest(paths, index_dir, strict, rebuild, wait, quiet):
+def ingest(paths, index_dir, strict, rebuild, wait, no_ocr, quiet):
     """Parse, chunk and embed papers into the index (default: ./corpus).
 
     Only new or changed files are embedded; papers whose files are gone are dropped.
@@ -68,6 +69,7 @@ def ingest(paths, index_dir, strict, rebuild, wait, quiet):
     from server.progress import RichProgress
 
     settings = settings_for(index_dir)
+    settings.ocr.enabled = settings.ocr.enabled and not no_ocr
     paths = list(paths) or [settings.corpus_dir]
     from ingest.embed import Embedder
     from ingest.pipeline import ingest_paths
@@ -112,7 +114,10 @@ def print_answer(answer) -> None:
             f"section {citation.section}" if citation.section else None,
         ) if p)
         source = " | ".join(p for p in (citation.authority, citation.committee, citation.date, citation.title, where) if p)
-        click.echo(f"[{number}] {source}  ({citation.doc_id})")
+        scan = " (text recognised from a scan)" if citation.ocr else ""
+        click.echo(f"[{number}] {source}{scan}  ({citation.doc_id})")
+        if citation.source_url:
+            click.echo(f"    source: {citation.source_url}")
         if citation.highlight:
             start, end = citation.highlight
             excerpt = citation.text[max(0, start - 200): end + 200]
@@ -194,6 +199,65 @@ def status(index_dir, as_json):
         for key, value in info.items():
             click.echo(f"{key}: {value}")
     sys.exit(1 if info["problems"] else 0)
+
+
+@cli.group()
+def fetch() -> None:
+    """Download committee papers from a council's website into a folder, ready for `scrutiny ingest`."""
+
+
+@fetch.command("moderngov")
+@click.argument("base_url")
+@click.option("--committee", "committees", multiple=True, metavar="NAME_OR_ID",
+              help="A committee's name (or a unique part of it) or id; repeat for several (default: every current committee).")
+@click.option("--since", help="First meeting date, ISO (default: a year ago).")
+@click.option("--until", help="Last meeting date, ISO (default: a year ahead).")
+@click.option("--into", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the papers (default: corpus/<council>/).")
+@click.option("--authority", help="The council's name for the papers' metadata (default: read from the site).")
+@click.option("--dry-run", is_flag=True, help="List what would be fetched; download nothing.")
+@click.option("--delay", type=click.FloatRange(min=0), default=None, help="Seconds between requests (default 1).")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=None, help="Seconds to wait for a response (default 60).")
+@click.option("--retries", type=click.IntRange(min=0), default=None, help="Further attempts after a timeout or a 5xx answer (default 4).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def fetch_moderngov_command(base_url, committees, since, until, into, authority, dry_run, delay, timeout, retries, quiet):
+    """Fetch the public papers of a ModernGov site (BASE_URL, e.g. https://democracy.example.gov.uk).
+
+    Lists the committees, their meetings between --since and --until and each meeting's documents,
+    downloads the public ones one request at a time, and writes each paper's metadata beside it
+    (<file>.meta.json). Decisions and minutes published as web pages become papers too. Documents
+    already fetched are not fetched again, so an interrupted run resumes where it stopped.
+    Exits 1 when some documents could not be fetched (each is named).
+    """
+    from core.settings import load_settings
+    from fetch.connector import FetchRequest, fetch_moderngov, summary_lines
+    from fetch.moderngov import SiteError
+    from server.progress import RichProgress
+    from server.validation import ValidationError, checked_iso_date
+
+    settings = load_settings().fetch
+    settings.delay = settings.delay if delay is None else delay
+    settings.timeout = settings.timeout if timeout is None else timeout
+    settings.retries = settings.retries if retries is None else retries
+    try:
+        request = FetchRequest(base_url, list(committees), checked_iso_date(since, "--since"),
+                               checked_iso_date(until, "--until"), into, authority, dry_run)
+        with RichProgress(enabled=not quiet and not dry_run) as progress:
+            report = fetch_moderngov(request, settings, progress)
+    except (ValidationError, SiteError) as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write the papers: {exc}", 1)
+    if dry_run:
+        for paper in report.papers:
+            item = f" item {paper.item.number}:" if paper.item and paper.item.number and paper.kind == "document" else ""
+            click.echo(f"{paper.status:<12} {paper.meeting.date} {paper.meeting.committee.title}{item} {paper.title}"
+                       + (f"  {paper.url}" if paper.url else ""))
+    for line in [*report.notes, *summary_lines(report, dry_run)]:
+        click.echo(line)
+    for failure in report.failures:
+        click.echo(f"failed: {failure}", err=True)
+    sys.exit(1 if report.failed else 0)
 
 
 def limit_malloc_arenas(arenas: int = 2) -> None:

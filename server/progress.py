@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ingest.pipeline import Progress
 
-STAGE_LABELS = {"parse": "Reading papers", "embed": "Embedding chunks"}
+STAGE_LABELS = {"parse": "Reading papers", "embed": "Embedding chunks", "fetch": "Fetching documents"}
 
 
 class RichProgress(Progress):

@@ -22,7 +22,7 @@ SUNDERLAND_QUESTION = "How many agency social workers did Sunderland have?"
 SUNDERLAND_DOC = "001_29f912cc4fd0f26b"
 ANSWER_KEYS = {"question", "found", "answer", "mode", "lines", "citations"}
 CITATION_KEYS = {"doc_id", "title", "authority", "committee", "date", "page", "section", "text", "highlight", "score",
-                 "chunk_id", "reference"}
+                 "chunk_id", "reference", "source_url", "ocr"}
 
 
 def test_ask_quotes_the_figure_and_cites_the_sunderland_paper(client):

@@ -25,7 +25,7 @@ from server.validation import MAX_QUESTION_CHARS
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 ANSWER_KEYS = {"question", "found", "answer", "mode", "lines", "citations"}
 CITATION_KEYS = {"doc_id", "title", "authority", "committee", "date", "page", "section", "text", "highlight", "score",
-                 "chunk_id", "reference"}
+                 "chunk_id", "reference", "source_url", "ocr"}
 SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy")
 
 # Text that FTS5 or SQL would read as syntax if it reached them unquoted.

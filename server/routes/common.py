@@ -136,6 +136,7 @@ MEDIA_TYPES = {
     "txt": "text/plain; charset=utf-8",
     "md": "text/markdown; charset=utf-8",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "html": "text/html",  # sent as an attachment, so the page's own markup never runs here
 }
 
 
@@ -153,6 +154,12 @@ def document_json(document: Document) -> dict:
         "committee": meta.committee,
         "date": meta.date,
         "reference": meta.reference,
+        "source_url": meta.source_url,
+        "agenda_item": meta.agenda_item,
+        "agenda_item_title": meta.agenda_item_title,
+        "decision": meta.decision,
+        "fetched_at": meta.fetched_at,
+        "ocr_pages": document.ocr_pages,
         "format": document.format,
         "pages": document.pages,
         "chunks": document.chunks,

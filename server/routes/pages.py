@@ -14,7 +14,7 @@ from server.routes.common import (
     IndexProblem, checked_filters, checked_mode, checked_sort, document_href, index_problem, listed_documents,
     media_type_for, scrutiny_of, templates_of,
 )
-from server.routes.views import answer_view, chunk_views, filter_chips, human_date
+from server.routes.views import answer_view, chunk_views, filter_chips, human_date, web_link
 from server.validation import ValidationError, checked_question
 
 router = APIRouter(include_in_schema=False)
@@ -96,8 +96,9 @@ def document_page(request: Request, doc_id: str, hl: str | None = None):
     cited = int(hl) if hl and hl.isdigit() else None
     chunks = scrutiny.state().reader.chunks_of(doc_id)
     context = {
-        "nav": "documents", "index_problem": None, "document": document, "chunks": chunk_views(chunks, cited),
+        "nav": "documents", "index_problem": None, "document": document, "chunks": chunk_views(chunks, cited, document),
         "date_label": human_date(document.meta.date), "file_url": f"{document_href(doc_id)}/file",
+        "source_href": web_link(document.meta.source_url),
     }
     return render(request, "document.html", context)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
 
-from core.records import Answer, Chunk, Citation, Filters
+from core.records import Answer, Chunk, Citation, Document, Filters
 from server.routes.common import document_href, share_url
 
 # A citation marker ends its line; a "[115]" quoted from a paper sits inside the quotation marks.
@@ -35,6 +35,7 @@ class CitationView:
     href: str
     location: str
     date_label: str
+    source_href: str | None = None  # the paper on the council's website
 
 
 @dataclass
@@ -61,6 +62,7 @@ class ChunkView:
     label: str
     new_page: int | None  # the page number when this chunk starts a page
     cited: bool
+    ocr: bool = False  # the chunk's text was recognised from a scan
 
 
 def answer_segments(text: str, citations: int) -> list[Segment]:
@@ -137,7 +139,13 @@ def citation_view(number: int, citation: Citation) -> CitationView:
         href=document_href(citation.doc_id, citation.chunk_id),
         location=location_label(citation.page, None, citation.section),
         date_label=human_date(citation.date),
+        source_href=web_link(citation.source_url),
     )
+
+
+def web_link(url: str | None) -> str | None:
+    """`url` when it is an http(s) address, the only kind a page links to (never javascript: or data:)."""
+    return url if url and re.match(r"https?://[^\s/]+", url, re.IGNORECASE) else None
 
 
 FILTER_LABELS = {"authority": "Council", "committee": "Committee", "since": "From", "until": "Until", "doc_id": "Paper"}
@@ -168,12 +176,14 @@ def answer_view(answer: Answer, answer_id: str, filters: Filters, mode: str | No
     )
 
 
-def chunk_views(chunks: list[Chunk], cited_chunk: int | None) -> list[ChunkView]:
-    """Chunks in reading order, each labelled with its page and section, marking where a new page starts."""
+def chunk_views(chunks: list[Chunk], cited_chunk: int | None, document: Document | None = None) -> list[ChunkView]:
+    """Chunks in reading order, each labelled with its page and section, marking where a new page starts
+    and whether its text was recognised from a scan."""
     views, page = [], None
     for chunk in sorted(chunks, key=lambda c: c.ordinal):
         new_page = chunk.page if chunk.page and chunk.page != page else None
         page = chunk.page or page
+        ocr = document is not None and document.recognised_from_scan(chunk.page, chunk.page_end)
         views.append(ChunkView(chunk, location_label(chunk.page, chunk.page_end, chunk.section), new_page,
-                               chunk.chunk_id == cited_chunk))
+                               chunk.chunk_id == cited_chunk, ocr))
     return views
