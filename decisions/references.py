@@ -31,7 +31,7 @@ CITED_PAPER = re.compile(r"\b(?:paper|report)\s+(?P<ref>[A-Z]{1,6}\d{0,3}/\d{1,4
 NOT_A_REFERENCE = re.compile(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}$|^\d{1,2}$|^(?:19|20)\d{2}(?:/\d{2}(?:\d{2})?)?$")
 MAX_REFERENCE_CHARS = 40
 # What a reference may look like in a URL or a form: letters, digits, space and / . - ( ).
-RAW_CHARACTERS = re.compile(r"^[A-Za-z0-9 ()/.-]+$")
+RAW_CHARACTERS = re.compile(r"[A-Za-z0-9 ()/.-]+")
 REFERENCE_SHAPE = re.compile(r"^[A-Z0-9](?:[A-Z0-9 ()/.-]{0,38}[A-Z0-9)])?$")
 
 
@@ -76,6 +76,6 @@ def checked_reference(raw: str) -> str:
     if len(raw) > MAX_REFERENCE_CHARS:
         raise ValueError(f"a decision reference is at most {MAX_REFERENCE_CHARS} characters long")
     ref = normalise_reference(raw)
-    if not REFERENCE_SHAPE.match(ref) or not RAW_CHARACTERS.match(raw):
+    if not REFERENCE_SHAPE.match(ref) or not RAW_CHARACTERS.fullmatch(raw):
         raise ValueError(f"{raw!r} is not a decision reference; one looks like 24/00093 (letters, digits, / . - and spaces)")
     return ref
