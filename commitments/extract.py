@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from commitments.phrase import measure_phrase
 from core.records import Chunk, DocumentMeta
 from core.text import fold_characters
 
@@ -52,6 +53,7 @@ class Commitment:
     id: int | None = None
     status: str = "no later report"
     status_evidence: int | None = None
+    phrase: str = ""  # the paper's own noun phrase for the measure; `measure` is the topic the linker groups by
 
 
 @dataclass
@@ -751,6 +753,7 @@ def extract_document(doc_id: str, meta: DocumentMeta, chunks: list[Chunk]) -> tu
                 direction=(target.direction if target and target.direction else direction),
                 due=due_date(unit.text, meta.date) or (due_date(unit.context, meta.date) if unit.list_kind else None),
                 owner=unit.row_owner or owner_of(unit.text), measure_known=known,
+                phrase=measure_phrase(unit.text, kind, target is not None) or "",
             ))
         stated = target or stated_target(unit.text)
         values = [v for v in values_in(unit.text) if not (stated and v.text == stated.value.text)]
