@@ -12,10 +12,10 @@ import re
 
 from core.text import fold_characters
 
-MAX_WORDS = 10
+MAX_WORDS = 12
 MIN_CHARS = 3
 
-_ENUMERATOR = re.compile(r"^\s*(?:[-•·]\s*)?(?:\(?(?:\d{1,2}(?:\.\d{1,2})*|[ivx]{1,5}|[a-zA-Z])[.)]\s+|\d{1,2}(?:\.\d{1,2})+\s+|[IVX]{1,4}\.\s+)")
+_ENUMERATOR = re.compile(r"^\s*(?:[-•·]\s*)?(?:\(?(?:\d{1,2}(?:\.\d{1,2})*|[ivx]{1,5}|[a-zA-Z])[.)]\s+|\d{1,2}(?:\.\d{1,2})+\s+|[IVX]{1,4}\.\s+)?")
 # Openings that set the scene before the subject: "In Quarter 3, ", "As of 31st December 2024, ", "Currently ".
 _ADVERBIAL = re.compile(
     r"^(?:(?:In|For|As of|As at|During|By|At|Over|Since|Following|Unusually for|Compared to|Across|Within|Of)\b[^,]{0,80},\s*"
@@ -26,7 +26,8 @@ _SUBJECT_END = re.compile(
     r"\s(?:is|are|was|were|will|would|shall|should|can|could|may|might|must|has|have|had|remains?|remained|continues?|"
     r"continued|rose|risen|fell|fallen|increased|decreased|reduced|improved|stood|stands|sets|set out|needs?|requires?|"
     r"means|shows?|showed|saw|reached|exceeded|surpass(?:ed|ing)?|met|achieved|being|to be|did|does|do|also|now|"
-    r"currently|against|compared|which|who|that|continuing|moving|following)\b"
+    r"currently|against|compared|which|who|that|continuing|moving|following|reiterated|explained|reported|noted|"
+    r"confirmed|agreed|asked|said|stated|advised|welcomed|highlighted|emphasised|set)\b"
     r"|\s(?:at|of|to|by|from)\s+(?:[<>≤≥~]|no more than|£|\d)|\s*[(:;]|,\s*(?:at|with|which|and the)\b|\s[-–]\s", re.I)
 # Where an object ends: a clause, a purpose, a place or a time after the head noun.
 _OBJECT_END = re.compile(
@@ -42,7 +43,9 @@ _GENERIC = re.compile(
     r"the committee|committee|the council|council|the cabinet member|cabinet member|cabinet|kcc|the report|report|"
     r"this report|the proposal|proposal|the plan|the work|work|this work|the service|service|the aim|the intention|"
     r"the decision|decision|the director|the strategy|paper|the paper|performance|the latest performance|progress|"
-    r"what|how|such|so|here|all|one|each|both|as|if|also|note|number|the number)$", re.I)
+    r"what|how|such|so|here|all|one|each|both|as|if|also|note|number|the number|target|the target|targets|rate|"
+    r"the rate|plan|plans|consultation|board|the board|appendix \w+|county council|measure|result|figure|"
+    r"[A-Z][a-z]+ [A-Z][a-z]+)$", re.I)
 # A target's own noun phrase: "the greenhouse gas emission target", "a savings target of", "the target caseload of".
 _BEFORE_TARGET = re.compile(r"\b(?:the|a|an|our|its)\s+(?P<np>(?:[A-Za-z][\w'&/-]*\s+){0,5}?[A-Za-z][\w'&/-]*)\s+targets?\b(?!\s+(?:is|was|of|for)\b\s*(?:[<>]|\d))?", re.I)
 _TARGET_NOUN = re.compile(r"\btarget\s+(?P<np>(?!of\b|for\b|to\b|is\b|was\b|has\b|had\b|will\b|and\b|by\b)[a-z][\w'-]*(?:\s+[a-z][\w'-]*){0,2}?)\s+of\b", re.I)
@@ -53,14 +56,27 @@ _COMMITTING_VERB = re.compile(
     r"(?:will|shall|intend to|plan to|aim to|propose to|are going to|must now|agree to|have agreed to|are committed to|is committed to)"
     r"(?:\s+(?:also|continue to|further|now|then|need to))*|to agree(?: to)?|to|agree(?: to)?|approve|delegate|note|endorse|adopt|"
     r"authorise|confirm|request|recommend|ensure|continue to|develop|implement|establish|introduce|review|improve|set up|"
-    r"maintain|monitor|reduce|increase|deliver|provide|undertake|complete|agree)\s+", re.I)
+    r"maintain|monitor|reduce|increase|deliver|provide|undertake|complete|agree|(?:further\s+)?[a-z]{3,}ing)\s+", re.I)
 _VERB_THEN_OBJECT = re.compile(r"^(?:[a-z]+(?:e|ed|en)?\s+){0,1}", re.I)
 
 
 def clean(text: str) -> str:
-    text = fold_characters(text).split(" | ")[0] if " | " in text else fold_characters(text)
-    text = _ENUMERATOR.sub("", " ".join(text.split()))
+    """The sentence to name a measure from: an action-plan row's first cell with words in it, without enumerators."""
+    text = fold_characters(text)
+    if " | " in text:
+        cells = [_ENUMERATOR.sub("", cell).strip(" .;:") for cell in text.split(" | ")]
+        text = next((cell for cell in cells if re.search(r"[A-Za-z]{3}", cell)), "")
+    else:
+        text = _ENUMERATOR.sub("", " ".join(text.split()))
     return text.strip(" .;:")
+
+
+def heading_like(text: str) -> str | None:
+    """A short verbless item ("Audit of Referral and re-referral Rate", "Further partner engagement workshops") is the phrase."""
+    words = text.split()
+    if len(words) <= 8 and not _SUBJECT_END.search(text) and (not _COMMITTING_VERB.match(text) or re.match(r"^\w+ of\b", text)):
+        return trimmed(re.sub(r"\s*\([^)]*\)\s*$", "", text.split(". ")[0]))
+    return None
 
 
 def trimmed(phrase: str) -> str | None:
@@ -85,8 +101,33 @@ def trimmed(phrase: str) -> str | None:
     return phrase
 
 
+_SCENE = re.compile(r"^(?:the\s+)?(?:latest|current)\s+(?:performance|result|figure|position|data|outturn)\s+(?:for|on|of)\s+(?:the\s+)?"
+                    r"|^[\d.,]+\s*%\s+of\s+(?:the\s+)?|^(?:target|aim)\b.*", re.I)
+_THERE = re.compile(r"^there\s+(?:will|is|are|would)\s+(?:also\s+|now\s+|continue to\s+)?(?:be\s+)?(?P<rest>.+)$", re.I)
+_FRAMED = re.compile(r"^(?:the|our)\s+(?:plan|proposal|aim|intention|recommendation|desired outcome)\s+(?:is|will be|would be)\s+"
+                     r"(?:for\s+(?P<np>.+?)\s+to\b|to\s+(?P<rest>.+))"
+                     r"|^it\s+is\s+(?:planned|proposed|intended|anticipated|recommended)\s+(?:that\s+|to\s+)(?P<clause>.+)", re.I)
+
+
+def framed(text: str) -> str | None:
+    """Sentences that name their subject after a frame: "There will be an 'Access' team", "The plan is for X to ..."."""
+    if match := _THERE.match(text):
+        end = _OBJECT_END.search(match["rest"])
+        return trimmed(match["rest"][:end.start()] if end else match["rest"])
+    if match := _FRAMED.match(text):
+        if match["np"]:
+            return trimmed(match["np"])
+        if match["rest"]:
+            return object_of("to " + match["rest"])
+        return measure_phrase(match["clause"])
+    return None
+
+
 def subject_of(text: str) -> str | None:
     """The sentence's subject noun phrase: the words before its verb."""
+    text = _SCENE.sub("", text)
+    if not text:
+        return None
     while True:
         stripped = _ADVERBIAL.sub("", text, count=1)
         if stripped == text:
@@ -103,6 +144,8 @@ def object_of(text: str) -> str | None:
         return None
     rest = text[match.end():]
     rest = re.sub(r"^(?:continue to|further|also|then|now)\s+", "", rest, flags=re.I)
+    if re.match(r"^(?:be|been|being)\b", rest, re.I):
+        return None  # passive: "X will be developed" is about X, its subject
     # The verb of a "we will" clause comes first; its object follows.
     if re.match(r"^(?:we|i|kcc)\b|^\w[\w ]{0,40}?\s+(?:will|shall)\b", text, re.I):
         rest = re.sub(r"^[a-z]+\s+", "", rest, flags=re.I)
@@ -126,7 +169,8 @@ def measure_phrase(text: str, kind: str | None = None, has_target: bool = False)
     sentence = clean(text)
     if not sentence:
         return None
-    finders = (subject_of, target_phrase, object_of) if has_target else (object_of, subject_of, target_phrase)
+    finders = ((heading_like, framed, subject_of, target_phrase, object_of) if has_target
+               else (heading_like, framed, object_of, subject_of, target_phrase))
     for find in finders:
         if phrase := find(sentence):
             return phrase
