@@ -16,6 +16,10 @@ from commitments.extract import BROAD_LABELS, Commitment, MeasureReport, Value
 # (or are too broad to decide): checked by eye on the seed papers.
 SAME_MEASURE_SIMILARITY = 0.72
 BROAD_LABEL_SIMILARITY = 0.55
+# On a shared topic, the least similarity for a promise's follow-up and for a target's follow-up without a figure:
+# from the labelled links (commitments/links_labelled.jsonl), where wrong links to promises sat below 0.31.
+PROMISE_TOPIC_SIMILARITY = 0.32
+TARGET_TOPIC_SIMILARITY = 0.2
 # Words like "has been established" settle a commitment only when the statement is plainly about it.
 VERDICT_SIMILARITY = 0.6
 MAX_FOLLOW_UPS = 6
@@ -45,8 +49,17 @@ def same_authority(a: str | None, b: str | None) -> bool:
 
 
 def measure_similarity(commitment: Commitment, report: MeasureReport, similarity: float) -> bool:
-    """Whether a statement is about the commitment's measure: the same specific label, or close in meaning."""
+    """Whether a statement is about the commitment's measure: the same specific label, or close in meaning.
+
+    A topic is wide ("looked after children numbers" holds a pilot's findings and a headcount), so a
+    promise must also be somewhat close in meaning to a statement on its topic, and a target must be
+    unless the statement gives a figure in the target's unit.
+    """
     if commitment.measure == report.measure and commitment.measure_known and commitment.measure not in BROAD_LABELS:
+        if commitment.kind == "promise":
+            return similarity >= PROMISE_TOPIC_SIMILARITY
+        if commitment.kind == "target" and comparable_value(commitment, report) is None:
+            return similarity >= TARGET_TOPIC_SIMILARITY
         return True
     if commitment.measure == report.measure:
         return similarity >= BROAD_LABEL_SIMILARITY

@@ -17,6 +17,7 @@ from commitments.extract import (
     Unit, commitment_kind, due_date, owner_of, stated_target, units_of_chunks, values_in,
 )
 from commitments.register import commitments_for_question, index_commitments, load_register, RegisterQuery
+from commitments.status import target_status
 from core.records import Chunk
 from core.settings import load_settings
 from core.text import contains_normalised, normalise_for_matching
@@ -372,3 +373,56 @@ def test_page_links_sources_and_escapes_input(register_client):
     hostile = register_client.get("/commitments", params={"measure": "<script>alert(1)</script>"})
     assert hostile.status_code == 200
     assert "<script>alert(1)</script>" not in hostile.text and "&lt;script&gt;" in hostile.text
+
+
+# ------------------------------------------------------------------ follow-up links against hand-labelled ones
+
+LINKS_LABELLED = ROOT / "commitments" / "links_labelled.jsonl"
+
+
+def test_follow_up_links_against_the_labelled_set(seed_conn):
+    """Every labelled later statement of a labelled commitment should be linked, and nothing else.
+
+    On the whole corpus (Suffolk and Kent labels) the rule that a promise must be close in meaning to a
+    statement on its topic took link precision from 0.52 to 0.80 (recall 0.94 to 0.86) and the labelled
+    "no later report" statuses right from 15 to 18 of 20.
+    """
+    present = {row[0] for row in seed_conn.execute("SELECT doc_id FROM documents")}
+    labels = [json.loads(line) for line in LINKS_LABELLED.read_text().splitlines() if line.strip()]
+    labels = [label for label in labels if label["doc_id"] in present]
+    assert len(labels) >= 12
+    entries = load_register(seed_conn)
+    predicted = correct = wanted = found = status_right = 0
+    for label in labels:
+        entry = next(e for e in entries if e.commitment.doc_id == label["doc_id"]
+                     and contains_normalised(e.commitment.text, label["commitment_contains"]))
+        later = label["later"]
+
+        def labelled(follow_up) -> bool:
+            return any(follow_up.doc_id == l["doc_id"] and contains_normalised(follow_up.text, l["contains"]) for l in later)
+
+        predicted += len(entry.follow_ups)
+        correct += sum(labelled(f) for f in entry.follow_ups)
+        wanted += len(later)
+        found += sum(any(f.doc_id == l["doc_id"] and contains_normalised(f.text, l["contains"]) for f in entry.follow_ups)
+                     for l in later)
+        status_right += (entry.commitment.status == "no later report") == (not later)
+    precision, recall = correct / predicted, found / wanted
+    print(f"\nfollow-up links: precision {precision:.3f} ({predicted} linked), recall {recall:.3f} ({wanted} labelled), "
+          f"no-later-report right {status_right}/{len(labels)}")
+    assert precision >= 0.75
+    assert recall >= 0.8
+    assert status_right >= len(labels) - 2
+
+
+def test_target_status_gives_both_quotes_and_their_sources(seed_conn):
+    statuses = target_status(seed_conn, "Did Suffolk meet its target for initial assessments within 7 working days?")
+    assert statuses
+    first = statuses[0]
+    assert first.status == "not met" and first.target == "85%" and first.due == "2004-03-31"
+    assert "initial assessments within 7 working days" in first.measure
+    assert first.commitment.doc_id == SUFFOLK_2004 and "71% with a target of 85%" in first.commitment.text
+    assert first.follow_up.doc_id == SUFFOLK_2005 and first.follow_up.date == "2005-03-15"
+    assert "77.4%" in first.follow_up.text and first.value == "77.4%"
+    assert first.commitment.title.startswith("Review update of performance")
+    assert target_status(seed_conn, "Did Narnia meet its target for dragons?") == []
