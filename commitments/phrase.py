@@ -44,12 +44,11 @@ _GENERIC = re.compile(
     r"this report|the proposal|proposal|the plan|the work|work|this work|the service|service|the aim|the intention|"
     r"the decision|decision|the director|the strategy|paper|the paper|performance|the latest performance|progress|"
     r"what|how|such|so|here|all|one|each|both|as|if|also|note|number|the number|target|the target|targets|rate|"
-    r"the rate|plan|plans|consultation|board|the board|appendix \w+|county council|measure|result|figure|"
-    r"[A-Z][a-z]+ [A-Z][a-z]+)$", re.I)
+    r"the rate|plan|plans|consultation|board|the board|appendix \w+|county council|measure|result|figure)$", re.I)
 # A target's own noun phrase: "the greenhouse gas emission target", "a savings target of", "the target caseload of".
 _BEFORE_TARGET = re.compile(r"\b(?:the|a|an|our|its)\s+(?P<np>(?:[A-Za-z][\w'&/-]*\s+){0,5}?[A-Za-z][\w'&/-]*)\s+targets?\b(?!\s+(?:is|was|of|for)\b\s*(?:[<>]|\d))?", re.I)
 _TARGET_NOUN = re.compile(r"\btarget\s+(?P<np>(?!of\b|for\b|to\b|is\b|was\b|has\b|had\b|will\b|and\b|by\b)[a-z][\w'-]*(?:\s+[a-z][\w'-]*){0,2}?)\s+of\b", re.I)
-_VALUE_NOUN = re.compile(r"\d(?:[\d,.]*)\s*%\s+(?P<np>[a-z][\w'-]*(?:\s+[a-z][\w'-]*){0,3}?)(?=\s+(?:over|by|in|within|for|rate|at)\b|[.,;]|$)", re.I)
+_VALUE_NOUN = re.compile(r"\d(?:[\d,.]*)\s*%\s+(?P<np>[a-z][\w'-]*(?:\s+[a-z][\w'-]*){0,3}?)(?=\s+(?:over|by|in|within|for|at)\b|[.,;]|$)", re.I)
 # Verbs a commitment commits with; the measure is what they act on.
 _COMMITTING_VERB = re.compile(
     r"^(?:(?:we|i|kcc|the council|the service|the county council|the authority|[A-Z][\w ]{0,40}?)\s+"
@@ -57,7 +56,7 @@ _COMMITTING_VERB = re.compile(
     r"(?:\s+(?:also|continue to|further|now|then|need to))*|to agree(?: to)?|to|agree(?: to)?|approve|delegate|note|endorse|adopt|"
     r"authorise|confirm|request|recommend|ensure|continue to|develop|implement|establish|introduce|review|improve|set up|"
     r"maintain|monitor|reduce|increase|deliver|provide|undertake|complete|agree|(?:further\s+)?[a-z]{3,}ing)\s+", re.I)
-_VERB_THEN_OBJECT = re.compile(r"^(?:[a-z]+(?:e|ed|en)?\s+){0,1}", re.I)
+_DELEGATION = re.compile(r"(?i:^(?:delegated\s+)?authority\s+to\s+(?:the\s+)?)[A-Z][\w'&]*(?:\s+(?:[A-Z][\w'&,]*|for|of|and))*")
 
 
 def clean(text: str) -> str:
@@ -144,11 +143,14 @@ def object_of(text: str) -> str | None:
         return None
     rest = text[match.end():]
     rest = re.sub(r"^(?:continue to|further|also|then|now)\s+", "", rest, flags=re.I)
+    rest = re.sub(r"^[A-Z]{3,}\s+(?=\S)", "", rest)  # "Agree to TRANSFER the functions": the object follows the second verb
     if re.match(r"^(?:be|been|being)\b", rest, re.I):
         return None  # passive: "X will be developed" is about X, its subject
     # The verb of a "we will" clause comes first; its object follows.
     if re.match(r"^(?:we|i|kcc)\b|^\w[\w ]{0,40}?\s+(?:will|shall)\b", text, re.I):
         rest = re.sub(r"^[a-z]+\s+", "", rest, flags=re.I)
+    if delegated := _DELEGATION.match(rest):  # "DELEGATE authority to the Director for ..." names who acts
+        return trimmed(delegated.group(0))
     end = _OBJECT_END.search(rest)
     return trimmed(rest[:end.start()] if end else rest)
 

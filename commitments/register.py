@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from commitments.extract import (
-    BROAD_LABELS, LIST_ITEM, MEASURE_LABELS, Commitment, MeasureReport, Value, extract_document, known_measure,
+    BROAD_LABELS, LIST_ITEM, MEASURE_LABELS, Commitment, MeasureReport, Value, extract_document, is_outcome_record,
+    known_measure,
 )
 from commitments.link import STATUSES, Link, link_commitments, status_of
 from core.records import Chunk, DocumentMeta
@@ -234,7 +235,9 @@ def relink(conn: sqlite3.Connection) -> None:
     """Recompute every follow-up and comparison, and each commitment's status, from the stored rows."""
     commitments, commitment_vectors = stored_commitments(conn)
     reports, report_vectors = stored_reports(conn)
-    links = link_commitments(commitments, commitment_vectors, reports, report_vectors)
+    outcome_docs = frozenset(doc_id for doc_id, title, committee in conn.execute("SELECT doc_id, title, committee FROM documents")
+                             if is_outcome_record(DocumentMeta(committee=committee, title=title)))
+    links = link_commitments(commitments, commitment_vectors, reports, report_vectors, outcome_docs)
     conn.execute("DELETE FROM commitment_followups")
     conn.executemany(
         "INSERT OR REPLACE INTO commitment_followups VALUES (?,?,?,?,?,?)",
