@@ -34,9 +34,13 @@ _OBJECT_END = re.compile(
     r"\s(?:to (?:the|a|an|be|help|support|ensure|enable|make|provide|improve|allow|meet|deliver|reduce|increase|understand)|"
     r"in order|so that|so as|which|who|that|when|where|whilst|while|as (?:set|part|detailed|outlined|required|an?)|"
     r"in (?:line|consultation|partnership|relation|time|the|respect|accordance)|for (?:the|a|an|all)|by (?:the|\d|end)|"
-    r"from|with|within (?:the|\d)|including|across|through|prior|subject|before|after|until|during|over|on \d|at \d)\b"
+    r"from|with|within (?:the|\d)|including|across|through|prior|subject|before|after|until|during|over|on \d|at \d|against)\b"
     r"|\s*[,;:(]|\s[-–]\s", re.I)
-_LEADING = re.compile(r"^(?:the|a|an|our|this|these|those|its|their|all|any|each|some|further|more|an? (?:further|additional))\s+", re.I)
+_LEADING = re.compile(r"^(?:the|a|an|our|this|these|those|its|their|all|any|each|some|further|more|an? (?:further|additional)|"
+                      r"[\d,.]+%?(?:\s+of)?)\s+", re.I)
+# A reporting period after the measure: "for the 12 months to December 2024", "in Quarter 3", "for 2005/6".
+_PERIOD = re.compile(r"\s+(?:for|in|during|to|by|at|as at|as of|over)\s+(?:the\s+)?(?:\d+\s+months?|quarter|q\d|year|period|"
+                     r"(?:19|20)\d{2}|financial year|month)\b.*$", re.I)
 _TRAILING = re.compile(r"\s+(?:and|or|of|for|in|on|at|to|by|with|the|a|an|from|as|into|per|than|be|is|are|was)$", re.I)
 _GENERIC = re.compile(
     r"^(?:it|this|that|these|those|there|we|i|they|he|she|which|who|members|officers|the measure|this measure|"
@@ -67,6 +71,8 @@ def clean(text: str) -> str:
         text = next((cell for cell in cells if re.search(r"[A-Za-z]{3}", cell)), "")
     else:
         text = _ENUMERATOR.sub("", " ".join(text.split()))
+    while (stripped := _ADVERBIAL.sub("", text, count=1)) != text:
+        text = stripped
     return text.strip(" .;:")
 
 
@@ -78,9 +84,19 @@ def heading_like(text: str) -> str | None:
     return None
 
 
+def balanced_quotes(phrase: str) -> str:
+    """Quote marks at either end dropped unless they pair with one inside ("'Access' team" keeps its quotes)."""
+    quotes = "'\"“”‘’"
+    while phrase and phrase[0] in quotes and sum(phrase.count(q) for q in quotes) % 2:
+        phrase = phrase[1:].lstrip()
+    while phrase and phrase[-1] in quotes and sum(phrase.count(q) for q in quotes) % 2:
+        phrase = phrase[:-1].rstrip()
+    return phrase
+
+
 def trimmed(phrase: str) -> str | None:
     """A phrase cut to at most MAX_WORDS words, without leading articles or trailing function words."""
-    phrase = phrase.strip(" ,.;:'\"“”‘’")
+    phrase = _PERIOD.sub("", balanced_quotes(phrase.strip(" ,.;:")))
     while True:
         shorter = _LEADING.sub("", phrase)
         if shorter == phrase:
@@ -94,7 +110,7 @@ def trimmed(phrase: str) -> str | None:
         if shorter == phrase:
             break
         phrase = shorter
-    phrase = phrase.strip(" ,.;:'\"“”‘’")
+    phrase = balanced_quotes(phrase.strip(" ,.;:"))
     if len(phrase) < MIN_CHARS or _GENERIC.match(phrase) or not re.search(r"[A-Za-z]{3}", phrase):
         return None
     return phrase
@@ -102,7 +118,7 @@ def trimmed(phrase: str) -> str | None:
 
 _SCENE = re.compile(r"^(?:the\s+)?(?:latest|current)\s+(?:performance|result|figure|position|data|outturn)\s+(?:for|on|of)\s+(?:the\s+)?"
                     r"|^[\d.,]+\s*%\s+of\s+(?:the\s+)?|^(?:target|aim)\b.*", re.I)
-_THERE = re.compile(r"^there\s+(?:will|is|are|would)\s+(?:also\s+|now\s+|continue to\s+)?(?:be\s+)?(?P<rest>.+)$", re.I)
+_THERE = re.compile(r"^there\s+(?:will|is|are|was|were|would|has been|have been)\s+(?:also\s+|now\s+|continue to\s+)?(?:be\s+)?(?P<rest>.+)$", re.I)
 _FRAMED = re.compile(r"^(?:the|our)\s+(?:plan|proposal|aim|intention|recommendation|desired outcome)\s+(?:is|will be|would be)\s+"
                      r"(?:for\s+(?P<np>.+?)\s+to\b|to\s+(?P<rest>.+))"
                      r"|^it\s+is\s+(?:planned|proposed|intended|anticipated|recommended)\s+(?:that\s+|to\s+)(?P<clause>.+)", re.I)
@@ -161,7 +177,7 @@ def target_phrase(text: str) -> str | None:
         for match in pattern.finditer(text):
             if phrase := trimmed(match["np"]):
                 if not re.match(r"^(?:revised|new|interim|stretch(?:ed)?|overall|annual|current|agreed|key|same|previous|"
-                                r"national|local|challenging|realistic|ambitious|internal|\w+ly)$", phrase, re.I):
+                                r"national|local|challenging|realistic|ambitious|internal|\w+ly)$|.*(?:ed|\bPSA)$", phrase, re.I):
                     return phrase
     return None
 

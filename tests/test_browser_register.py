@@ -40,6 +40,7 @@ def test_commitments_page_fits_the_screen_with_counts_and_pages(browser: Browser
     if width == 375:  # one card per commitment: cells stacked, each with its label shown
         assert first.locator('td[data-label="Paper"]').evaluate("el => getComputedStyle(el).display") == "block"
         assert first.evaluate("el => el.getBoundingClientRect().width") <= 375
+        first.screenshot(path=str(tmp_path / "commitment-card-375.png"))
     page.screenshot(path=str(tmp_path / f"commitments-{width}.png"), full_page=False)
     page.locator(".pager a[rel=next]").click()
     page.wait_for_url("**/commitments?page=2")

@@ -17,6 +17,7 @@ from commitments.extract import (
     Unit, commitment_kind, due_date, owner_of, stated_target, units_of_chunks, values_in,
 )
 from commitments.register import commitments_for_question, index_commitments, load_register, RegisterQuery
+from commitments.phrase import measure_phrase
 from commitments.status import target_status
 from core.records import Chunk
 from core.settings import load_settings
@@ -95,6 +96,32 @@ def test_stated_targets_keep_value_and_unit(text, expected, direction):
     target = stated_target(text)
     assert target is not None and target.text == expected
     assert target.direction == direction or direction == 0
+
+
+@pytest.mark.parametrize("text, kind, phrase", [
+    ("The percentage of care leavers in education, employment or training, at 53.6%, remained below the target of 65.0%.",
+     "target", "percentage of care leavers in education, employment or training"),
+    ("The latest performance for completion of initial assessments within 7 working days is 71% with a target of 85% by "
+     "the end of March 2004.", "target", "completion of initial assessments within 7 working days"),
+    ("The rate of re-referrals within 12 months for the 12 months to December 2024 was 22.2%, compared to 23.4% the "
+     "previous Quarter, continuing to achieve the target of 25.0% or lower.", "target", "rate of re-referrals within 12 months"),
+    ("As of 31st December 2024, there were 613 approved households against a target of 700 households.", "target",
+     "approved households"),
+    ("Target no more than 10% vacancy rate over the next six months.", "target", "vacancy rate"),
+    ("The Family Hub service will be delivered from within existing Family Hubs in Margate.", "promise", "Family Hub service"),
+    ("APPROVE the proposal to not re-commission the Family Hub services that are currently provided at Seashells",
+     "recommendation", "proposal to not re-commission the Family Hub services"),
+    ("DELEGATE authority to the Director for Operational Integrated Children’s Services to explore the option",
+     "recommendation", "authority to the Director for Operational Integrated Children's Services"),
+    ("• We will give parents and carers information, advice and support to understand what transition may mean",
+     "action", "parents and carers information"),
+    ("g) | Recruitment and Retention | Implement strategy | Maintain low vacancy rates (under 10%)", "action",
+     "Recruitment and Retention"),
+    ("There will be an 'Access' team that will more robustly screen contacts", "promise", "'Access' team"),
+    ("This will be monitored by audit.", "promise", None),  # names nothing: the register falls back to the topic
+])
+def test_measures_are_named_by_the_papers_own_phrase(text, kind, phrase):
+    assert measure_phrase(text, kind, kind == "target") == phrase
 
 
 def test_values_leave_out_margins_years_and_paragraph_numbers():
