@@ -83,6 +83,15 @@ class DecisionTrail:
     authorities: list[str]
     steps: list[TrailStep]
 
+    def to_json(self) -> dict:
+        return {
+            "ref": self.ref, "title": self.title, "authorities": self.authorities,
+            "steps": [{"doc_id": s.document.doc_id, "title": s.document.title, "date": s.date,
+                       "committee": s.document.meta.committee, "authority": s.document.meta.authority, "about": s.about,
+                       "statements": [{"kind": t.kind, "text": t.text, "chunk_id": t.chunk_id} for t in s.statements]}
+                      for s in self.steps],
+        }
+
 
 @dataclass
 class TrailSummary:

@@ -83,5 +83,6 @@ def create_app(settings: Settings, scrutiny: Scrutiny | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(commitments.router)
     app.include_router(decisions.router)
+    app.include_router(decisions.api_router)
     app.add_api_route("/docs", lambda: docs_page(app), include_in_schema=False, response_class=HTMLResponse)
     return app

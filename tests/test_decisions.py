@@ -107,6 +107,10 @@ def test_the_family_hubs_trail_runs_from_decision_to_council_in_date_order(clien
     cites = re.findall(r'class="trail-cite" href="/documents/([^"?]+)\?hl=(\d+)#chunk-(\d+)"', html)
     assert cites and all(hl == anchor for _, hl, anchor in cites)
     assert client.get("/decisions/24-00093").text == html  # the dash form is the same trail
+    api = client.get("/api/decisions/24%2F00093").json()
+    assert api["ref"] == FAMILY_HUBS and [s["doc_id"] for s in api["steps"]] == titles
+    assert api["steps"][-1]["statements"][0]["kind"] == DECIDED
+    assert client.get("/api/decisions/99%2F99999").status_code == 404
 
 
 def test_decision_pages_validate_and_list_every_trail(client):

@@ -5,11 +5,12 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from decisions.references import checked_reference, reference_href
-from decisions.trail import decision_trail, decision_trails
+from decisions.trail import DecisionTrail, decision_trail, decision_trails
 from server.routes.common import document_href, index_problem, scrutiny_of, templates_of
 from server.routes.views import human_date
 
 router = APIRouter(include_in_schema=False)
+api_router = APIRouter()
 
 KIND_LABELS = {"decided": "Decided", "recommended": "Recommended", "mentioned": "Mentioned"}
 
@@ -29,9 +30,8 @@ def decisions_page(request: Request):
                                                   status_code=200 if problem is None else 503)
 
 
-@router.get("/decisions/{ref:path}", response_class=HTMLResponse)
-def decision_page(request: Request, ref: str):
-    """One trail; "24/00093" arrives as 24%2F00093 (or 24-00093), decoded by the server before this runs."""
+def found_trail(request: Request, ref: str) -> DecisionTrail:
+    """The trail of a reference from a URL; 400 for something that is not a reference, 404 when no paper carries it."""
     try:
         checked = checked_reference(ref)
     except ValueError as exc:
@@ -42,4 +42,16 @@ def decision_page(request: Request, ref: str):
         trail = decision_trail(reader, checked.replace("-", "/"))
     if trail is None:
         raise HTTPException(404, f"No paper in the index carries decision reference {checked}.")
-    return templates_of(request).TemplateResponse(request, "decision.html", page_context(request, trail=trail))
+    return trail
+
+
+@router.get("/decisions/{ref:path}", response_class=HTMLResponse)
+def decision_page(request: Request, ref: str):
+    """One trail; "24/00093" arrives as 24%2F00093 (or 24-00093), decoded by the server before this runs."""
+    return templates_of(request).TemplateResponse(request, "decision.html", page_context(request, trail=found_trail(request, ref)))
+
+
+@api_router.get("/api/decisions/{ref:path}", tags=["api"], summary="A decision's trail as JSON")
+def decision_api(request: Request, ref: str) -> dict:
+    """The papers carrying the reference, oldest first, each with what it decided, recommended or said of it."""
+    return found_trail(request, ref).to_json()
