@@ -148,6 +148,19 @@ def document_references(reader, doc_id: str) -> list[str]:
     return list(dict.fromkeys(own + cited))
 
 
+def decision_reference_for(reader, doc_ids: list[str], text: str = "") -> str | None:
+    """The decision an answer is about, for its `decision_ref`: a reference in `text` (the question or the quoted
+    lines) that a paper carries, else the first reference the cited papers carry as their own, else None."""
+    for ref in decision_references(text):
+        if _papers_of(reader, ref):
+            return ref
+    for doc_id in doc_ids:
+        document = reader.document(doc_id)
+        if document is not None and (own := metadata_references(document)):
+            return own[0]
+    return None
+
+
 def _papers_by_reference(reader) -> dict[str, dict[str, set[int]]]:
     """reference -> doc_id -> chunk ids that mention it (empty when only the metadata names it)."""
     papers: dict[str, dict[str, set[int]]] = {}

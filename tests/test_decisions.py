@@ -7,7 +7,9 @@ import pytest
 
 from core.records import Chunk
 from decisions.references import checked_reference, decision_references, reference_href
-from decisions.trail import DECIDED, MENTIONED, RECOMMENDED, decisions_in, paragraphs_of, step_statements
+from decisions.trail import (
+    DECIDED, MENTIONED, RECOMMENDED, decision_reference_for, decisions_in, paragraphs_of, step_statements,
+)
 
 FAMILY_HUBS = "24/00093"
 
@@ -121,3 +123,12 @@ def test_decision_pages_validate_and_list_every_trail(client):
     assert 'href="/decisions/24%2F00093"' in listing and "Commissioned Family Hub Contracts" in listing
     minutes = client.get("/documents/kent_2025-03_council_minutes").text
     assert 'href="/decisions/24%2F00093"' in minutes
+
+
+def test_the_answer_step_finds_the_decision_an_answer_is_about(corpus_scrutiny):
+    reader = corpus_scrutiny.state().reader
+    record = "kent_2025-01_family-hubs-record-of-decision-24-00093"
+    assert decision_reference_for(reader, [record]) == FAMILY_HUBS
+    assert decision_reference_for(reader, ["kent_2025-03_council_minutes"], "the call-in of Decision 24/00093") == FAMILY_HUBS
+    assert decision_reference_for(reader, ["001_29f912cc4fd0f26b"], "no reference here") is None
+    assert decision_reference_for(reader, [], "Decision 99/99999 was never taken") is None
