@@ -66,6 +66,15 @@ def decision_references(text: str) -> list[str]:
     return list(dict.fromkeys(ref for _, _, ref in reference_spans(text)))
 
 
+DECISION_QUESTION = re.compile(r"\b(?:decid\w*|decision\w*|resolv\w*|resolution|agree[ds]?|approv\w*|call(?:ed)?[- ]in|"
+                               r"recommend\w*|rescind\w*)\b", re.IGNORECASE)
+
+
+def asks_about_decision(question: str) -> bool:
+    """Whether a question asks what was decided ("What did the Cabinet Member decide about ...?"), or names a reference."""
+    return bool(DECISION_QUESTION.search(question) or decision_references(question))
+
+
 def reference_href(ref: str) -> str:
     """The trail page of a reference; "/" is escaped, so "24/00093" is /decisions/24%2F00093."""
     return "/decisions/" + quote(ref, safe="")

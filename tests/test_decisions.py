@@ -6,7 +6,7 @@ import re
 import pytest
 
 from core.records import Chunk
-from decisions.references import checked_reference, decision_references, reference_href
+from decisions.references import asks_about_decision, checked_reference, decision_references, reference_href
 from decisions.trail import (
     DECIDED, MENTIONED, RECOMMENDED, decision_reference_for, decisions_in, paragraphs_of, step_statements,
 )
@@ -35,6 +35,12 @@ FAMILY_HUBS = "24/00093"
 ])
 def test_decision_references_in_text(text, expected):
     assert decision_references(text) == expected
+
+
+def test_questions_about_decisions_are_recognised():
+    assert asks_about_decision("What did the Cabinet Member decide about the Seashells and Millmead family hubs?")
+    assert asks_about_decision("Was the call-in of 24/00093 upheld?")
+    assert not asks_about_decision("How many agency social workers did Sunderland have?")
 
 
 def test_references_are_validated_strictly_and_linked_url_encoded():
@@ -132,3 +138,11 @@ def test_the_answer_step_finds_the_decision_an_answer_is_about(corpus_scrutiny):
     assert decision_reference_for(reader, ["kent_2025-03_council_minutes"], "the call-in of Decision 24/00093") == FAMILY_HUBS
     assert decision_reference_for(reader, ["001_29f912cc4fd0f26b"], "no reference here") is None
     assert decision_reference_for(reader, [], "Decision 99/99999 was never taken") is None
+
+
+def test_an_answer_about_a_decision_names_its_trail(corpus_scrutiny):
+    answer = corpus_scrutiny.ask("What did the Cabinet Member decide about the Seashells and Millmead family hubs?")
+    assert answer.found and answer.decision_ref == FAMILY_HUBS
+    assert answer.to_json()["decision_ref"] == FAMILY_HUBS
+    other = corpus_scrutiny.ask("How many agency social workers did Sunderland have?")
+    assert other.decision_ref is None
