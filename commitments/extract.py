@@ -550,6 +550,8 @@ RECOMMENDATION_VERB = re.compile(r"^\s*(?:To\s+)?(?:agree|approve|endorse|adopt|
 # A recommendation printed without an enumerator, or lettered "A.": "APPROVE the proposal ...", "A. Agree to TRANSFER ...".
 DECISION_ITEM = re.compile(r"^\s*(?:[A-Z][.)]\s+)?(?:To\s+)?(?:APPROVE|DELEGATE|AGREE|ENDORSE|ADOPT|AUTHORISE|Agree|Approve|"
                            r"Delegate|Endorse|Adopt|Authorise)\b")
+# Who a list of recommendations is put to, on a line of its own between the lead-in and the items.
+ADDRESSEE = re.compile(r"^That\s+(?:the\s+)?[A-Z][\w ,&'-]{0,90}$")
 LETTER_ITEM = re.compile(r"^\s*[A-Z][.)]\s+")
 # Papers that record what was decided: their resolutions settle the recommendations put to the meeting.
 OUTCOME_RECORD = re.compile(r"\bminutes\b|record of decision|decision notice|decision recording", re.I)
@@ -669,6 +671,10 @@ def _prose_units(chunk: Chunk, lines: list[str], state: _ListState) -> list[Unit
         numbered_paragraph = bool(PARAGRAPH_NUMBER.match(first)) and not DASH_ITEM.match(first) and not first.startswith("-")
         if is_item and state.kind and (not numbered_paragraph or state.numbered):
             units.append(Unit(chunk, text[:MAX_UNIT_CHARS], context=state.lead, list_kind=state.kind))
+            continue
+        if state.kind == "recommendation" and ADDRESSEE.match(text):
+            # "Officer Recommendations:" / "That the Committee for Transport and Connectivity" / "1. Approve ..."
+            state.numbered = True
             continue
         if HEADING.match(ENUMERATOR.sub("", text)) and len(text.split()) <= 12 and not text.endswith(":"):
             # A heading ("Priorities for Next Six Months") sets the scene for the list that may follow.
