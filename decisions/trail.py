@@ -148,16 +148,42 @@ def document_references(reader, doc_id: str) -> list[str]:
     return list(dict.fromkeys(own + cited))
 
 
-def decision_reference_for(reader, doc_ids: list[str], text: str = "") -> str | None:
-    """The decision an answer is about, for its `decision_ref`: a reference in `text` (the question or the quoted
-    lines) that a paper carries, else the first reference the cited papers carry as their own, else None."""
+LOOKBACK_CHUNKS = 6  # how far back a minute item's heading may sit from a quoted resolution
+
+
+def decision_reference_for(reader, cited: list[tuple[str, int | None, str]], text: str = "") -> str | None:
+    """The decision an answer is about, for its `decision_ref`.
+
+    `cited` holds (doc_id, chunk_id, quoted sentence) of the answer's cited passages. The reference is
+    one named in `text` (the question or the answer's lines) that a paper carries; else one a cited
+    paper carries as its own; else the one heading the minute item a quote sits under ("90. 24/00109 -
+    Transfer ..." above "RESOLVED that Cabinet agree to transfer ..."); else None.
+    """
     for ref in decision_references(text):
         if _papers_of(reader, ref):
             return ref
-    for doc_id in doc_ids:
+    for doc_id, chunk_id, quote in cited:
         document = reader.document(doc_id)
         if document is not None and (own := metadata_references(document)):
             return own[0]
+        if chunk_id is not None and (ref := reference_before(reader.chunks_of(doc_id), chunk_id, quote)):
+            return ref
+    return None
+
+
+def reference_before(chunks: list[Chunk], chunk_id: int, quote: str) -> str | None:
+    """The last reference printed before `quote` in its passage, or in the few passages before it."""
+    ordered = sorted(chunks, key=lambda c: c.ordinal)
+    index = next((i for i, c in enumerate(ordered) if c.chunk_id == chunk_id), None)
+    if index is None:
+        return None
+    for back, chunk in enumerate(reversed(ordered[max(0, index - LOOKBACK_CHUNKS):index + 1])):
+        text = chunk.text
+        if back == 0 and quote and (position := text.find(quote)) >= 0:
+            text = text[:position]
+        spans = reference_spans(text)
+        if spans:
+            return spans[-1][2]
     return None
 
 

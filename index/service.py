@@ -166,8 +166,9 @@ class Scrutiny:
         if answer.found and reading.question.analysis.asks & {"target", "yes_no"}:
             answer = self.settle_target(answer, reading, read, filters)
         if answer.found and asks_about_decision(read.text):
-            answer.decision_ref = decision_reference_for(self.state().reader, [c.doc_id for c in answer.citations if c.cited],
-                                                         f"{read.text}\n{answer.answer}")
+            cited = [(c.doc_id, c.chunk_id, c.text[c.highlight[0]:c.highlight[1]] if c.highlight else "")
+                     for c in answer.citations if c.cited]
+            answer.decision_ref = decision_reference_for(self.state().reader, cited, f"{read.text}\n{answer.answer}")
         return answer
 
     def settle_target(self, answer: Answer, reading: Reading, read: ReadQuestion, filters: Filters | None) -> Answer:

@@ -134,15 +134,20 @@ def test_decision_pages_validate_and_list_every_trail(client):
 def test_the_answer_step_finds_the_decision_an_answer_is_about(corpus_scrutiny):
     reader = corpus_scrutiny.state().reader
     record = "kent_2025-01_family-hubs-record-of-decision-24-00093"
-    assert decision_reference_for(reader, [record]) == FAMILY_HUBS
-    assert decision_reference_for(reader, ["kent_2025-03_council_minutes"], "the call-in of Decision 24/00093") == FAMILY_HUBS
-    assert decision_reference_for(reader, ["001_29f912cc4fd0f26b"], "no reference here") is None
+    assert decision_reference_for(reader, [(record, None, "")]) == FAMILY_HUBS
+    assert decision_reference_for(reader, [("kent_2025-03_council_minutes", None, "")], "the call-in of Decision 24/00093") == FAMILY_HUBS
+    assert decision_reference_for(reader, [("001_29f912cc4fd0f26b", None, "")], "no reference here") is None
     assert decision_reference_for(reader, [], "Decision 99/99999 was never taken") is None
+    # A resolution in the minutes takes the reference of the item heading above it, not the next item's below it.
+    minutes = reader.chunks_of("kent_2025-01_cabinet_minutes")
+    resolved = next(c for c in minutes if "RESOLVED that Cabinet agree to transfer the statutory functions" in c.text)
+    quote = resolved.text[resolved.text.index("RESOLVED that Cabinet agree to transfer"):][:120]
+    assert decision_reference_for(reader, [("kent_2025-01_cabinet_minutes", resolved.chunk_id, quote)]) == "24/00109"
 
 
 def test_an_answer_about_a_decision_names_its_trail(corpus_scrutiny):
-    answer = corpus_scrutiny.ask("What did the Cabinet Member decide about the Seashells and Millmead family hubs?")
-    assert answer.found and answer.decision_ref == FAMILY_HUBS
-    assert answer.to_json()["decision_ref"] == FAMILY_HUBS
+    answer = corpus_scrutiny.ask("What did Cabinet resolve about the transfer of the 18-25 Strengthening Independence Service?")
+    assert answer.found and answer.decision_ref == "24/00109"
+    assert answer.to_json()["decision_ref"] == "24/00109"
     other = corpus_scrutiny.ask("How many agency social workers did Sunderland have?")
     assert other.decision_ref is None
