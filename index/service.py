@@ -13,6 +13,8 @@ import numpy as np
 
 from core.records import Answer, Document, Filters, Hit
 from core.settings import Settings
+from decisions.references import asks_about_decision
+from decisions.trail import decision_reference_for
 from index.answer import Reading, compose_answer, not_found_answer, read_passages, with_verdict
 from index.councils import councils_without_papers
 from index.features import AskedQuestion, Candidate, candidate_lines
@@ -163,6 +165,10 @@ class Scrutiny:
         answer.read_as = read.read_as
         if answer.found and reading.question.analysis.asks & {"target", "yes_no"}:
             answer = self.settle_target(answer, reading, read, filters)
+        if answer.found and asks_about_decision(read.text):
+            cited = [(c.doc_id, c.chunk_id, c.text[c.highlight[0]:c.highlight[1]] if c.highlight else "")
+                     for c in answer.citations if c.cited]
+            answer.decision_ref = decision_reference_for(self.state().reader, cited, f"{read.text}\n{answer.answer}")
         return answer
 
     def settle_target(self, answer: Answer, reading: Reading, read: ReadQuestion, filters: Filters | None) -> Answer:
@@ -176,7 +182,7 @@ class Scrutiny:
         entry = settled_entry(state.reader.conn, read.text, quoted, authority)
         if entry is None:
             return answer
-        later = entry.follow_ups[-1]
+        later = entry.evidence  # the follow-up that settled the status
         chunks = state.reader.chunks_by_id([entry.commitment.chunk_id, later.chunk_id])
         if entry.commitment.chunk_id not in chunks or later.chunk_id not in chunks:
             return answer

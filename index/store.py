@@ -453,8 +453,8 @@ class IndexWriter:
         self.on_document_deleted(doc_id)
 
     def on_document_deleted(self, doc_id: str) -> None:
-        """Hook for tables derived from a document (commitments) to drop its rows."""
-        for table in ("commitments",):
+        """Hook for tables derived from a document (commitments, decision references) to drop its rows."""
+        for table in ("commitments", "decision_mentions"):
             if self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone():
                 self.conn.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
 

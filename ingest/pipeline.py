@@ -181,6 +181,7 @@ def ingest_paths(
     `commitments` extracts the commitments register from the changed papers (True: the
     built-in extractor; a callable: that one; False: skip it).
     """
+    from decisions.trail import index_decisions
     from index.store import IndexWriter, read_current, writer_lock
     from ingest.parse import ParseError
 
@@ -272,6 +273,7 @@ def ingest_paths(
                 from commitments.register import index_commitments as commitments
             if commitments:
                 commitments(writer, [item.document.doc_id for item in prepared], embedder)
+            index_decisions(writer.conn, [item.document.doc_id for item in prepared])
             report.generation = writer.publish()
             report.chunks_total = _count_chunks(index_dir, report.generation)
         except BaseException:

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from core.settings import Settings
 from index.service import Scrutiny
-from server.routes import api, commitments, pages
+from server.routes import api, commitments, decisions, pages
 from server.routes.common import index_problem
 from server.routes.errors import install_error_handlers
 from server.security import SecurityHeadersMiddleware, docs_csp
@@ -82,5 +82,7 @@ def create_app(settings: Settings, scrutiny: Scrutiny | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(commitments.router)
+    app.include_router(decisions.router)
+    app.include_router(decisions.api_router)
     app.add_api_route("/docs", lambda: docs_page(app), include_in_schema=False, response_class=HTMLResponse)
     return app

@@ -8,6 +8,8 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from core.records import Document
+from decisions.references import reference_href
+from decisions.trail import document_references
 from index.search import MODES
 from index.service import Scrutiny
 from server.routes.common import (
@@ -99,6 +101,7 @@ def document_page(request: Request, doc_id: str, hl: str | None = None):
         "nav": "documents", "index_problem": None, "document": document, "chunks": chunk_views(chunks, cited, document),
         "date_label": human_date(document.meta.date), "file_url": f"{document_href(doc_id)}/file",
         "source_href": web_link(document.meta.source_url),
+        "decision_refs": document_references(scrutiny.state().reader, doc_id), "reference_href": reference_href,
     }
     return render(request, "document.html", context)
 
