@@ -3,7 +3,7 @@
     {"id": "q1", "question": "...", "answers": ["6,681"], "doc": "000_8455fbcf33d06d16",
      "evidence": ["6681 referrals"], "tags": ["seed"], "docs": [...]}   # "docs" optional
 
-`answers: []` marks a question the papers cannot answer; unknown keys are ignored.
+`answers: []` marks a question the papers cannot answer; `tags` and `docs` are optional; unknown keys are ignored.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REQUIRED_KEYS = ("id", "question", "answers", "doc", "evidence", "tags")
+REQUIRED_KEYS = ("id", "question", "answers", "doc", "evidence")
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def question_from_record(record) -> GoldQuestion:
         answers=string_list(record["answers"], "answers"),
         doc=record["doc"] or None,
         evidence=string_list(record["evidence"], "evidence"),
-        tags=string_list(record["tags"], "tags"),
+        tags=string_list(record.get("tags") or [], "tags"),
         docs=string_list(record.get("docs") or [], "docs"),
     )
 
