@@ -16,8 +16,11 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from answer_records import contract_record
 from conftest import INJECTED_ID
-from server.app import create_app
+from core.records import Filters
+from server.app import create_app, page_templates
+from server.routes.views import answer_card
 
 pytestmark = pytest.mark.browser
 
@@ -312,10 +315,10 @@ SELECT_FITS_SCRIPT = """el => {
 }"""
 
 
-def screenshot(page: Page, folder, name: str) -> None:
-    """A full-page screenshot kept in the test's tmp dir, for a person to look at."""
+def screenshot(page: Page, folder, name: str, full_page: bool = True) -> None:
+    """A screenshot kept in the test's tmp dir, for a person to look at."""
     path = folder / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     assert path.read_bytes().startswith(b"\x89PNG")
 
 
@@ -364,9 +367,10 @@ def test_every_quoted_sentence_is_highlighted_in_the_card_and_on_the_paper_page(
     strong = target.locator("mark.quote").first.evaluate("el => getComputedStyle(el).backgroundColor")
     passage = target.evaluate("el => getComputedStyle(el).backgroundColor")
     assert strong != passage  # the quotation stands out from the marked passage
-    screenshot(page, tmp_path, "paper-cited-1280")
+    screenshot(page, tmp_path, "paper-cited-1280", full_page=False)  # the paper is long: the cited passage is in view
     page.set_viewport_size({"width": 375, "height": 740})
-    screenshot(page, tmp_path, "paper-cited-375")
+    target.scroll_into_view_if_needed()
+    screenshot(page, tmp_path, "paper-cited-375", full_page=False)
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     assert page.problems == []
 
@@ -431,3 +435,34 @@ def test_pages_at_desktop_and_phone_width(browser: Browser, base_url: str, tmp_p
             assert tab.evaluate("document.documentElement.scrollWidth") <= width
             screenshot(tab, tmp_path, f"{name}-{width}")
         context.close()
+
+
+def test_a_record_with_every_contract_key_renders_in_the_page_as_the_server_renders_it(page: Page):
+    """The script's card and the server's card, from the same answer record: the script's is reached by
+    restoring a stored conversation, which renders whatever the record holds."""
+    record = contract_record(
+        confidence="possible", read_as="Sunderland, agency social workers, 2015", notice="No papers from Narnia.",
+        verdict={"status": "not met", "text": "The target was 60."}, decision_ref="24/00093")
+    page.goto("/")
+    page.evaluate("entry => localStorage.setItem('scrutiny.conversation.v1', JSON.stringify([entry]))",
+                  {"answer": record, "filters": {"since": "2015-01-01"}, "mode": None})
+    page.reload()
+    article = page.locator("#conversation article.answer")
+    expect(article).to_have_class(re.compile("answer--possible"))
+    expect(article.locator(".answer-title")).to_have_text("Possible answer: check the source")
+    expect(article.locator(".read-as")).to_have_text("Read as: Sunderland, agency social workers, 2015")
+    expect(article.locator(".verdict")).to_have_text("Target not met. The target was 60.")
+    expect(article.locator(".decision-link a")).to_have_attribute("href", "/decisions/24%2F00093")
+    expect(article.locator(".sources mark")).to_have_text(["There were 79 agency social workers.",
+                                                             "Most were in safeguarding teams."])
+    expect(article.locator(".other-passages summary")).to_have_text("Other passages (1)")
+    assert article.locator("a[href^='javascript']").count() == 0
+    rendered_by_script = " ".join(article.evaluate("el => el.textContent").split())
+
+    card = answer_card(record, "answer-0", Filters(since="2015-01-01"), None)
+    html = page_templates().env.get_template("_answer.html").render(card=card)
+    rendered_by_server = " ".join(page.evaluate(
+        "html => { const t = document.createElement('template'); t.innerHTML = html; return t.content.querySelector('article').textContent; }",
+        html).split())
+    assert rendered_by_script == rendered_by_server
+    assert page.problems == []

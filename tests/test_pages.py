@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from markupsafe import escape
 
 from conftest import INJECTED_ID
+from answer_records import contract_record
 from core.records import Filters
 from core.settings import load_settings
 from index.service import Scrutiny
@@ -327,31 +328,8 @@ def test_the_section_of_a_quote_is_the_numbered_paragraph_it_sits_in():
     assert quote_section("No numbers here.", 3, "5") == "5"
 
 
-def record_with(**changes) -> dict:
-    """An answer record as the contract describes it, quoting two sentences of one passage."""
-    text = "4.1 Caseloads rose.\n4.2 There were 79 agency social workers. Most were in safeguarding teams."
-    record = {
-        "question": "How many agency social workers?", "found": True, "answer": "\u201cThere were 79 agency social workers.\u201d [1]",
-        "mode": "hybrid", "confidence": "answer", "score": 0.93, "read_as": None, "notice": None, "verdict": None,
-        "decision_ref": None,
-        "lines": [{"text": "There were 79 agency social workers.", "citation": 1, "role": "lead"},
-                  {"text": "Most were in safeguarding teams.", "citation": 1, "role": "support"}],
-        "citations": [
-            {"doc_id": "d1", "title": "Workforce report", "authority": "Sunderland City Council", "committee": "Scrutiny",
-             "date": "2016-02-01", "page": 3, "section": "4.1", "text": text, "highlight": [24, 60],
-             "highlights": [[24, 60], [61, 93]], "cited": True, "row": None, "score": 0.9, "chunk_id": 7,
-             "reference": None, "source_url": "https://example.org/paper.pdf", "ocr": True},
-            {"doc_id": "d2", "title": "Other", "authority": "Kent County Council", "committee": "Cabinet",
-             "date": "2025-01-02", "page": None, "section": None, "text": "Unrelated passage.", "highlight": None,
-             "highlights": [], "cited": False, "row": None, "score": 0.4, "chunk_id": 8, "reference": "24/00093",
-             "source_url": "javascript:alert(1)", "ocr": False},
-        ],
-    }
-    return {**record, **changes}
-
-
 def test_a_card_shows_the_lead_first_every_quoted_span_and_folds_the_uncited_passages():
-    card = answer_card(record_with(), "a", Filters(), None)
+    card = answer_card(contract_record(), "a", Filters(), None)
     assert card.title == "Answer" and [line.role for line in card.lines] == ["lead", "support"]
     assert [s.text for s in card.lines[0].segments] == ["\u201cThere were 79 agency social workers.\u201d ", "[1]"]
     assert [c.number for c in card.cited] == [1] and [c.number for c in card.others] == [2]
@@ -365,21 +343,21 @@ def test_a_card_shows_the_lead_first_every_quoted_span_and_folds_the_uncited_pas
 
 
 def test_a_card_reads_confidence_read_as_notice_verdict_and_decision():
-    possible = answer_card(record_with(confidence="possible", read_as="Sunderland, agency social workers, 2015",
+    possible = answer_card(contract_record(confidence="possible", read_as="Sunderland, agency social workers, 2015",
                                        verdict={"status": "not met", "text": "The target was 60; the outturn was 79."},
                                        decision_ref="24/00093"), "a", Filters(), None)
     assert possible.title == "Possible answer: check the source" and possible.confidence == "possible"
     assert possible.read_as == "Sunderland, agency social workers, 2015"
     assert possible.verdict_label == "Target not met"
-    assert possible.decision_href == "/decisions/24/00093"
-    not_found = answer_card(record_with(confidence="not_found", found=False, lines=[], notice="No papers from Narnia.",
+    assert possible.decision_href == "/decisions/24%2F00093"
+    not_found = answer_card(contract_record(confidence="not_found", found=False, lines=[], notice="No papers from Narnia.",
                                         answer="The papers do not appear to answer this question."), "a", Filters(), None)
     assert not_found.title == "Not found in the papers" and not_found.cited == [] and len(not_found.others) == 2
     assert [line.role for line in not_found.lines] == ["message"] and not_found.notice == "No papers from Narnia."
 
 
 def test_a_card_from_a_record_without_the_newer_keys_falls_back_to_found_and_the_lines():
-    old = record_with()
+    old = contract_record()
     for key in ("confidence", "score", "read_as", "notice", "verdict", "decision_ref"):
         del old[key]
     for citation in old["citations"]:

@@ -16,7 +16,18 @@ from server.routes.common import (
 from server.asking import MAX_HISTORY_TURNS, Turn, answer_record
 from server.validation import MAX_QUESTION_CHARS, checked_question
 
-router = APIRouter(prefix="/api", tags=["api"])
+
+
+class ErrorOut(BaseModel):
+    error: str = Field(..., description="What is wrong, naming the field: \"k must be less than or equal to 50\".")
+    detail: object = Field(None, description="The problems one by one (`loc`, `msg`, `type`) when the request did not validate.")
+    hint: str | None = Field(None, description="The command that fixes it, when the index is missing or damaged.")
+
+
+router = APIRouter(prefix="/api", tags=["api"], responses={
+    422: {"model": ErrorOut, "description": "Invalid input"},
+    503: {"model": ErrorOut, "description": "No index to answer from"},
+})
 
 Mode = Literal["hybrid", "bm25", "dense"]
 # Far above the question limit, so an over-long question gets the clear message while a huge body is refused early.

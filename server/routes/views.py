@@ -225,7 +225,8 @@ def cited_href(doc_id: str, chunk_id: int, spans: list[tuple[int, int]], row: in
 
 
 def decision_href(ref: str | None) -> str | None:
-    return f"/decisions/{quote(ref, safe='/')}" if ref else None
+    """The decision's trail; its "/" is escaped too, so a reference is always one path segment."""
+    return f"/decisions/{quote(ref, safe='')}" if ref else None
 
 
 # ---------------------------------------------------------------- the answer card

@@ -328,7 +328,7 @@
         verdict ? el("p", { className: `verdict verdict--${verdictStatus.replace(" ", "-")}` },
           [el("strong", { text: `${VERDICT_LABELS[verdictStatus]}.` }), ` ${verdict.text || ""}`]) : null,
         decision ? el("p", { className: "decision-link" }, [el("a", {
-          href: `/decisions/${encodeURIComponent(decision).replace(/%2F/gi, "/")}`,
+          href: `/decisions/${encodeURIComponent(decision)}`,
           text: `Decision ${decision}: every paper on it, in date order`,
         })]) : null,
         tags.length ? el("p", { className: "answer-filters" }, ["Filtered by ", ...tags.flatMap((tag) => [tag, " "])]) : null,
