@@ -2,7 +2,8 @@
 
     python -m bench.run [--quick] [--skip load,kill,...]
 
-Writes bench/results/latest.md and latest.json. Sections: ingest, startup, query (latency
+Writes bench/results/latest.md and latest.json. Sections: tables (the table stage against pypdf's
+text extraction of the same PDFs), ingest, startup, query (latency
 at the real corpus and at a synthetic 100,000-chunk index, the in-process floor, and the
 server's memory), ann (flat against HNSW up to 1,000,000 vectors), load, kill.
 """
@@ -33,7 +34,7 @@ from bench.load import free_port, stop_server
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 SCRUTINY = Path(sys.executable).parent / "scrutiny"
-SECTIONS = ("ingest", "startup", "query", "ann", "load", "kill")
+SECTIONS = ("tables", "ingest", "startup", "query", "ann", "load", "kill")
 SERVER_START_TIMEOUT = 240.0
 FLAT_P95_LIMIT_MS = 20.0  # of the 50 ms an answer may take at 100k, what exact search may use
 QUERY_P95_TARGET_MS = 50.0
@@ -229,6 +230,35 @@ def run_ingest(bench: Bench) -> None:
                                         check=True, capture_output=True)) for _ in range(bench.plan.repeats)]
     bench.record(Figure("ingest", "no-change `scrutiny ingest` (new process)", "s", cli,
                         note="a new Python process each time"))
+
+
+def run_tables(bench: Bench) -> None:
+    """The table stage's cost against pypdf's text extraction of the same PDFs, per page and over the corpus."""
+    from ingest.parse import read_pdf
+
+    papers = sorted(bench.corpus_dir.glob("*.pdf"))
+    pages = 0
+    text_only, with_tables = [], []
+    for _ in range(bench.plan.repeats):
+        plain = full = 0.0
+        pages = 0
+        for path in papers:
+            started = time.perf_counter()
+            text, _, _ = read_pdf(path, tables=False)
+            plain += time.perf_counter() - started
+            started = time.perf_counter()
+            read_pdf(path)
+            full += time.perf_counter() - started
+            pages += len(text)
+        text_only.append(plain)
+        with_tables.append(full)
+    stage = [full - plain for full, plain in zip(with_tables, text_only)]
+    note = f"{len(papers)} PDFs, {pages} pages; pdfplumber opens only the pages the pre-check picks"
+    bench.record(Figure("tables", "pypdf text extraction (baseline)", "s/page", [t / pages for t in text_only], note=note))
+    bench.record(Figure("tables", "table stage (pre-check, pdfplumber, joining)", "s/page", [t / pages for t in stage]))
+    bench.record(Figure("tables", "pypdf text extraction, whole corpus", "s", text_only))
+    bench.record(Figure("tables", "table stage, whole corpus", "s", stage))
+    bench.record(Figure("tables", "table stage / pypdf text extraction", "ratio", [a / b for a, b in zip(stage, text_only)]))
 
 
 def run_startup(bench: Bench) -> None:
@@ -547,6 +577,7 @@ def run_kill_section(bench: Bench) -> None:
 
 
 SECTION_RUNNERS: dict[str, Callable[[Bench], None]] = {
+    "tables": run_tables,
     "ingest": run_ingest,
     "startup": run_startup,
     "query": run_query,

@@ -5,11 +5,40 @@ from dataclasses import asdict, dataclass, field
 
 
 @dataclass
+class PdfTable:
+    """A table found in a PDF, with its cells; a table continued over pages is one PdfTable.
+
+    Coordinates are PDF points from the page's top-left corner (x0, top, x1, bottom).
+    `regions` holds the area the table covers on each page it occupies, so the page's
+    loose text can leave it out.
+    """
+
+    page: int
+    bbox: tuple[float, float, float, float]
+    caption: str
+    header: list[str]
+    rows: list[list[str]]
+    row_pages: list[int]
+    regions: list[tuple[int, tuple[float, float, float, float]]] = field(default_factory=list)
+
+
+@dataclass
+class TableRowRef:
+    """Where a table row's line sits in a chunk's text and where it came from."""
+
+    line: int  # 0-based line index within the chunk text
+    page: int | None  # page the row is printed on (None for formats without pages)
+    row: int  # 1-based body row number within its table
+
+
+@dataclass
 class Block:
     """A structural unit of a paper: a heading, a numbered paragraph or a table.
 
-    A table block keeps its header row with every body row, so it is never cut
-    between them; `section` is the paragraph number ("3.5") or heading it sits under.
+    A table block has its cells (`caption`, `header`, `rows`, `row_pages`) and its
+    `text` is the caption line followed by one line per row (see ingest.tables.row_line),
+    so every row reads on its own; `section` is the paragraph number ("3.5") or heading
+    it sits under.
     """
 
     kind: str  # "heading" | "paragraph" | "table"
@@ -17,6 +46,11 @@ class Block:
     page: int | None = None
     page_end: int | None = None
     section: str | None = None
+    caption: str = ""
+    header: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+    row_pages: list[int | None] = field(default_factory=list)
+    first_row: int = 1  # the table's row number of rows[0] (a piece of a split table starts further on)
 
 
 @dataclass
@@ -45,6 +79,7 @@ class ParsedDocument:
     has_pages: bool
     meta: DocumentMeta = field(default_factory=DocumentMeta)
     warnings: list[str] = field(default_factory=list)
+    tables: list[PdfTable] = field(default_factory=list)  # a page line ingest.tables.TABLE_MARK + index stands where each sits
 
 
 @dataclass
@@ -57,6 +92,7 @@ class Chunk:
     page: int | None = None
     page_end: int | None = None
     section: str | None = None
+    table_rows: list[TableRowRef] = field(default_factory=list)  # one per table-row line of `text`
 
 
 @dataclass
@@ -104,15 +140,40 @@ class Citation:
     page: int | None
     section: str | None
     text: str
-    highlight: tuple[int, int] | None
+    highlight: tuple[int, int] | None  # the first quoted span in `text` (all of them are in `highlights`)
     score: float
     chunk_id: int = 0
     reference: str | None = None
+    highlights: list[tuple[int, int]] = field(default_factory=list)
+    cited: bool = False  # a line of the answer quotes it; otherwise it is one of the other passages found
+    row: int | None = None  # the table row quoted (1-based), when the quote is a row
 
     def to_json(self) -> dict:
         data = asdict(self)
         data["highlight"] = list(self.highlight) if self.highlight else None
+        data["highlights"] = [list(span) for span in self.highlights]
         return data
+
+
+@dataclass
+class AnswerLine:
+    text: str
+    citation: int  # 1-based number of the citation it quotes
+    role: str = "lead"  # "lead": the line that answers; "support": a further quote
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Verdict:
+    """Whether a target was met, from the commitments register: what was promised and what was reported."""
+
+    status: str  # "met" | "not met" | "unclear"
+    text: str
+
+    def to_json(self) -> dict:
+        return asdict(self)
 
 
 @dataclass
@@ -122,14 +183,26 @@ class Answer:
     answer: str
     citations: list[Citation]
     mode: str = "hybrid"
-    lines: list[tuple[str, int]] = field(default_factory=list)  # (quoted sentence, citation number)
+    lines: list[AnswerLine] = field(default_factory=list)
+    confidence: str = "not_found"  # "answer" | "possible" | "not_found"
+    score: float = 0.0  # the calibrated probability that the answer is right
+    read_as: str | None = None  # how a follow-up question was read
+    notice: str | None = None  # something the reader should know: an unknown council, say
+    verdict: Verdict | None = None
+    decision_ref: str | None = None
 
     def to_json(self) -> dict:
         return {
             "question": self.question,
             "found": self.found,
+            "confidence": self.confidence,
+            "score": round(self.score, 4),
             "answer": self.answer,
             "mode": self.mode,
-            "lines": [{"text": text, "citation": number} for text, number in self.lines],
+            "read_as": self.read_as,
+            "notice": self.notice,
+            "lines": [line.to_json() for line in self.lines],
+            "verdict": self.verdict.to_json() if self.verdict else None,
+            "decision_ref": self.decision_ref,
             "citations": [citation.to_json() for citation in self.citations],
         }

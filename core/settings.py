@@ -35,18 +35,13 @@ class RetrievalSettings(_Section):
 
 
 class AnswerSettings(_Section):
-    min_score: float = Field(0.95, description="Best sentence score below which the answer is 'not found'.")
-    max_lines: int = Field(4, description="Most papers quoted when several answer (one line per source).")
-    quotes_per_source: int = Field(3, description="Most sentences quoted from one paper.")
-    support_ratio: float = Field(0.85, description="A further sentence is quoted when it scores at least this share of the best.")
-    source_ratio: float = Field(0.85, description="Another paper is quoted when its best sentence scores at least this share of the best.")
+    model: Path | None = Field(None, description="Fitted answer model (JSON written by `scrutiny fit`); None uses the one shipped in index/answer_model.json.")
+    sentence_hits: int = Field(4, description="Best passages whose lines are candidates for the answer.")
     diversity_pool: int = Field(20, description="Passages searched for other councils' answers to the same question.")
-    rerank_sentences: int = Field(4, description="Best sentences by word overlap whose embedding similarity is also weighed (0: none).")
-    similarity_words: int = Field(24, description="Opening words embedded for a sentence that has no stored vector.")
-    sentence_hits: int = Field(4, description="Passages whose sentences are considered for the answer.")
-    lexical_weight: float = Field(0.7, description="Weight of a sentence's share of the question's words.")
-    dense_weight: float = Field(0.7, description="Weight of a sentence's embedding similarity to the question.")
-    prior_weight: float = Field(0.3, description="Weight of the rank of the passage a sentence comes from.")
+    other_councils: int = Field(2, description="Other councils whose best passage is also read, so a question several councils answer gets a line from each.")
+    support_lines: int = Field(2, description="Most supporting quotes after the lead line.")
+    support_ratio: float = Field(0.8, description="A further line of the lead's paper is quoted when its score is at least this share of the lead's.")
+    other_council_ratio: float = Field(0.6, description="Another council's line is quoted when its score is at least this share of the lead's (questions that name no council).")
 
 
 class ServerSettings(_Section):

@@ -1,9 +1,11 @@
 """The gold question set: JSON Lines of questions with accepted answers and the evidence that supports them.
 
     {"id": "q1", "question": "...", "answers": ["6,681"], "doc": "000_8455fbcf33d06d16",
-     "evidence": ["6681 referrals"], "tags": ["seed"], "docs": [...]}   # "docs" optional
+     "evidence": ["6681 referrals"], "tags": ["seed"], "docs": [...], "history": [...]}   # last two optional
 
-`answers: []` marks a question the papers cannot answer; `tags` and `docs` are optional; unknown keys are ignored.
+`answers: []` marks a question the papers cannot answer; `history` holds the earlier questions
+(oldest first) that a follow-up question depends on; `tags`, `docs` and `history` are optional; unknown
+keys are ignored.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ class GoldQuestion:
     evidence: list[str]
     tags: list[str]
     docs: list[str] = field(default_factory=list)
+    history: list[str] = field(default_factory=list)  # earlier questions of a follow-up, oldest first
 
     @property
     def answerable(self) -> bool:
@@ -52,6 +55,12 @@ def string_list(value, key: str) -> list[str]:
     return value
 
 
+def optional_list(record: dict, key: str):
+    """The value of an optional list key; absent or null means empty, anything else is validated as given."""
+    value = record.get(key)
+    return [] if value is None else value
+
+
 def question_from_record(record) -> GoldQuestion:
     """A GoldQuestion from one parsed line; ValueError says what is wrong with it."""
     if not isinstance(record, dict):
@@ -72,6 +81,7 @@ def question_from_record(record) -> GoldQuestion:
         evidence=string_list(record["evidence"], "evidence"),
         tags=string_list(record.get("tags") or [], "tags"),
         docs=string_list(record.get("docs") or [], "docs"),
+        history=string_list(optional_list(record, "history"), "history"),
     )
 
 

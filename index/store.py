@@ -25,10 +25,10 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from core.records import Chunk, Document, DocumentMeta, Filters
+from core.records import Chunk, Document, DocumentMeta, Filters, TableRowRef
 from index.lexical import LexicalIndex, Terms
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: chunks.table_rows
 DB_NAME = "scrutiny.db"
 VECTORS_NAME = "vectors.faiss"
 MANIFEST_NAME = "manifest.json"
@@ -55,13 +55,14 @@ CREATE TABLE IF NOT EXISTS chunks (
     vector BLOB NOT NULL,
     length REAL NOT NULL,  -- terms in the chunk and its context, for BM25's length normalisation
     terms BLOB NOT NULL,   -- packed term keys and frequencies (index.lexical.Terms.term_counts)
-    unit_vectors BLOB      -- float16 vector per sentence (index.answer.sentence_units), NaN where unknown
+    unit_vectors BLOB,     -- float16 vector per sentence (index.answer.sentence_units), NaN where unknown
+    table_rows TEXT        -- JSON [[line, page, row], ...]: the table-row lines of the text (core.records.TableRowRef)
 );
 CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id, ordinal);
 """
 
 DOCUMENT_COLUMNS = "doc_id, path, format, sha256, pages, chunks, authority, committee, date, title, reference"
-CHUNK_COLUMNS = "chunk_id, doc_id, ordinal, kind, page, page_end, section, text"
+CHUNK_COLUMNS = "chunk_id, doc_id, ordinal, kind, page, page_end, section, text, table_rows"
 
 
 class IndexError_(RuntimeError):
@@ -87,9 +88,17 @@ def document_from_row(row: sqlite3.Row | tuple) -> Document:
 
 
 def chunk_from_row(row: sqlite3.Row | tuple) -> Chunk:
-    chunk_id, doc_id, ordinal, kind, page, page_end, section, text = row
+    chunk_id, doc_id, ordinal, kind, page, page_end, section, text, table_rows = row
     return Chunk(chunk_id=chunk_id, doc_id=doc_id, ordinal=ordinal, text=text, kind=kind,
-                 page=page, page_end=page_end, section=section)
+                 page=page, page_end=page_end, section=section, table_rows=table_rows_from_json(table_rows))
+
+
+def table_rows_json(refs: list[TableRowRef]) -> str | None:
+    return json.dumps([[r.line, r.page, r.row] for r in refs], separators=(",", ":")) if refs else None
+
+
+def table_rows_from_json(text: str | None) -> list[TableRowRef]:
+    return [TableRowRef(line=line, page=page, row=row) for line, page, row in json.loads(text)] if text else []
 
 
 def filter_sql(filters: Filters | None) -> tuple[str, list]:
@@ -284,6 +293,12 @@ class IndexReader:
             return []
         return self.lexical.top(keys, limit, None if allowed is None else self.lexical.allowed_rows(allowed))
 
+    def unseen_idf(self) -> float:
+        """The idf of a word no chunk holds: the most specific a word can be."""
+        from index.lexical import idf
+
+        return float(idf(0, len(self.lexical.chunk_ids)))
+
     def idf(self, word: str) -> float:
         """How rare a question word is among the chunks (its rarest stem when it has several)."""
         return self.lexical.idf(self.terms.keys(word))
@@ -458,9 +473,9 @@ class IndexWriter:
         counts = [self.terms.term_counts(body, context) for body, context in zip(bodies, contexts)]
         units = [None if u is None else np.asarray(u, np.float16).tobytes() for u in (unit_vectors or [None] * len(chunks))]
         self.conn.executemany(
-            f"INSERT INTO chunks ({CHUNK_COLUMNS}, vector, length, terms, unit_vectors) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO chunks ({CHUNK_COLUMNS}, vector, length, terms, unit_vectors) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [
-                (cid, document.doc_id, c.ordinal, c.kind, c.page, c.page_end, c.section, c.text,
+                (cid, document.doc_id, c.ordinal, c.kind, c.page, c.page_end, c.section, c.text, table_rows_json(c.table_rows),
                  np.asarray(v, dtype=np.float32).tobytes(), length, terms, unit)
                 for cid, c, v, (terms, length), unit in zip(ids, chunks, vectors, counts, units)
             ],

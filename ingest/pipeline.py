@@ -116,7 +116,7 @@ def embedding_text(meta: DocumentMeta, chunk: Chunk) -> str:
 
 def embedded_unit_spans(meta: DocumentMeta, chunk: Chunk) -> list[tuple[int, int]]:
     """Where each sentence of the chunk (as the answer step splits it) lies in the chunk's embedding text."""
-    from index.answer import sentence_units
+    from index.units import sentence_units
 
     shift = len(embedding_prefix(meta, chunk))
     offsets = folded_offsets(chunk.text)

@@ -2,8 +2,7 @@
 so they give the same answer record (the JSON of `scrutiny ask --json`)."""
 from __future__ import annotations
 
-import inspect
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from core.records import Filters
 
@@ -25,17 +24,12 @@ def unknown_council_notice(authority: str | None, authorities: list[str]) -> str
     return f"No papers from {authority} are in the index; councils: {', '.join(authorities)}."
 
 
-def takes_history(scrutiny) -> bool:
-    """Whether the answering service reads earlier turns to resolve a follow-up question."""
-    return "history" in inspect.signature(scrutiny.ask).parameters
-
-
 def answer_record(scrutiny, question: str, filters: Filters | None = None, mode: str | None = None,
                   k: int | None = None, history: list[Turn] | tuple[Turn, ...] = ()) -> dict:
-    """The answer as JSON, with a notice naming a council filter that matches no paper."""
+    """The answer as JSON, with a notice naming a council filter that matches no paper. The service reads
+    a follow-up from the earlier questions themselves."""
     filters = filters or Filters()
-    extra = {"history": [asdict(turn) for turn in history]} if history and takes_history(scrutiny) else {}
-    record = scrutiny.ask(question, filters, mode, k, **extra).to_json()
+    record = scrutiny.ask(question, filters, mode, k, history=[turn.question for turn in history]).to_json()
     notice = unknown_council_notice(filters.authority, scrutiny.state().authorities)
     if notice and not record.get("notice"):
         record["notice"] = notice

@@ -121,12 +121,18 @@ def ingest(paths, index_dir, strict, rebuild, wait, quiet):
     sys.exit(1 if report.failed else 0)
 
 
+CONFIDENCE_LABELS = {"answer": "answer", "possible": "possible answer: check the source", "not_found": "not found"}
+
+
 def print_answer(record: dict) -> None:
-    """The answer record as text: the answer, any notice, then each passage with where it comes from."""
+    """The answer record as text: how a follow-up was read, any notice, the answer and its confidence, then
+    each passage with where it comes from."""
+    if record.get("read_as"):
+        click.echo(f"Read as: {record['read_as']}")
+    if record.get("notice"):
+        click.echo(record["notice"])
     click.echo(record["answer"])
-    for extra in ("read_as", "notice"):
-        if record.get(extra):
-            click.echo(("Read as: " if extra == "read_as" else "") + record[extra])
+    click.echo(f"Confidence: {CONFIDENCE_LABELS[record['confidence']]} ({record['score']:.2f})")
     if record["citations"]:
         click.echo()
     for number, citation in enumerate(record["citations"], start=1):
@@ -141,7 +147,7 @@ def print_answer(record: dict) -> None:
         click.echo("    " + " ".join(excerpt.split()))
 
 
-def local_answer(settings, question: str, filters, mode, k) -> dict:
+def local_answer(settings, question: str, filters, mode, k, history) -> dict:
     """The answer computed in this process: loads the model and opens the index."""
     from index.service import Scrutiny
     from server.asking import answer_record
@@ -149,10 +155,10 @@ def local_answer(settings, question: str, filters, mode, k) -> dict:
 
     scrutiny = Scrutiny(settings)
     filters = checked_filters(scrutiny.documents, **vars(filters), labels=CLI_LABELS)
-    return answer_record(scrutiny, question, filters, mode, k)
+    return answer_record(scrutiny, question, filters, mode, k, history)
 
 
-def server_answer(settings, question: str, filters, mode, k) -> dict | None:
+def server_answer(settings, question: str, filters, mode, k, history) -> dict | None:
     """The answer from a `scrutiny serve` already running over this index, or None when there is none."""
     from server.reuse import announced_server, asked_by_server
 
@@ -160,7 +166,7 @@ def server_answer(settings, question: str, filters, mode, k) -> dict | None:
     if address is None:
         return None
     payload = {"question": question, "filters": {name: value for name, value in vars(filters).items() if value},
-               "mode": mode, "k": k}
+               "mode": mode, "k": k, "history": [vars(turn) for turn in history]}
     return asked_by_server(address, payload)
 
 
@@ -170,14 +176,17 @@ def server_answer(settings, question: str, filters, mode, k) -> dict | None:
 @click.option("--mode", type=mode_choice, default=None, help="Retriever: hybrid (default), bm25 or dense.")
 @click.option("-k", "--k", "k", type=click.IntRange(1, 50), default=None, help="Passages to retrieve (default 5).")
 @filter_options
+@click.option("--after", "history", multiple=True, metavar="QUESTION",
+              help="An earlier question of the conversation (repeat, oldest first): QUESTION may follow up on it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @click.option("--no-server", is_flag=True, help="Answer in this process even when a server over the index is running.")
-def ask(question, index_dir, mode, k, authority, committee, since, until, doc_id, as_json, no_server):
+def ask(question, index_dir, mode, k, authority, committee, since, until, doc_id, history, as_json, no_server):
     """Answer QUESTION with quotations from the papers and their citations.
 
     When `scrutiny serve` is running over the same index, the question goes to it (same answer, no model
     to load); otherwise it is answered here.
     """
+    from server.asking import Turn
     from server.reuse import ServerRefused
     from server.validation import ValidationError, checked_question
 
@@ -185,12 +194,13 @@ def ask(question, index_dir, mode, k, authority, committee, since, until, doc_id
     try:
         question = checked_question(question)
         filters = filters_from(authority, committee, since, until, doc_id)
-        record = None if no_server else server_answer(settings, question, filters, mode, k)
+        turns = [Turn(checked_question(earlier)) for earlier in history]
+        record = None if no_server else server_answer(settings, question, filters, mode, k, turns)
         if record is None:
             from index.store import IndexError_
 
             try:
-                record = local_answer(settings, question, filters, mode, k)
+                record = local_answer(settings, question, filters, mode, k, turns)
             except IndexError_ as exc:
                 fail(str(exc))
     except (ValidationError, ServerRefused) as exc:
@@ -284,10 +294,11 @@ def serve(index_dir, host, port):
 
 def register_optional_commands() -> None:
     """Commands that live beside their own stage: evaluation and the commitments register."""
-    from evaluation.cli import eval_command
+    from evaluation.cli import eval_command, fit_command
     from commitments.cli import commitments_command
 
     cli.add_command(eval_command, "eval")
+    cli.add_command(fit_command, "fit")
     cli.add_command(commitments_command, "commitments")
 
 

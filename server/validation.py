@@ -6,6 +6,7 @@ import unicodedata
 from datetime import date
 
 from core.records import Filters
+from core.text import long_date
 
 MAX_QUESTION_CHARS = 1000
 MAX_FILTER_CHARS = 200
@@ -41,17 +42,6 @@ def parsed_date(text: str) -> date | None:
     except ValueError:
         return None
     return None
-
-
-def long_date(iso: str | None) -> str:
-    """"2016-02-01" as "1 February 2016", the one way pages write dates; anything unparseable as given."""
-    if not iso:
-        return ""
-    try:
-        day = date.fromisoformat(iso)
-    except ValueError:
-        return iso
-    return f"{day.day} {day:%B %Y}"
 
 
 def uk_date(value: str | None) -> str:
@@ -117,14 +107,15 @@ def checked_spans(value: str | None, length: int | None) -> list[tuple[int, int]
     return spans
 
 
-def checked_row(value: str | None, rows: int | None) -> int | None:
-    """A 1-based row number of a passage of `rows` lines (None: no passage chosen)."""
+def checked_row(value: str | None, rows: list[int] | None) -> int | None:
+    """A table row number among the `rows` a passage holds (None: no passage chosen)."""
     if value is None:
         return None
     if not _ROW.fullmatch(value):
         raise ValidationError(f"row must be a row number like 3, not {value[:40]!r}")
     if rows is None:
         raise ValidationError("row needs hl, the number of the passage it is in")
-    if not 1 <= int(value) <= rows:
-        raise ValidationError(f"row must be between 1 and {rows}, the rows of the passage, not {value}")
+    if int(value) not in rows:
+        held = f"rows {min(rows)} to {max(rows)}" if rows else "no table rows"
+        raise ValidationError(f"row {int(value)} is not in the passage, which holds {held}")
     return int(value)

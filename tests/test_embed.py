@@ -2,7 +2,7 @@
 import numpy as np
 
 from core.text import fold_characters, folded_offsets
-from index.answer import sentence_units
+from index.units import sentence_units
 from index.store import IndexReader
 from ingest.pipeline import embedded_unit_spans, embedding_text
 

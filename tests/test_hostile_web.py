@@ -23,9 +23,10 @@ from server.app import create_app
 from server.validation import MAX_QUESTION_CHARS
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
-ANSWER_KEYS = {"question", "found", "answer", "mode", "lines", "citations"}
+ANSWER_KEYS = {"question", "found", "confidence", "score", "answer", "mode", "read_as", "notice", "lines", "verdict",
+               "decision_ref", "citations"}
 CITATION_KEYS = {"doc_id", "title", "authority", "committee", "date", "page", "section", "text", "highlight", "score",
-                 "chunk_id", "reference"}
+                 "chunk_id", "reference", "highlights", "cited", "row"}
 SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy")
 
 # Text that FTS5 or SQL would read as syntax if it reached them unquoted.

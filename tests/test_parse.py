@@ -41,8 +41,8 @@ def test_every_corpus_paper_parses_to_text(path):
         assert parsed.format == "txt" and not parsed.has_pages and len(parsed.pages) == 1
 
 
-def test_corpus_has_all_21_papers():
-    assert len(PAPERS) == 21
+def test_corpus_has_all_40_papers():
+    assert len(PAPERS) == 40
 
 
 def test_footnote_digit_is_kept_apart_from_the_number_it_follows():

@@ -96,14 +96,14 @@ def documents_page(request: Request, q: str | None = None, sort: str | None = No
 @router.get("/documents/{doc_id}", response_class=HTMLResponse)
 def document_page(request: Request, doc_id: str, hl: str | None = None, spans: str | None = None, row: str | None = None):
     """A paper's text; `hl` marks a cited passage, `spans` ("120-188,240-301") the quoted sentences within it,
-    `row` its cited table row (1-based line of the passage)."""
+    `row` its cited table row (the table's row number, as citations give it)."""
     scrutiny = scrutiny_of(request)
     document = known_document(scrutiny, doc_id)
     cited = int(hl) if hl and hl.isdigit() else None
     chunks = scrutiny.state().reader.chunks_of(doc_id)
     cited_chunk = next((chunk for chunk in chunks if chunk.chunk_id == cited), None)
     marked = checked_spans(spans, len(cited_chunk.text) if cited_chunk else None)
-    cited_row = checked_row(row, len(cited_chunk.text.split("\n")) if cited_chunk else None)
+    cited_row = checked_row(row, [ref.row for ref in cited_chunk.table_rows] if cited_chunk else None)
     context = {
         "nav": "documents", "index_problem": None, "document": document,
         "chunks": chunk_views(chunks, cited, marked, cited_row), "file_url": f"{document_href(doc_id)}/file",

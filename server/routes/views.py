@@ -96,7 +96,7 @@ class ChunkView:
     new_page: int | None  # the page number when this chunk starts a page
     cited: bool
     pieces: list[Piece]  # the text, with quoted spans marked when cited
-    rows: list[tuple[str, bool]]  # a cited table's lines (one per row), the cited row flagged; else empty
+    rows: list[tuple[str, bool]]  # a cited table's lines, the cited row's flagged; else empty
 
 
 # ---------------------------------------------------------------- small text helpers
@@ -372,9 +372,10 @@ def filter_chips(values: dict[str, str | None], question: str | None, mode: str 
 
 # ---------------------------------------------------------------- one paper
 
-def table_rows(text: str, row: int | None) -> list[tuple[str, bool]]:
-    """A table passage's lines (one per row), the cited 1-based row flagged."""
-    return [(line, number == row) for number, line in enumerate(text.split("\n"), start=1)]
+def table_lines(chunk: Chunk, row: int) -> list[tuple[str, bool]]:
+    """A table passage's lines (its caption, then one per row), the line of the cited table row flagged."""
+    cited = {ref.line for ref in chunk.table_rows if ref.row == row}
+    return [(line, index in cited) for index, line in enumerate(chunk.text.split("\n"))]
 
 
 def chunk_views(chunks: list[Chunk], cited_chunk: int | None, spans: list[tuple[int, int]] = (), row: int | None = None) -> list[ChunkView]:
@@ -388,7 +389,7 @@ def chunk_views(chunks: list[Chunk], cited_chunk: int | None, spans: list[tuple[
         cited = chunk.chunk_id == cited_chunk
         marked = merged_spans(list(spans), len(chunk.text)) if cited else []
         pieces = split_marked(chunk.text, marked)
-        rows = table_rows(chunk.text, row) if cited and row else []
+        rows = table_lines(chunk, row) if cited and row else []
         sections = quote_sections(chunk.text, marked, chunk.section)
         views.append(ChunkView(chunk, location_label(chunk.page, chunk.page_end, sections), new_page, cited, pieces, rows))
     return views
