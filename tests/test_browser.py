@@ -457,12 +457,16 @@ def test_a_record_with_every_contract_key_renders_in_the_page_as_the_server_rend
                                                              "Most were in safeguarding teams."])
     expect(article.locator(".other-passages summary")).to_have_text("Other passages (1)")
     assert article.locator("a[href^='javascript']").count() == 0
-    rendered_by_script = " ".join(article.evaluate("el => el.textContent").split())
+    rendered_by_script = " ".join(article.inner_text().split())
 
     card = answer_card(record, "answer-0", Filters(since="2015-01-01"), None)
     html = page_templates().env.get_template("_answer.html").render(card=card)
-    rendered_by_server = " ".join(page.evaluate(
-        "html => { const t = document.createElement('template'); t.innerHTML = html; return t.content.querySelector('article').textContent; }",
-        html).split())
+    page.evaluate("""html => {
+      const item = document.createElement('template');
+      item.innerHTML = html;
+      document.getElementById('conversation').append(item.content);
+      document.querySelector('#answer-0 .copy-link').hidden = false;  // as the page's script shows it
+    }""", html)
+    rendered_by_server = " ".join(page.locator("#answer-0 article.answer").inner_text().split())
     assert rendered_by_script == rendered_by_server
     assert page.problems == []

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
 
 from core.records import Chunk, Filters
+from index.answer import span_of
 from server.routes.common import share_url
 from server.validation import long_date, parsed_date
 
@@ -119,15 +120,6 @@ def answer_segments(text: str, citations: int) -> list[Segment]:
     if cursor < len(text):
         segments.append(Segment(text[cursor:]))
     return segments
-
-
-def quoted_span(text: str, quote_text: str) -> tuple[int, int] | None:
-    """Where a quotation (whitespace collapsed) sits in its passage."""
-    words = quote_text.split()
-    if not words:
-        return None
-    match = re.search(r"\s+".join(re.escape(word) for word in words), text)
-    return (match.start(), match.end()) if match else None
 
 
 def merged_spans(spans: list, length: int) -> list[tuple[int, int]]:
@@ -256,7 +248,7 @@ def highlights_of(record: dict, number: int) -> list[tuple[int, int]]:
         return merged_spans(citation["highlights"], len(text))
     spans = [citation["highlight"]] if citation.get("highlight") else []
     for line in record.get("lines") or []:
-        found = quoted_span(text, line.get("text") or "") if line.get("citation") == number else None
+        found = span_of(text, line.get("text") or "") if line.get("citation") == number else None
         if found:
             spans.append(found)
     return merged_spans(spans, len(text))
