@@ -266,9 +266,25 @@ def run_startup(bench: Bench) -> None:
                   for _ in range(bench.plan.help_runs)]
     bench.record(Figure("startup", "`scrutiny --help` wall time", "s", help_times, [Target("<", 0.5)]))
     index_dir = corpus_index(bench)
-    cold = [seconds_to_first_line([str(SCRUTINY), "ask", HANDWRITTEN_QUESTIONS[0], "--index", str(index_dir)])
-            for _ in range(bench.plan.ask_cold_runs)]
-    bench.record(Figure("startup", "`scrutiny ask` cold, first answer line", "s", cold))
+    ask = [str(SCRUTINY), "ask", HANDWRITTEN_QUESTIONS[0], "--index", str(index_dir)]
+    alone = [seconds_to_first_line([*ask, "--no-server"]) for _ in range(bench.plan.ask_cold_runs)]
+    baseline = bench.record(Figure("startup", "`scrutiny ask` cold, no server: first answer line", "s", alone,
+                                   note="loads the model in the process"))
+    with running_server(index_dir, bench.workdir / "serve-for-ask.log"):
+        reused = [seconds_to_first_line(ask) for _ in range(bench.plan.ask_cold_runs)]
+        same = all(answer_json([*ask, "--json", "--no-server", "--mode", mode]) == answer_json([*ask, "--json", "--mode", mode])
+                   for mode in ("hybrid", "bm25"))
+    bench.record(Figure("startup", "`scrutiny ask` cold, `scrutiny serve` running: first answer line", "s", reused,
+                        [Target("<", 2.0)],
+                        note=f"{baseline.median / statistics.median(reused):.0f}x faster than without a server; "
+                             f"answers {'identical' if same else 'DIFFERENT'} to the in-process ones"))
+    if not same:
+        raise RuntimeError("scrutiny ask gave a different answer through the server than in the process")
+
+
+def answer_json(command: list[str]) -> dict:
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout)
 
 
 def seconds_to_first_line(command: list[str]) -> float:

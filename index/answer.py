@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.records import Answer, AnswerLine, Citation, Hit, TableRowRef, Verdict
+from core.text import long_date
 from core.settings import AnswerSettings
 from index.features import FEATURES, AskedQuestion, Candidate, candidate_lines, feature_matrix, weighted_overlap
 from index.scorer import AnswerModel
@@ -24,7 +25,6 @@ POSSIBLE = "Possible answer (check the source):"
 CONFIDENCE_FEATURES = ["lead_probability", "margin", "subject_coverage", "missing_specific", "lead_missing_specific",
                        "lead_overlap", "lead_kind_match", "top_cosine", "asks_kind", "month_absent"]
 _MONTH_WORDS = re.compile(r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b", re.I)
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
 
 
 @dataclass
@@ -39,16 +39,6 @@ class Reading:
     confidence: float = 0.0
     level: str = "not_found"
     reason: str | None = None  # why a rule refused it, when one did
-
-
-def long_date(iso: str | None) -> str:
-    """"2013-09-23" -> "23 September 2013", as dates are written in the papers."""
-    if not iso:
-        return ""
-    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", iso)
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        return iso
-    return f"{int(match.group(3))} {_MONTHS[int(match.group(2)) - 1]} {match.group(1)}"
 
 
 def scored_candidates(question: AskedQuestion, candidates: list[Candidate], model: AnswerModel) -> list[Candidate]:

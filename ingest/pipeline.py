@@ -62,8 +62,9 @@ class PreparedDocument:
 class Progress:
     """Callbacks the pipeline reports through; the CLI draws them as bars."""
 
-    def start(self, stage: str, total: int) -> None: ...
+    def start(self, stage: str, total: int | None) -> None: ...  # total None: a stage with no count to show
     def advance(self, stage: str, amount: int = 1) -> None: ...
+    def finish(self, stage: str) -> None: ...
     def note(self, message: str) -> None: ...
 
 
@@ -265,16 +266,22 @@ def ingest_paths(
             report.chunks_embedded = len(texts)
 
             offset = 0
+            progress.start("store", len(prepared))
             for item in prepared:
                 part = slice(offset, offset + len(item.chunks))
                 writer.add_document(item.document, item.chunks, vectors[part], item.contexts, item.bodies, unit_vectors[part])
                 offset += len(item.chunks)
+                progress.advance("store")
             if commitments is True:
                 from commitments.register import index_commitments as commitments
             if commitments:
+                progress.start("commitments", None)
                 commitments(writer, [item.document.doc_id for item in prepared], embedder)
+                progress.finish("commitments")
             index_decisions(writer.conn, [item.document.doc_id for item in prepared])
+            progress.start("publish", None)
             report.generation = writer.publish()
+            progress.finish("publish")
             report.chunks_total = _count_chunks(index_dir, report.generation)
         except BaseException:
             writer.abandon()

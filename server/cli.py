@@ -1,4 +1,9 @@
-"""The `scrutiny` command. Heavy libraries are imported inside commands so `--help` stays instant."""
+"""The `scrutiny` command. Heavy libraries are imported inside commands so `--help` stays instant.
+
+Every error is printed as "error: ..." on stderr. Exit codes: 0 done; 1 the command ran but something
+failed (papers that could not be ingested, an index `status` finds missing or damaged); 2 it could not
+run (a bad option, argument or input file, no index to ask, another ingest holding the index).
+"""
 from __future__ import annotations
 
 import json
@@ -32,12 +37,14 @@ def settings_for(index_dir: Path | None):
     return load_settings(index_dir)
 
 
-def filters_from(authority, committee, since, until, doc_id):
-    from core.records import Filters
-    from server.validation import checked_iso_date
+CLI_LABELS = {"authority": "--authority", "committee": "--committee", "since": "--since", "until": "--until",
+              "doc_id": "--doc"}
 
-    return Filters(authority=authority, committee=committee, since=checked_iso_date(since, "--since"),
-                   until=checked_iso_date(until, "--until"), doc_id=doc_id)
+
+def filters_from(authority, committee, since, until, doc_id):
+    from server.validation import checked_filter_values
+
+    return checked_filter_values(authority, committee, since, until, doc_id, CLI_LABELS)
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -45,7 +52,27 @@ def fail(message: str, code: int = 2) -> None:
     sys.exit(code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class ScrutinyGroup(click.Group):
+    """click's own usage errors in the same "error: ..." form as the commands' errors."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            if exc.ctx is not None:
+                click.echo(exc.ctx.get_usage(), err=True)
+                click.echo(f"Try '{exc.ctx.command_path} --help' for help.", err=True)
+            fail(exc.format_message(), exc.exit_code)
+        except click.ClickException as exc:
+            fail(exc.format_message(), exc.exit_code)
+        except click.Abort:
+            fail("aborted", 1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+@click.group(cls=ScrutinyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """Scrutiny: ask questions of council committee papers and get cited answers."""
 
@@ -99,31 +126,50 @@ def ingest(paths, index_dir, strict, rebuild, wait, no_ocr, quiet):
 CONFIDENCE_LABELS = {"answer": "answer", "possible": "possible answer: check the source", "not_found": "not found"}
 
 
-def print_answer(answer) -> None:
-    if answer.read_as:
-        click.echo(f"Read as: {answer.read_as}")
-    if answer.notice:
-        click.echo(answer.notice)
-    click.echo(answer.answer)
-    click.echo(f"Confidence: {CONFIDENCE_LABELS[answer.confidence]} ({answer.score:.2f})")
-    if answer.citations:
+def print_answer(record: dict) -> None:
+    """The answer record as text: how a follow-up was read, any notice, the answer and its confidence, then
+    each passage with where it comes from."""
+    if record.get("read_as"):
+        click.echo(f"Read as: {record['read_as']}")
+    if record.get("notice"):
+        click.echo(record["notice"])
+    click.echo(record["answer"])
+    click.echo(f"Confidence: {CONFIDENCE_LABELS[record['confidence']]} ({record['score']:.2f})")
+    if record["citations"]:
         click.echo()
-    for number, citation in enumerate(answer.citations, start=1):
+    for number, citation in enumerate(record["citations"], start=1):
         where = ", ".join(p for p in (
-            f"p. {citation.page}" if citation.page else None,
-            f"section {citation.section}" if citation.section else None,
+            f"p. {citation['page']}" if citation.get("page") else None,
+            f"section {citation['section']}" if citation.get("section") else None,
         ) if p)
-        source = " | ".join(p for p in (citation.authority, citation.committee, citation.date, citation.title, where) if p)
-        scan = " (text recognised from a scan)" if citation.ocr else ""
-        click.echo(f"[{number}] {source}{scan}  ({citation.doc_id})")
-        if citation.source_url:
-            click.echo(f"    source: {citation.source_url}")
-        if citation.highlight:
-            start, end = citation.highlight
-            excerpt = citation.text[max(0, start - 200): end + 200]
-        else:
-            excerpt = citation.text[:400]
+        parts = (citation.get("authority"), citation.get("committee"), citation.get("date"), citation.get("title"), where)
+        click.echo(f"[{number}] {' | '.join(p for p in parts if p)}  ({citation['doc_id']})")
+        text, highlight = citation["text"], citation.get("highlight")
+        excerpt = text[max(0, highlight[0] - 200): highlight[1] + 200] if highlight else text[:400]
         click.echo("    " + " ".join(excerpt.split()))
+
+
+def local_answer(settings, question: str, filters, mode, k, history) -> dict:
+    """The answer computed in this process: loads the model and opens the index."""
+    from index.service import Scrutiny
+    from server.asking import answer_record
+    from server.routes.common import checked_filters
+
+    scrutiny = Scrutiny(settings)
+    filters = checked_filters(scrutiny.documents, **vars(filters), labels=CLI_LABELS)
+    return answer_record(scrutiny, question, filters, mode, k, history)
+
+
+def server_answer(settings, question: str, filters, mode, k, history) -> dict | None:
+    """The answer from a `scrutiny serve` already running over this index, or None when there is none."""
+    from server.reuse import announced_server, asked_by_server
+
+    address = announced_server(settings.index_dir, settings.embed.model)
+    if address is None:
+        return None
+    payload = {"question": question, "filters": {name: value for name, value in vars(filters).items() if value},
+               "mode": mode, "k": k, "history": [vars(turn) for turn in history]}
+    return asked_by_server(address, payload)
 
 
 @cli.command()
@@ -135,22 +181,36 @@ def print_answer(answer) -> None:
 @click.option("--after", "history", multiple=True, metavar="QUESTION",
               help="An earlier question of the conversation (repeat, oldest first): QUESTION may follow up on it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
-def ask(question, index_dir, mode, k, authority, committee, since, until, doc_id, history, as_json):
-    """Answer QUESTION with quotations from the papers and their citations."""
-    from index.service import Scrutiny
-    from index.store import IndexError_
+@click.option("--no-server", is_flag=True, help="Answer in this process even when a server over the index is running.")
+def ask(question, index_dir, mode, k, authority, committee, since, until, doc_id, history, as_json, no_server):
+    """Answer QUESTION with quotations from the papers and their citations.
+
+    When `scrutiny serve` is running over the same index, the question goes to it (same answer, no model
+    to load); otherwise it is answered here.
+    """
+    from server.asking import Turn
+    from server.reuse import ServerRefused
     from server.validation import ValidationError, checked_question
 
+    settings = settings_for(index_dir)
     try:
         question = checked_question(question)
         filters = filters_from(authority, committee, since, until, doc_id)
-        answer = Scrutiny(settings_for(index_dir)).ask(question, filters, mode, k, history=[checked_question(h) for h in history])
-    except (ValidationError, IndexError_) as exc:
+        turns = [Turn(checked_question(earlier)) for earlier in history]
+        record = None if no_server else server_answer(settings, question, filters, mode, k, turns)
+        if record is None:
+            from index.store import IndexError_
+
+            try:
+                record = local_answer(settings, question, filters, mode, k, turns)
+            except IndexError_ as exc:
+                fail(str(exc))
+    except (ValidationError, ServerRefused) as exc:
         fail(str(exc))
     if as_json:
-        click.echo(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(record, indent=2, ensure_ascii=False))
     else:
-        print_answer(answer)
+        print_answer(record)
 
 
 @cli.command()
@@ -288,8 +348,9 @@ def serve(index_dir, host, port):
     limit_malloc_arenas()
     host = host or settings.server.host
     port = port or settings.server.port
-    click.echo(f"Serving Scrutiny on http://{host}:{port} (index {settings.index_dir})", err=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    click.echo(f"Loading the model and the index, then serving Scrutiny on http://{host}:{port} "
+               f"(index {settings.index_dir})", err=True)
+    uvicorn.run(create_app(settings, listening=(host, port)), host=host, port=port, log_level="info")
 
 
 def register_optional_commands() -> None:

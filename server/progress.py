@@ -3,7 +3,14 @@ from __future__ import annotations
 
 from ingest.pipeline import Progress
 
-STAGE_LABELS = {"parse": "Reading papers", "embed": "Embedding chunks", "fetch": "Fetching documents"}
+STAGE_LABELS = {
+    "parse": "Reading papers",
+    "embed": "Embedding chunks",
+    "fetch": "Fetching documents",
+    "store": "Storing passages",
+    "commitments": "Finding commitments",
+    "publish": "Publishing the index",
+}
 
 
 class RichProgress(Progress):
@@ -26,9 +33,14 @@ class RichProgress(Progress):
         if self._bars is not None:
             self._bars.stop()
 
-    def start(self, stage: str, total: int) -> None:
-        if self._bars is not None and total:
+    def start(self, stage: str, total: int | None) -> None:
+        """A bar for a counted stage; a pulsing bar with the time taken for one without a count."""
+        if self._bars is not None and total != 0:
             self._tasks[stage] = self._bars.add_task(STAGE_LABELS.get(stage, stage), total=total)
+
+    def finish(self, stage: str) -> None:
+        if self._bars is not None and stage in self._tasks:
+            self._bars.update(self._tasks[stage], total=1, completed=1)
 
     def advance(self, stage: str, amount: int = 1) -> None:
         if self._bars is not None and stage in self._tasks:

@@ -23,9 +23,10 @@ from server.app import create_app
 from server.validation import MAX_QUESTION_CHARS
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
-ANSWER_KEYS = {"question", "found", "answer", "mode", "lines", "citations"}
+ANSWER_KEYS = {"question", "found", "confidence", "score", "answer", "mode", "read_as", "notice", "lines", "verdict",
+               "decision_ref", "citations"}
 CITATION_KEYS = {"doc_id", "title", "authority", "committee", "date", "page", "section", "text", "highlight", "score",
-                 "chunk_id", "reference", "source_url", "ocr"}
+                 "chunk_id", "reference", "source_url", "ocr", "highlights", "cited", "row"}
 SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy")
 
 # Text that FTS5 or SQL would read as syntax if it reached them unquoted.
@@ -51,11 +52,11 @@ SCRIPTS = [
 CONTROL = ["agency\x00social\x07workers\x1b[31m", "agency\r\nsocial\tworkers", "\x7f\x85agency"]
 ANSWERED = QUERY_SYNTAX + PROMPT_LIKE + SCRIPTS + CONTROL + ["x" * MAX_QUESTION_CHARS]
 REFUSED = {  # question -> (status, words of the error)
-    "": (400, "empty"),
-    "   \t\n ": (400, "empty"),
-    "\x00\x01\x02": (400, "empty"),
-    "\u200b\ufeff": (400, "empty"),
-    "x" * (MAX_QUESTION_CHARS + 1): (400, f"limit is {MAX_QUESTION_CHARS}"),
+    "": (422, "empty"),
+    "   \t\n ": (422, "empty"),
+    "\x00\x01\x02": (422, "empty"),
+    "\u200b\ufeff": (422, "empty"),
+    "x" * (MAX_QUESTION_CHARS + 1): (422, f"limit is {MAX_QUESTION_CHARS}"),
     "why " * 10_000: (422, "question"),
 }
 
@@ -112,7 +113,7 @@ def test_empty_and_over_long_questions_are_refused_with_a_json_error(client, que
     assert words in error
     assert_error_json(client.get("/api/search", params={"q": question}), status)
     page = client.get("/", params={"q": question})
-    assert page.status_code in (400, 422)
+    assert page.status_code == 422
     assert_security_headers(page)
 
 
@@ -140,7 +141,7 @@ def test_hostile_filters_are_applied_as_values_or_refused(client, filters):
         if filters.get("authority") == "' OR 1=1 --":
             assert body["citations"] == []
     else:
-        assert_error_json(response, 400)
+        assert_error_json(response, 422)
 
 
 # ---------------------------------------------------------------- paths

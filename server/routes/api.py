@@ -13,9 +13,21 @@ from index.store import IndexError_
 from server.routes.common import (
     MAX_FILTER_CHARS, checked_filters, checked_sort, document_json, hint_for, listed_documents, scrutiny_of,
 )
+from server.asking import MAX_HISTORY_TURNS, Turn, answer_record
 from server.validation import MAX_QUESTION_CHARS, checked_question
 
-router = APIRouter(prefix="/api", tags=["api"])
+
+
+class ErrorOut(BaseModel):
+    error: str = Field(..., description="What is wrong, naming the field: \"k must be less than or equal to 50\".")
+    detail: object = Field(None, description="The problems one by one (`loc`, `msg`, `type`) when the request did not validate.")
+    hint: str | None = Field(None, description="The command that fixes it, when the index is missing or damaged.")
+
+
+router = APIRouter(prefix="/api", tags=["api"], responses={
+    422: {"model": ErrorOut, "description": "Invalid input"},
+    503: {"model": ErrorOut, "description": "No index to answer from"},
+})
 
 Mode = Literal["hybrid", "bm25", "dense"]
 # Far above the question limit, so an over-long question gets the clear message while a huge body is refused early.
@@ -31,10 +43,20 @@ class FiltersIn(BaseModel):
     doc_id: str | None = Field(None, max_length=MAX_FILTER_CHARS, description="Only this paper.")
 
 
+class TurnIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(..., min_length=1, max_length=MAX_QUESTION_CHARS, description="An earlier question.")
+    read_as: str | None = Field(None, max_length=MAX_QUESTION_CHARS,
+                                description="How that question was read (its answer's `read_as`), when it was a follow-up.")
+
+
 class AskIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     question: str = Field(..., max_length=MAX_BODY_QUESTION_CHARS, description=f"At most {MAX_QUESTION_CHARS} characters.",
                           examples=["How many agency social workers did Sunderland have?"])
+    history: list[TurnIn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS,
+                                  description=f"The conversation's earlier turns, oldest first (at most {MAX_HISTORY_TURNS}), "
+                                              "so a follow-up such as \"and what about 2005?\" is read in context.")
     filters: FiltersIn = Field(default_factory=FiltersIn)
     mode: Mode | None = Field(None, description="Retriever; hybrid by default.")
     k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve (default 5).")
@@ -63,7 +85,8 @@ def health_of(scrutiny: Scrutiny) -> Health:
 def ask(body: AskIn, scrutiny: Scrutiny = Depends(scrutiny_of)) -> dict:
     question = checked_question(body.question)
     filters = checked_filters(scrutiny.documents, **body.filters.model_dump())
-    return scrutiny.ask(question, filters, body.mode, body.k).to_json()
+    history = [Turn(checked_question(turn.question), turn.read_as) for turn in body.history]
+    return answer_record(scrutiny, question, filters, body.mode, body.k, history)
 
 
 @router.get("/search", summary="Ranked passages for a query, without composing an answer")

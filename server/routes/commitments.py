@@ -20,7 +20,7 @@ from commitments.register import (
 )
 from index.service import Scrutiny
 from index.store import IndexError_
-from server.routes.views import human_date
+from core.text import long_date as human_date
 from server.validation import ValidationError, checked_iso_date
 
 router = APIRouter()

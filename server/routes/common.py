@@ -9,16 +9,16 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from core.records import Document, Filters
+from server.validation import MAX_FILTER_CHARS
 from index.search import MODES
 from index.service import Scrutiny
 from index.store import IndexCorrupt, IndexError_
-from server.validation import ValidationError, checked_iso_date
+from server.validation import ValidationError, checked_filter_values
 
 # "-date" is newest first, the order councillors usually want.
 DOCUMENT_SORTS = ("-date", "date", "title")
 BUILD_COMMAND = "scrutiny ingest"
 REBUILD_COMMAND = "scrutiny ingest --rebuild"
-MAX_FILTER_CHARS = 200
 
 
 def scrutiny_of(request: Request) -> Scrutiny:
@@ -56,17 +56,10 @@ def index_problem(scrutiny: Scrutiny) -> IndexProblem | None:
     return None
 
 
-def optional_text(value: str | None, name: str) -> str | None:
-    text = (value or "").strip()
-    if len(text) > MAX_FILTER_CHARS:
-        raise ValidationError(f"{name} is longer than {MAX_FILTER_CHARS} characters")
-    return text or None
-
-
-def checked_mode(mode: str | None) -> str | None:
+def checked_mode(mode: str | None, label: str = "mode") -> str | None:
     mode = (mode or "").strip() or None
     if mode is not None and mode not in MODES:
-        raise ValidationError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        raise ValidationError(f"{label} must be one of {', '.join(MODES)}, not {mode!r}")
     return mode
 
 
@@ -77,17 +70,10 @@ def checked_filters(
     since: str | None = None,
     until: str | None = None,
     doc_id: str | None = None,
+    labels: dict[str, str] | None = None,
 ) -> Filters:
-    """Filters from user input: blanks dropped, dates checked, the document known to the index."""
-    filters = Filters(
-        authority=optional_text(authority, "authority"),
-        committee=optional_text(committee, "committee"),
-        since=checked_iso_date(since, "since"),
-        until=checked_iso_date(until, "until"),
-        doc_id=optional_text(doc_id, "doc_id"),
-    )
-    if filters.since and filters.until and filters.since > filters.until:
-        raise ValidationError(f"since ({filters.since}) is after until ({filters.until})")
+    """Filters from user input (see checked_filter_values), the document known to the index."""
+    filters = checked_filter_values(authority, committee, since, until, doc_id, labels)
     if filters.doc_id and filters.doc_id not in documents:
         raise ValidationError(f"no paper with id {filters.doc_id!r} in the index")
     return filters

@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse
 from decisions.references import checked_reference, reference_href
 from decisions.trail import DecisionTrail, decision_trail, decision_trails
 from server.routes.common import document_href, index_problem, scrutiny_of, templates_of
-from server.routes.views import human_date
+from core.text import long_date as human_date
 
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter()
