@@ -168,8 +168,7 @@ def read_passages(question: AskedQuestion, candidates: list[Candidate], model: A
     lead = lead_line(ranked, question)
     evidence = confidence_evidence(question, ranked, lead, top_cosine)
     confidence = float(model.confidence.probabilities(np.array([[evidence[n] for n in model.confidence.features]]))[0])
-    answerable = float(model.answerable.probabilities(np.array([[evidence[n] for n in model.answerable.features]]))[0])
-    reading = Reading(question, ranked, lead, evidence=evidence, confidence=confidence, level=model.level(confidence, answerable))
+    reading = Reading(question, ranked, lead, evidence=evidence, confidence=confidence, level=model.level(confidence))
     reading.reason = refusal_rule(question, lead)
     if reading.reason is not None:
         reading.level = "not_found"

@@ -176,7 +176,7 @@ def test_a_softmax_line_model_gives_a_distribution_over_a_question_s_lines():
 def test_the_shipped_answer_model_names_only_features_the_code_computes():
     model = load_answer_model()
     assert set(model.line.features) <= set(FEATURES)
-    assert 0.0 <= model.answerable_threshold <= 1.0 and 0.0 <= model.answer_threshold <= 1.0
+    assert 0.0 <= model.possible_threshold <= model.answer_threshold <= 1.0
     assert model.provenance.get("gold_sha256") and model.provenance.get("fitted"), "a weight says what it was fitted on"
 
 
