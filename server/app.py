@@ -21,7 +21,7 @@ from index.service import Scrutiny
 from server.routes import api, commitments, pages
 from server.routes.common import index_problem
 from server.routes.errors import install_error_handlers
-from server.security import SecurityHeadersMiddleware, docs_csp
+from server.security import BodyLimitMiddleware, HeadAsGetMiddleware, SecurityHeadersMiddleware, docs_csp
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
@@ -66,6 +66,9 @@ def docs_page(app: FastAPI) -> HTMLResponse:
 def create_app(settings: Settings, scrutiny: Scrutiny | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        import anyio
+
+        app.state.answer_limiter = anyio.CapacityLimiter(max(1, settings.server.answer_threads))
         app.state.scrutiny = await run_in_threadpool(loaded_scrutiny, settings, scrutiny)
         yield
 
@@ -75,6 +78,9 @@ def create_app(settings: Settings, scrutiny: Scrutiny | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.templates = page_templates()
+    # The last added runs first: security headers go on every response, even a refused body or a HEAD.
+    app.add_middleware(HeadAsGetMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.server.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

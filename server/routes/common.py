@@ -25,6 +25,17 @@ def scrutiny_of(request: Request) -> Scrutiny:
     return request.app.state.scrutiny
 
 
+async def in_answer_pool(request: Request, function, *args):
+    """Run CPU-bound answering in a worker thread, at most `server.answer_threads` at once.
+
+    The event loop stays free to accept and queue requests, and a burst of questions does not
+    become dozens of threads fighting over the interpreter lock and the model's cores.
+    """
+    from anyio import to_thread
+
+    return await to_thread.run_sync(function, *args, limiter=request.app.state.answer_limiter)
+
+
 def templates_of(request: Request) -> Jinja2Templates:
     return request.app.state.templates
 
