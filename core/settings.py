@@ -53,14 +53,14 @@ class IngestSettings(_Section):
     """Bounds on the work one file may cost, so a hostile or broken file cannot hang or bloat an ingest.
 
     Sized from a generated 1,000-page agenda pack (3.6 MB of text, 4,164 chunks): read and chunked
-    in 53 s at 133 MB on 2 busy cores. Raise them with SCRUTINY_INGEST__<NAME> for larger papers.
+    in 53 s within 250 MB of address space on 2 busy cores. Raise them with SCRUTINY_INGEST__<NAME> for larger papers.
     """
 
     max_text_bytes: int = Field(16 * 1024 * 1024, description="Bytes of text one file may hold: a text file's size, a PDF's or Word file's extracted text (the 1,000-page pack has 3.6 MB).")
     max_pdf_pages: int = Field(1_500, description="Pages one PDF may have (the largest agenda packs run to several hundred).")
     max_stream_bytes: int = Field(64 * 1024 * 1024, description="Bytes one compressed PDF stream may inflate to; a decompression bomb stops here.")
     parse_seconds: float = Field(300.0, description="Seconds reading and chunking one file may take before its child process is stopped (the 1,000-page pack takes 53 s).")
-    parse_memory_mb: int = Field(2_048, description="Address space in MB of the child process that reads one file at a time (the 1,000-page pack peaks near 330 MB).")
+    parse_memory_mb: int = Field(2_048, description="Address space in MB of the child process that reads one file at a time (the 1,000-page pack peaks at 250 MB).")
     max_drop_share: float = Field(0.5, description="Largest share of the index's papers one ingest may drop without --allow-shrink (an unmounted share looks empty).")
 
 

@@ -63,6 +63,11 @@ def flate_bomb_pdf(path: Path, inflated_mb: int = 200) -> Path:
     stream[NameObject("/Filter")] = NameObject("/FlateDecode")
     stream._data = data
     page[NameObject("/Contents")] = writer._add_object(stream)
+    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+                             NameObject("/BaseFont"): NameObject("/Helvetica")})
+    page[NameObject("/Resources")] = DictionaryObject({
+        NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})
+    })
     with open(path, "wb") as handle:
         writer.write(handle)
     return path

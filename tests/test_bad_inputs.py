@@ -317,9 +317,9 @@ def test_a_file_that_needs_more_memory_than_allowed_is_named_and_the_rest_go_in(
     papers.mkdir()
     shutil.copy(SEED, papers)
     big = papers / "big.txt"
-    big.write_text("1. Budget\n" + "1.1 The council agreed the budget for libraries and parks.\n" * 400_000, encoding="utf-8")
+    big.write_text("1. Budget\n" + "1.1 The council agreed the budget for libraries and parks.\n" * 200_000, encoding="utf-8")
     settings = load_settings(tmp_path / "index")
-    settings.ingest.parse_memory_mb = 400
+    settings.ingest.parse_memory_mb = 250
     from ingest.worker import ParseWorker
 
     with ParseWorker(settings) as worker:
