@@ -10,6 +10,7 @@ memory after the run may be at most 10% above its memory after a warm-up pass.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import socket
 import subprocess
@@ -212,9 +213,9 @@ def figures_table(figures: LoadFigures) -> str:
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
 
-def run_load(index_dir: Path | str | None, seconds: float = 60, clients: int = 32) -> dict:
-    """Serve `index_dir`, warm it with one pass over the questions, then load it; returns the figures."""
-    questions = real_questions()
+@contextlib.contextmanager
+def served_index(index_dir: Path | str | None):
+    """`scrutiny serve` over `index_dir` (or a fresh index of corpus/), ready; yields (process, port)."""
     with tempfile.TemporaryDirectory(prefix="scrutiny-load-") as tmp:
         scratch = Path(tmp)
         index_dir = ensure_index(Path(index_dir) if index_dir else None, scratch)
@@ -224,14 +225,21 @@ def run_load(index_dir: Path | str | None, seconds: float = 60, clients: int = 3
             process = start_server(index_dir, port, log)
         try:
             wait_until_ready(process, port, log_path)
-            rss_started = rss_mb(process.pid)
-            # Caches fill on first sight of a question; memory is compared from here, so growth means a leak.
-            run_clients(port, questions, clients, WARM_UP_SECONDS, max(1, len(questions) // clients + 1))
-            rss_before = rss_mb(process.pid)
-            tallies, elapsed = run_clients(port, questions, clients, seconds, MAX_REQUESTS_PER_CLIENT)
-            rss_after = rss_mb(process.pid)
+            yield process, port
         finally:
             stop_server(process)
+
+
+def run_load(index_dir: Path | str | None, seconds: float = 60, clients: int = 32) -> dict:
+    """Serve `index_dir`, warm it with one pass over the questions, then load it; returns the figures."""
+    questions = real_questions()
+    with served_index(index_dir) as (process, port):
+        rss_started = rss_mb(process.pid)
+        # Caches fill on first sight of a question; memory is compared from here, so growth means a leak.
+        run_clients(port, questions, clients, WARM_UP_SECONDS, max(1, len(questions) // clients + 1))
+        rss_before = rss_mb(process.pid)
+        tallies, elapsed = run_clients(port, questions, clients, seconds, MAX_REQUESTS_PER_CLIENT)
+        rss_after = rss_mb(process.pid)
     figures = figures_of(tallies, clients, elapsed, (rss_started, rss_before, rss_after))
     print(figures_table(figures), flush=True)
     return figures.to_json()
@@ -260,23 +268,13 @@ class ConcurrencyFigures:
 def run_concurrency(index_dir: Path | str | None, clients: int = 20, seconds: float = 30, single_requests: int = 200) -> dict:
     """p95 of POST /api/ask with one client, then with `clients` at once, and the ratio of the two."""
     questions = real_questions()
-    with tempfile.TemporaryDirectory(prefix="scrutiny-concurrency-") as tmp:
-        scratch = Path(tmp)
-        index_dir = ensure_index(Path(index_dir) if index_dir else None, scratch)
-        port = free_port()
-        log_path = scratch / "serve.log"
-        with open(log_path, "w") as log:
-            process = start_server(index_dir, port, log)
-        try:
-            wait_until_ready(process, port, log_path)
-            # Every question once, so both phases find the same caches filled.
-            warm = ClientTally()
-            ask_until(port, questions, 0, 1, time.monotonic() + WARM_UP_SECONDS, len(questions), warm)
-            single = ClientTally()
-            ask_until(port, questions, 0, 1, time.monotonic() + seconds * 4, single_requests, single)
-            tallies, elapsed = run_clients(port, questions, clients, seconds, MAX_REQUESTS_PER_CLIENT)
-        finally:
-            stop_server(process)
+    with served_index(index_dir) as (_, port):
+        # Every question once, so both phases find the same caches filled.
+        warm = ClientTally()
+        ask_until(port, questions, 0, 1, time.monotonic() + WARM_UP_SECONDS, len(questions), warm)
+        single = ClientTally()
+        ask_until(port, questions, 0, 1, time.monotonic() + seconds * 4, single_requests, single)
+        tallies, elapsed = run_clients(port, questions, clients, seconds, MAX_REQUESTS_PER_CLIENT)
     alone = [s * 1000 for s in single.latencies]
     together = [s * 1000 for tally in tallies for s in tally.latencies]
     errors = warm.errors + single.errors + [e for tally in tallies for e in tally.errors]
