@@ -50,8 +50,22 @@ def prepared_or_problem(request: tuple, settings: Settings) -> tuple[str, object
         return "error", f"could not be read ({_short(exc)})"
 
 
+def die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies, so a SIGKILLed ingest leaves no reader behind."""
+    import ctypes
+    import ctypes.util
+
+    libc_name = ctypes.util.find_library("c")
+    if libc_name:
+        try:
+            ctypes.CDLL(libc_name).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+
 def serve_requests(connection, settings_json: str) -> None:
     """The child's loop: one request in, one result out, until the parent closes the pipe."""
+    die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     settings = Settings.model_validate_json(settings_json)
     limit_address_space(settings.ingest.parse_memory_mb)
@@ -84,9 +98,14 @@ class ParseWorker:
 
     def prepare(self, path: Path, sha: str, sidecars: dict[str, dict]):
         """The PreparedDocument of `path`; raises ParseError naming the file when it cannot be, or overruns a limit."""
-        self._start()
         request = (str(path), sha, {k: v for k, v in sidecars.items() if k == Path(path).stem})
-        self._connection.send(request)
+        try:
+            self._start()
+            self._connection.send(request)
+        except OSError:  # the child died between files (the system's OOM killer): start another
+            self._stop()
+            self._start()
+            self._connection.send(request)
         seconds = self.settings.ingest.parse_seconds
         if not self._connection.poll(seconds):
             self._stop()
