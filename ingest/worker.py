@@ -18,6 +18,7 @@ from core.settings import Settings
 from ingest.parse import ParseError
 
 STOP_GRACE_SECONDS = 5.0
+START_SECONDS = 300.0  # starting the child (imports) is not a file's time; on a busy machine it can take a while
 
 
 def _short(exc: BaseException) -> str:
@@ -69,6 +70,9 @@ def serve_requests(connection, settings_json: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     settings = Settings.model_validate_json(settings_json)
     limit_address_space(settings.ingest.parse_memory_mb)
+    from ingest.pipeline import prepare_document  # noqa: F401  imported before "ready", so no file pays for it
+
+    connection.send(("ready", None))
     while True:
         try:
             request = connection.recv()
@@ -104,8 +108,13 @@ class ParseWorker:
             self._connection.send(request)
         except OSError:  # the child died between files (the system's OOM killer): start another
             self._stop()
-            self._start()
-            self._connection.send(request)
+            try:
+                self._start()
+                self._connection.send(request)
+            except OSError as exc:
+                self._stop()
+                raise ParseError(path, f"the file reader could not start ({exc}); ingest.parse_memory_mb "
+                                       f"({self.settings.ingest.parse_memory_mb:,} MB) may be too low") from exc
         seconds = self.settings.ingest.parse_seconds
         if not self._connection.poll(seconds):
             self._stop()
@@ -148,6 +157,16 @@ class ParseWorker:
                     os.environ[name] = value
         child.close()
         self._connection = parent
+        try:
+            if not parent.poll(START_SECONDS):
+                raise OSError(f"it did not start within {START_SECONDS:g} s")
+            parent.recv()
+        except EOFError:
+            self._stop()
+            raise OSError("it stopped while starting") from None
+        except OSError:
+            self._stop()
+            raise
 
     def _stop(self) -> int | None:
         """Stop the child (it may be mid-file); returns its exit code."""

@@ -304,11 +304,11 @@ def test_a_file_that_overruns_the_parse_time_is_stopped_and_named_and_the_rest_g
     papers.mkdir()
     shutil.copy(SEED, papers)
     pack = Path(shutil.copy(two_thousand_page_pdf, papers))
-    env = {"SCRUTINY_INGEST__MAX_PDF_PAGES": "5000", "SCRUTINY_INGEST__PARSE_SECONDS": "3"}
+    env = {"SCRUTINY_INGEST__MAX_PDF_PAGES": "5000", "SCRUTINY_INGEST__PARSE_SECONDS": "5"}
     result = run_ingest_process(papers, tmp_path / "index", env)
     assert result.returncode == 1, result.stderr[-2000:]
     assert skipped_lines(result.stderr) == [
-        f"skipped: {pack}: took longer than 3 s to read; the limit is the setting ingest.parse_seconds"]
+        f"skipped: {pack}: took longer than 5 s to read; the limit is the setting ingest.parse_seconds"]
     assert {d.doc_id for d in IndexReader.open(tmp_path / "index").documents()} == {SEED.stem}
 
 
