@@ -79,3 +79,15 @@ def long_date(iso: str | None) -> str:
     except ValueError:
         return iso
     return f"{day.day} {day:%B %Y}"
+
+
+def display_path(path) -> str:
+    """A file name fit to print and store: bytes that are not UTF-8 (a Latin-1 name on a share) shown as \\xe9."""
+    import os
+
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def has_undecodable_name(path) -> bool:
+    """True when the file's name is not valid UTF-8, so it cannot be stored as text or served back by name."""
+    return display_path(path) != str(path)

@@ -17,7 +17,7 @@ import numpy as np
 from core.records import Answer, AnswerLine, Citation, Hit, TableRowRef, Verdict
 from core.text import long_date
 from core.settings import AnswerSettings
-from index.features import FEATURES, AskedQuestion, Candidate, candidate_lines, feature_matrix, weighted_overlap
+from index.features import FEATURES, AskedQuestion, Candidate, feature_matrix, weighted_overlap
 from index.scorer import AnswerModel
 
 NOT_FOUND = "The papers do not appear to answer this question. The nearest passages are shown below."

@@ -15,7 +15,7 @@ from core.records import Answer, Document, Filters, Hit
 from core.settings import Settings
 from decisions.references import asks_about_decision
 from decisions.trail import decision_reference_for
-from index.answer import Reading, compose_answer, not_found_answer, read_passages, with_verdict
+from index.answer import Reading, compose_answer, read_passages, with_verdict
 from index.councils import councils_without_papers
 from index.features import AskedQuestion, Candidate, candidate_lines
 from index.followup import ReadQuestion, read_question
@@ -62,22 +62,29 @@ class Scrutiny:
     # index lifecycle -------------------------------------------------------
     def state(self) -> IndexState:
         """The open index, reopened when ingest has published a newer generation."""
-        from index.store import IndexReader
-
         state = self._state
         if state is not None and state.reader.is_current():
             return state
         with self._lock:
             if self._state is None or not self._state.reader.is_current():
-                reader = IndexReader.open(self.settings.index_dir)
-                documents = {d.doc_id: d for d in reader.documents()}
-                authorities = sorted({d.meta.authority for d in documents.values() if d.meta.authority})
-                self._state = IndexState(reader, documents, authorities)
+                self._state = self.opened_state()
             return self._state
 
+    def opened_state(self) -> IndexState:
+        """The published index opened afresh; raises IndexError_ when it cannot be."""
+        from index.store import IndexReader
+
+        reader = IndexReader.open(self.settings.index_dir)
+        documents = {d.doc_id: d for d in reader.documents()}
+        authorities = sorted({d.meta.authority for d in documents.values() if d.meta.authority})
+        return IndexState(reader, documents, authorities)
+
     def reload(self) -> str:
-        self._state = None
-        return self.state().reader.generation
+        """Re-open the index; the new state replaces the old in one assignment under the lock, so a request in
+        flight keeps the state it started with and none ever sees no state. A failure leaves the old state."""
+        with self._lock:
+            self._state = self.opened_state()
+            return self._state.reader.generation
 
     def warm_up(self) -> None:
         self.query_vector("warm up")

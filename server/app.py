@@ -22,7 +22,7 @@ from server import reuse
 from server.routes import api, commitments, decisions, pages
 from server.routes.common import index_problem
 from server.routes.errors import install_error_handlers
-from server.security import SecurityHeadersMiddleware, docs_csp
+from server.security import BodyLimitMiddleware, HeadAsGetMiddleware, SecurityHeadersMiddleware, docs_csp
 from server.validation import long_date, uk_date
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,6 +73,9 @@ def create_app(settings: Settings, scrutiny: Scrutiny | None = None, listening: 
     sends questions to it instead of loading the model itself."""
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        import anyio
+
+        app.state.answer_limiter = anyio.CapacityLimiter(max(1, settings.server.answer_threads))
         app.state.scrutiny = await run_in_threadpool(loaded_scrutiny, settings, scrutiny)
         if listening:
             reuse.announce(settings.index_dir, *listening, settings.embed.model)
@@ -88,6 +91,9 @@ def create_app(settings: Settings, scrutiny: Scrutiny | None = None, listening: 
     )
     app.state.settings = settings
     app.state.templates = page_templates()
+    # The last added runs first: security headers go on every response, even a refused body or a HEAD.
+    app.add_middleware(HeadAsGetMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.server.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -32,9 +32,12 @@ def filter_options(command):
 
 
 def settings_for(index_dir: Path | None):
-    from core.settings import load_settings
+    from core.settings import SettingsError, load_settings
 
-    return load_settings(index_dir)
+    try:
+        return load_settings(index_dir)
+    except SettingsError as exc:
+        fail(str(exc))
 
 
 CLI_LABELS = {"authority": "--authority", "committee": "--committee", "since": "--since", "until": "--until",
@@ -84,16 +87,19 @@ def cli() -> None:
 @click.option("--rebuild", is_flag=True, help="Re-embed everything instead of only new or changed files.")
 @click.option("--wait", is_flag=True, help="Wait for another running ingest instead of refusing.")
 @click.option("--no-ocr", is_flag=True, help="Do not recognise text on scanned PDF pages (pages without a text layer).")
-@click.option("--quiet", is_flag=True, help="No progress bars.")
-def ingest(paths, index_dir, strict, rebuild, wait, no_ocr, quiet):
+@click.option("--allow-shrink", is_flag=True,
+              help="Publish even when the index would lose more than half of its papers (ingest.max_drop_share).")
+@click.option("--quiet", is_flag=True, help="No progress output.")
+def ingest(paths, index_dir, strict, rebuild, wait, no_ocr, allow_shrink, quiet):
     """Parse, chunk and embed papers into the index (default: ./corpus).
 
     Only new or changed files are embedded; papers whose files are gone are dropped.
-    Exits 1 when some files could not be ingested (each is named with its problem).
+    Exits 1 when some files could not be ingested (each is named with its problem), or
+    when the index cannot be written (one line saying what to do; the previous index stays).
     """
     from ingest.parse import ParseError
-    from index.store import IndexBusy
-    from server.progress import RichProgress
+    from index.store import IndexBusy, IndexError_
+    from server.progress import progress_for
 
     settings = settings_for(index_dir)
     settings.ocr.enabled = settings.ocr.enabled and not no_ocr
@@ -103,13 +109,15 @@ def ingest(paths, index_dir, strict, rebuild, wait, no_ocr, quiet):
 
     embedder = Embedder(settings.embed)
     try:
-        with RichProgress(enabled=not quiet) as progress:
+        with progress_for(sys.stderr, enabled=not quiet) as progress:
             report = ingest_paths(paths, settings, embedder, progress=progress, strict=strict, rebuild=rebuild,
-                                  wait=wait)
+                                  wait=wait, allow_shrink=allow_shrink)
     except ParseError as exc:
         fail(str(exc), 1)
     except (IndexBusy, FileNotFoundError) as exc:
         fail(str(exc))
+    except IndexError_ as exc:
+        fail(str(exc), 1)
     rate = report.chunks_embedded / report.embed_seconds if report.embed_seconds else 0.0
     click.echo(
         f"Ingested {report.files} files into {settings.index_dir} ({report.generation}): "
@@ -118,6 +126,8 @@ def ingest(paths, index_dir, strict, rebuild, wait, no_ocr, quiet):
         f"{report.chunks_total} chunks in the index, {report.chunks_embedded} embedded "
         f"({rate:.0f} chunks/s) in {report.seconds:.1f} s."
     )
+    for damage in report.repaired:
+        click.echo(f"repaired: the published index was damaged ({damage}) and has been rebuilt", err=True)
     for skipped in report.skipped:
         click.echo(f"skipped: {skipped.reason}", err=True)
     sys.exit(1 if report.failed else 0)

@@ -192,8 +192,12 @@ def test_health_describes_the_loaded_index(client, corpus_index):
     assert body["error"] is None
 
 
+ADMIN = {"authorization": "Bearer test-admin-token", "content-type": "application/json"}
+
+
 def test_without_an_index_the_server_starts_explains_and_reloads_once_built(tmp_path, shared_embedder):
     settings = load_settings(tmp_path / "index")
+    settings.server.admin_token = "test-admin-token"
     with TestClient(create_app(settings, Scrutiny(settings, shared_embedder))) as client:
         health = client.get("/api/health").json()
         assert health["index_loaded"] is False
@@ -210,7 +214,7 @@ def test_without_an_index_the_server_starts_explains_and_reloads_once_built(tmp_
         papers.mkdir()
         shutil.copy(CORPUS / f"{SUNDERLAND_DOC}.txt", papers)
         ingest_paths([papers], settings, shared_embedder)
-        reloaded = client.post("/api/reload").json()
+        reloaded = client.post("/api/reload", headers=ADMIN, content=b"{}").json()
         assert reloaded["index_loaded"] is True and reloaded["documents"] == 1
         answer = client.post("/api/ask", json={"question": SUNDERLAND_QUESTION}).json()
         assert answer["citations"][0]["doc_id"] == SUNDERLAND_DOC
@@ -222,12 +226,13 @@ def test_a_corrupt_index_is_reported_with_the_rebuild_hint(tmp_path, shared_embe
     (index_dir / "gen-000001" / "manifest.json").write_text("{not json")
     (index_dir / "CURRENT").write_text("gen-000001")
     settings = load_settings(index_dir)
+    settings.server.admin_token = "test-admin-token"
     with TestClient(create_app(settings, Scrutiny(settings, shared_embedder))) as client:
         health = client.get("/api/health").json()
         assert health["index_loaded"] is False
         assert "unreadable" in health["error"]
         assert health["hint"] == "run scrutiny ingest --rebuild"
-        assert client.post("/api/reload").status_code == 503
+        assert client.post("/api/reload", headers=ADMIN, content=b"{}").status_code == 503
 
 
 @pytest.mark.parametrize("path", ["/", "/api/health", "/documents", "/static/app.js", "/no/such/page", "/api/nothing"])

@@ -56,7 +56,7 @@ def test_scanned_pages_are_read_answerable_and_cited_to_their_page_as_a_scan(tmp
     path = paper_with_scanned_appendix(tmp_path)
     assert [page.extract_text().strip() for page in PdfReader(path).pages[1:]] == ["", ""]  # no text layer at all
 
-    parsed = parse_file(path, OcrSettings(dpi=SCAN_DPI, workers=2))
+    parsed = parse_file(path, ocr=OcrSettings(dpi=SCAN_DPI, workers=2))
     assert parsed.ocr_pages == [2, 3]  # only the pages without a text layer, numbered as in the file
     assert "1,016" in parsed.pages[1] and "54,000" in parsed.pages[2]
     assert "Family Hub" in parsed.pages[0]
@@ -91,10 +91,10 @@ def test_no_ocr_keeps_the_old_refusal_for_a_scan(tmp_path):
 def test_ocr_that_cannot_run_says_why_and_keeps_the_message(tmp_path):
     scan = scanned_pages(tmp_path / "scan.pdf", [QUESTIONNAIRES_PAGE])
     with pytest.raises(ParseError) as missing_language:
-        parse_file(scan, OcrSettings(language="zzz"))
+        parse_file(scan, ocr=OcrSettings(language="zzz"))
     assert missing_language.value.problem == "no text layer; needs OCR (tesseract has no language data for zzz)"
     with pytest.raises(ParseError) as too_slow:
-        parse_file(scan, OcrSettings(page_timeout=0.001))
+        parse_file(scan, ocr=OcrSettings(page_timeout=0.001))
     assert too_slow.value.problem == "no text layer; needs OCR (page 1: OCR stopped after 0.001 s)"
 
 
@@ -105,10 +105,10 @@ def test_blank_pages_are_not_sent_to_ocr_and_text_pages_are_left_alone(tmp_path)
     with open(blank, "wb") as handle:
         writer.write(handle)
     with pytest.raises(ParseError) as raised:
-        parse_file(blank, OcrSettings(page_timeout=0.001))  # a page sent to Tesseract would time out instead
+        parse_file(blank, ocr=OcrSettings(page_timeout=0.001))  # a page sent to Tesseract would time out instead
     assert raised.value.problem == "no text layer; needs OCR (OCR found no text)"
     with_text = text_pdf(tmp_path / "text.pdf", [["The vacancy rate was 12 per cent."], []])
-    parsed = parse_file(with_text, OcrSettings(page_timeout=0.001))
+    parsed = parse_file(with_text, ocr=OcrSettings(page_timeout=0.001))
     assert parsed.ocr_pages == [] and "vacancy rate was 12 per cent" in parsed.pages[0]
     assert parsed.warnings == ["no text on page(s) 2"]
 

@@ -9,7 +9,6 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from core.records import Document, Filters
-from server.validation import MAX_FILTER_CHARS
 from index.search import MODES
 from index.service import Scrutiny
 from index.store import IndexCorrupt, IndexError_
@@ -23,6 +22,17 @@ REBUILD_COMMAND = "scrutiny ingest --rebuild"
 
 def scrutiny_of(request: Request) -> Scrutiny:
     return request.app.state.scrutiny
+
+
+async def in_answer_pool(request: Request, function, *args):
+    """Run CPU-bound answering in a worker thread, at most `server.answer_threads` at once.
+
+    The event loop stays free to accept and queue requests, and a burst of questions does not
+    become dozens of threads fighting over the interpreter lock and the model's cores.
+    """
+    from anyio import to_thread
+
+    return await to_thread.run_sync(function, *args, limiter=request.app.state.answer_limiter)
 
 
 def templates_of(request: Request) -> Jinja2Templates:

@@ -1,6 +1,7 @@
 """The HTML pages: the chat page (which also renders a shared question server-side), the list of papers and one paper."""
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from pathlib import Path
 
@@ -13,8 +14,8 @@ from decisions.trail import document_references
 from index.search import MODES
 from index.service import Scrutiny
 from server.routes.common import (
-    IndexProblem, checked_filters, checked_mode, checked_sort, document_href, index_problem, listed_documents,
-    media_type_for, scrutiny_of, templates_of,
+    IndexProblem, checked_filters, checked_mode, checked_sort, document_href, in_answer_pool, index_problem,
+    listed_documents, media_type_for, scrutiny_of, templates_of,
 )
 from server.asking import answer_record
 from core.text import long_date
@@ -48,7 +49,7 @@ def chat_choices(scrutiny: Scrutiny, problem: IndexProblem | None) -> tuple[list
 
 
 @router.get("/", response_class=HTMLResponse)
-def chat_page(
+async def chat_page(
     request: Request,
     q: str | None = None,
     authority: str | None = None,
@@ -58,6 +59,11 @@ def chat_page(
     doc_id: str | None = None,
     mode: str | None = None,
 ):
+    return await in_answer_pool(request, rendered_chat_page, request, q, authority, committee, since, until, doc_id, mode)
+
+
+def rendered_chat_page(request: Request, q, authority, committee, since, until, doc_id, mode) -> HTMLResponse:
+    """The chat page, with the answer to `q` rendered in it when a question is given."""
     scrutiny = scrutiny_of(request)
     problem = index_problem(scrutiny)
     values = {"authority": authority, "committee": committee, "since": since, "until": until, "doc_id": doc_id}
@@ -96,13 +102,22 @@ def documents_page(request: Request, q: str | None = None, sort: str | None = No
     return render(request, "documents.html", context)
 
 
+def cited_chunk_number(hl: str | None) -> int | None:
+    """The chunk number to highlight: plain ASCII digits only ("²" and 4,000-digit numbers are refused)."""
+    if not hl:
+        return None
+    if not re.fullmatch(r"[0-9]{1,18}", hl):
+        raise HTTPException(400, "hl must be a chunk number (digits 0-9, at most 18 of them)")
+    return int(hl)
+
+
 @router.get("/documents/{doc_id}", response_class=HTMLResponse)
 def document_page(request: Request, doc_id: str, hl: str | None = None, spans: str | None = None, row: str | None = None):
     """A paper's text; `hl` marks a cited passage, `spans` ("120-188,240-301") the quoted sentences within it,
     `row` its cited table row (the table's row number, as citations give it)."""
     scrutiny = scrutiny_of(request)
     document = known_document(scrutiny, doc_id)
-    cited = int(hl) if hl and hl.isdigit() else None
+    cited = cited_chunk_number(hl)
     chunks = scrutiny.state().reader.chunks_of(doc_id)
     cited_chunk = next((chunk for chunk in chunks if chunk.chunk_id == cited), None)
     marked = checked_spans(spans, len(cited_chunk.text) if cited_chunk else None)
