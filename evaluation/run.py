@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from core.records import Answer, Hit
 from evaluation.gold import GoldQuestion
+from index.units import printed_text, row_lines_of
 from evaluation.metrics import (
     QuestionScore, Scores, aggregate, answer_is_correct, first_hit_rank, passage_is_hit, per_tag, ranking_scores, reliability,
 )
@@ -90,8 +91,15 @@ def top_passage(hits: list[Hit], answer: Answer) -> tuple[str | None, str | None
     return None, None
 
 
+def readings(hit: Hit) -> tuple[str, ...]:
+    """A passage's text, its table rows as the paper prints them (cells only), and with the bars between cells dropped."""
+    text = hit.chunk.text
+    return text, printed_text(text, row_lines_of(hit.chunk)), text.replace(" | ", " ")
+
+
 def hit_flags(hits: list[Hit], gold: GoldQuestion) -> list[bool]:
-    return [passage_is_hit(hit.document.doc_id, hit.chunk.text, gold) for hit in hits]
+    """Whether each passage holds the evidence, however its table rows are written."""
+    return [any(passage_is_hit(hit.document.doc_id, text, gold) for text in readings(hit)) for hit in hits]
 
 
 def evaluate(scrutiny, gold: list[GoldQuestion], mode: str, k: int = 10) -> EvalResult:

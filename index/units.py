@@ -184,3 +184,14 @@ def table_captions(text: str, rows: tuple[int, ...] = ()) -> dict[int, str]:
             header = None
             caption = line.strip()
     return captions
+
+
+def printed_text(text: str, rows: tuple[int, ...]) -> str:
+    """The passage as the paper prints it: each table row line as its label and cells in order, without the
+    column headers the row lines repeat ("Sunderland | July: 2351 | August: 1817" -> "Sunderland 2351 1817")."""
+    lines = text.split("\n")
+    for number in rows:
+        if number < len(lines) and ROW_SEPARATOR in lines[number]:
+            row = parsed_row(lines[number])
+            lines[number] = " ".join([row.label, *(cell for _, cell in row.cells)])
+    return "\n".join(lines)
