@@ -11,12 +11,14 @@ from __future__ import annotations
 import ctypes
 import math
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 
 Box = tuple[float, float, float, float]  # x0, top, x1, bottom
-# Ligatures spelt out; PDFium marks a hyphen it takes for a line-end break as U+FFFE (0x02 one at a time).
-SPELLED = {"ﬀ": "ff", "ﬃ": "ffi", "ﬄ": "ffl", "ﬁ": "fi", "ﬂ": "fl", "ﬆ": "st", "ﬅ": "st", "\ufffe": "-", "\x02": "-"}
+LIGATURES = {"ﬀ": "ff", "ﬃ": "ffi", "ﬄ": "ffl", "ﬁ": "fi", "ﬂ": "fl", "ﬆ": "st", "ﬅ": "st"}
+# PDFium's text stands U+FFFE for a hyphen it takes for a line-end break, and for a glyph with no Unicode value.
+UNMAPPED = "\ufffe"
 FONT_NAME_BYTES = 128
 MAX_FORM_DEPTH = 8  # form objects nest; deeper ones are not drawn by any real paper
 EMPTY = 0.01  # points: a text object this small has no ink
@@ -76,14 +78,14 @@ def page_content(document, number: int) -> PageContent | None:
             return None
         left, bottom, right, top = page.get_mediabox()
         to_page = (1.0, 0.0, 0.0, -1.0, -left, top)  # PDF space -> points from the top-left corner
+        drawn = page_objects(page.raw, to_page)
         textpage = page.get_textpage()
         try:
-            chars = page_chars(textpage.raw, to_page)
+            chars = page_chars(textpage.raw, to_page, drawn.styles)
         finally:
             textpage.close()
-        lines, rects, edges, blanks = page_objects(page.raw, to_page)
-        mark_spaces(chars, blanks)
-        return PageContent(number, right - left, top - bottom, chars, lines, rects, edges)
+        mark_spaces(chars, drawn.blanks)
+        return PageContent(number, right - left, top - bottom, chars, drawn.lines, drawn.rects, drawn.edges)
     finally:
         page.close()
 
@@ -91,30 +93,47 @@ def page_content(document, number: int) -> PageContent | None:
 # ---------------------------------------------------------------- characters
 
 
-def page_chars(textpage, to_page) -> list[Char]:
-    """Every printed character with its box; spaces are kept as a mark on the character after them."""
+def page_chars(textpage, to_page, styles: dict[int, tuple[float, bool]]) -> list[Char]:
+    """Every printed character with its box; spaces are kept as a mark on the character after them.
+
+    `styles` gives each text object's type size and boldness (page_objects), so a character costs
+    two calls into PDFium: its box and its text object.
+    """
     import pypdfium2.raw as pdfium
 
+    # The text object's address as a plain integer, to look its style up.
+    text_object = ctypes.cast(pdfium.FPDFText_GetTextObject, ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int))
     box = pdfium.FS_RECTF()
-    matrix = pdfium.FS_MATRIX()
-    flags = ctypes.c_int()
-    name = ctypes.create_string_buffer(FONT_NAME_BYTES)
     _, _, _, _, dx, top_y = to_page
     chars: list[Char] = []
     space = False
     for index, text in enumerate(page_text(textpage)):
-        if text.isspace() or text == "\x00":  # PDFium's own additions are spaces and line breaks
+        if text == UNMAPPED:
+            text = "-" if pdfium.FPDFText_IsHyphen(textpage, index) == 1 else ""
+        if not text or text.isspace():  # PDFium's own additions are spaces and line breaks
             space = space or text.isspace()
             continue
         pdfium.FPDFText_GetLooseCharBox(textpage, index, box)
-        pdfium.FPDFText_GetMatrix(textpage, index, matrix)
-        size = pdfium.FPDFText_GetFontSize(textpage, index) * (math.hypot(matrix.c, matrix.d) or 1.0)
-        pdfium.FPDFText_GetFontInfo(textpage, index, name, FONT_NAME_BYTES, flags)
+        size, bold = styles.get(text_object(textpage, index)) or char_style(textpage, index)
         bottom = top_y - box.bottom
-        chars.append(Char(SPELLED.get(text, text), box.left + dx, box.right + dx, bottom - size, bottom,
-                          b"bold" in name.value.lower(), space))
+        chars.append(Char(LIGATURES.get(text, text), box.left + dx, box.right + dx, bottom - size, bottom, bold, space))
         space = False
     return chars
+
+
+def char_style(textpage, index: int) -> tuple[float, bool]:
+    """A character's type size (scaled as drawn) and boldness, asked of the text page."""
+    import pypdfium2.raw as pdfium
+
+    matrix = pdfium.FS_MATRIX()
+    pdfium.FPDFText_GetMatrix(textpage, index, matrix)
+    name = ctypes.create_string_buffer(FONT_NAME_BYTES)
+    pdfium.FPDFText_GetFontInfo(textpage, index, name, FONT_NAME_BYTES, ctypes.c_int())
+    return pdfium.FPDFText_GetFontSize(textpage, index) * (math.hypot(matrix.c, matrix.d) or 1.0), is_bold(name.value)
+
+
+def is_bold(font_name: bytes) -> bool:
+    return b"bold" in font_name.lower()
 
 
 def page_text(textpage) -> list[str]:
@@ -129,48 +148,75 @@ def page_text(textpage) -> list[str]:
     text = buffer.raw[: max(written - 1, 0) * 2].decode("utf-16-le", errors="replace")
     if len(text) == count:
         return list(text)
-    return [chr(pdfium.FPDFText_GetUnicode(textpage, i) or 0) for i in range(count)]  # characters beyond U+FFFF
+    # Characters beyond U+FFFF, or control codes left out of the text: ask character by character.
+    codes = [pdfium.FPDFText_GetUnicode(textpage, i) for i in range(count)]
+    return [UNMAPPED if code in (0, 2) else chr(code) for code in codes]
 
 
 # ---------------------------------------------------------------- drawn shapes
 
 
-def page_objects(page, to_page) -> tuple[list[Box], list[Box], list[Edge], list[tuple[float, float]]]:
-    """Lines, rectangles and the straight sides of every drawn path, and where blank text objects stand.
+@dataclass
+class Drawn:
+    """What a pass over a page's objects gives."""
+
+    lines: list[Box] = field(default_factory=list)
+    rects: list[Box] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+    blanks: list[tuple[float, float]] = field(default_factory=list)  # where each blank text object starts
+    styles: dict[int, tuple[float, bool]] = field(default_factory=dict)  # text object address -> (type size, bold)
+
+
+def page_objects(page, to_page) -> Drawn:
+    """Lines, rectangles and the straight sides of every drawn path; each text object's style; blank text objects.
 
     Form objects are entered. A blank text object (a glyph with no ink, such as a space printed on
-    its own) is given by its starting point: PDFium's text page leaves some of them out.
+    its own) is kept by its starting point: PDFium's text page leaves some of them out.
     """
     import pypdfium2.raw as pdfium
 
-    lines: list[Box] = []
-    rects: list[Box] = []
-    edges: list[Edge] = []
-    blanks: list[tuple[float, float]] = []
+    drawn = Drawn()
+    font_names: dict[int, bool] = {}
     count = pdfium.FPDFPage_CountObjects(page)
     objects = [(pdfium.FPDFPage_GetObject(page, i), to_page, 0) for i in range(count)]
     matrix = pdfium.FS_MATRIX()
+    size = ctypes.c_float()
     left, bottom, right, top = (ctypes.c_float() for _ in range(4))
     while objects:
         obj, outer, depth = objects.pop()
         kind = pdfium.FPDFPageObj_GetType(obj)
-        if kind == pdfium.FPDF_PAGEOBJ_TEXT:
-            pdfium.FPDFPageObj_GetBounds(obj, left, bottom, right, top)
-            if right.value - left.value < EMPTY and top.value - bottom.value < EMPTY:
-                blanks.append(apply(outer, left.value, bottom.value))
-            continue
-        if kind not in (pdfium.FPDF_PAGEOBJ_PATH, pdfium.FPDF_PAGEOBJ_FORM):
+        if kind not in (pdfium.FPDF_PAGEOBJ_TEXT, pdfium.FPDF_PAGEOBJ_PATH, pdfium.FPDF_PAGEOBJ_FORM):
             continue
         pdfium.FPDFPageObj_GetMatrix(obj, matrix)
         transform = compose((matrix.a, matrix.b, matrix.c, matrix.d, matrix.e, matrix.f), outer)
-        if kind == pdfium.FPDF_PAGEOBJ_FORM:
+        if kind == pdfium.FPDF_PAGEOBJ_TEXT:
+            pdfium.FPDFPageObj_GetBounds(obj, left, bottom, right, top)
+            if right.value - left.value < EMPTY and top.value - bottom.value < EMPTY:
+                drawn.blanks.append(apply(outer, left.value, bottom.value))
+            pdfium.FPDFTextObj_GetFontSize(obj, size)
+            drawn.styles[ctypes.cast(obj, ctypes.c_void_p).value] = (
+                size.value * math.hypot(transform[2], transform[3]), font_bold(pdfium.FPDFTextObj_GetFont(obj), font_names))
+        elif kind == pdfium.FPDF_PAGEOBJ_FORM:
             if depth < MAX_FORM_DEPTH:
                 objects.extend((pdfium.FPDFFormObj_GetObject(obj, i), transform, depth + 1)
                                for i in range(pdfium.FPDFFormObj_CountObjects(obj)))
-            continue
-        for shape, points in subpaths(obj, transform):
-            add_subpath(shape, points, lines, rects, edges)
-    return lines, rects, edges, blanks
+        else:
+            for shape, points in subpaths(obj, transform):
+                add_subpath(shape, points, drawn.lines, drawn.rects, drawn.edges)
+    return drawn
+
+
+def font_bold(font, known: dict[int, bool]) -> bool:
+    """Whether a font's name says bold, asked once per font of the page."""
+    import pypdfium2.raw as pdfium
+
+    address = ctypes.cast(font, ctypes.c_void_p).value or 0
+    if address not in known:
+        name = ctypes.create_string_buffer(FONT_NAME_BYTES)
+        if address:
+            pdfium.FPDFFont_GetBaseFontName(font, name, FONT_NAME_BYTES)
+        known[address] = is_bold(name.value)
+    return known[address]
 
 
 def mark_spaces(chars: list[Char], blanks: list[tuple[float, float]]) -> None:
@@ -305,18 +351,22 @@ def words_of(chars: list[Char], x_tolerance: float, y_tolerance: float) -> list[
     """Characters joined into words: a line's characters left to right, split at spaces and at gaps wider than x_tolerance."""
     words: list[Word] = []
     for line in grouped_by_top(chars, y_tolerance):
-        word = None
-        last = None
-        for char in sorted(line, key=lambda c: c.x0):
-            if word is None or char.space_before or char.x0 > last.x1 + x_tolerance or abs(char.top - last.top) > y_tolerance:
+        line.sort(key=attrgetter("x0"))
+        word = Word("", 0.0, 0.0, 0.0, 0.0)
+        last_x1 = last_top = None
+        for char in line:
+            if last_x1 is None or char.space_before or char.x0 > last_x1 + x_tolerance or abs(char.top - last_top) > y_tolerance:
                 word = Word(char.text, char.x0, char.x1, char.top, char.bottom)
                 words.append(word)
             else:
                 word.text += char.text
-                word.x1 = max(word.x1, char.x1)
-                word.top = min(word.top, char.top)
-                word.bottom = max(word.bottom, char.bottom)
-            last = char
+                if char.x1 > word.x1:
+                    word.x1 = char.x1
+                if char.top < word.top:
+                    word.top = char.top
+                if char.bottom > word.bottom:
+                    word.bottom = char.bottom
+            last_x1, last_top = char.x1, char.top
     return words
 
 

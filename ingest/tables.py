@@ -29,8 +29,10 @@ PHRASE_GAP = 0.6  # of the text height: a wider gap between words separates cell
 LINE_GAP = 2.6  # of the text height: a wider gap between lines ends an aligned table
 CAPTION_REACH = 45.0  # points above a table within which its caption is looked for
 CONTINUED_TOP = 0.3  # of the page height: a table starting above this may continue the last page's
-SAME_EDGE = 4.0
-MIN_FIGURE_SHARE = 0.4  # of an aligned table's value cells that must be figures  # points within which two tables' column edges are the same
+SAME_EDGE = 4.0  # points within which two tables' column edges are the same
+MIN_FIGURE_SHARE = 0.4  # of an aligned table's value cells that must be figures
+WORD_GAP = 1.5  # points: a wider gap between two characters ends a word
+WORD_LINE = 2.5  # points between characters' tops within which they are on one line
 
 _FIGURE = re.compile(
     r"^(?:[-+−–(£$€]|\+\s)*\s*\d[\d,]*(?:\.\d+)?\s*(?:%|m|k|bn|FE)?\)?%?\*?[#*]?$|^[-–—]$|^n/?a$|^\(\d[\d,.]*%?\)$"
@@ -630,15 +632,12 @@ def find_pdf_tables(path: Path, pages: list[int]) -> list[PdfTable]:
     return [as_record(t) for t in join_continued(found)]
 
 
-WORD_GAP = 1.5  # points: a wider gap between two characters ends a word
-WORD_LINE = 2.5  # points between characters' tops within which they are on one line
-
-
 def words_lines(page: PageContent) -> list[TextLine]:
     return page_lines(words_of(page.chars, WORD_GAP, WORD_LINE))
 
 
 def previous_lines(document, number: int) -> list[TextLine]:
+    """Lines of a page the pre-check did not pick, read only when a table below may take its foot as header."""
     page = page_content(document, number)
     return words_lines(page) if page else []
 
