@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install browser index run serve test test-fast eval fit bench clean
+.PHONY: install browser ocr index run serve test test-fast eval fit bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,14 @@ browser:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	fi
 
+# Scanned papers are read by Debian's Tesseract with its English data; install them when missing.
+ocr:
+	@if ! tesseract --list-langs 2>/dev/null | grep -qx eng; then \
+		echo "Installing tesseract-ocr and tesseract-ocr-eng"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq tesseract-ocr tesseract-ocr-eng >/dev/null; \
+	fi
+
 index: install
 	$(BIN)/scrutiny ingest corpus
 
@@ -34,7 +42,7 @@ run: index
 serve: install
 	$(BIN)/scrutiny serve --host $(HOST) --port $(PORT)
 
-test: install browser
+test: install browser ocr
 	$(BIN)/python -m pytest -q
 
 test-fast: install

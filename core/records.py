@@ -53,21 +53,37 @@ class Block:
     first_row: int = 1  # the table's row number of rows[0] (a piece of a split table starts further on)
 
 
+TRUE_WORDS = frozenset({"true", "yes", "1"})
+
+
 @dataclass
 class DocumentMeta:
     authority: str | None = None
     committee: str | None = None
-    date: str | None = None  # ISO yyyy-mm-dd
+    date: str | None = None  # ISO yyyy-mm-dd: the meeting's date, else the paper's
     title: str | None = None
     reference: str | None = None
+    # Where the paper came from, as a connector (scrutiny fetch) records it in the sidecar.
+    source_url: str | None = None  # the page or file on the council's website
+    agenda_item: str | None = None  # the item's number on the agenda, e.g. "6" or "6a"
+    agenda_item_title: str | None = None
+    decision: bool | None = None  # the paper records a decision
+    fetched_at: str | None = None  # ISO timestamp of the download
 
     def merged_with(self, override: dict) -> "DocumentMeta":
         """Values in `override` win; unknown keys are ignored."""
         values = asdict(self)
         for key, value in override.items():
             if key in values and value not in (None, ""):
-                values[key] = str(value)
+                values[key] = meta_value(key, value)
         return DocumentMeta(**values)
+
+
+def meta_value(key: str, value) -> str | bool:
+    """A metadata value as DocumentMeta keeps it: the decision flag as a bool, everything else as text."""
+    if key == "decision":
+        return value if isinstance(value, bool) else str(value).strip().lower() in TRUE_WORDS
+    return str(value)
 
 
 @dataclass
@@ -80,6 +96,7 @@ class ParsedDocument:
     meta: DocumentMeta = field(default_factory=DocumentMeta)
     warnings: list[str] = field(default_factory=list)
     tables: list[PdfTable] = field(default_factory=list)  # a page line ingest.tables.TABLE_MARK + index stands where each sits
+    ocr_pages: list[int] = field(default_factory=list)  # pages whose text was recognised from a scan
 
 
 @dataclass
@@ -104,10 +121,17 @@ class Document:
     pages: int | None
     chunks: int
     meta: DocumentMeta
+    ocr_pages: list[int] = field(default_factory=list)  # pages whose text was recognised from a scan
 
     @property
     def title(self) -> str:
         return self.meta.title or self.doc_id
+
+    def recognised_from_scan(self, page: int | None, page_end: int | None = None) -> bool:
+        """True when any page from `page` to `page_end` had its text recognised by OCR."""
+        if not page or not self.ocr_pages:
+            return False
+        return any(page <= number <= (page_end or page) for number in self.ocr_pages)
 
 
 @dataclass
@@ -147,6 +171,8 @@ class Citation:
     highlights: list[tuple[int, int]] = field(default_factory=list)
     cited: bool = False  # a line of the answer quotes it; otherwise it is one of the other passages found
     row: int | None = None  # the table row quoted (1-based), when the quote is a row
+    source_url: str | None = None  # the paper on the council's website
+    ocr: bool = False  # the passage's text was recognised from a scan
 
     def to_json(self) -> dict:
         data = asdict(self)

@@ -8,7 +8,7 @@ answer. Then:
 2. with out-of-fold line scores, each question's answer is composed as `scrutiny ask` would and
    the confidence model is fitted on question-level evidence to predict whether it is right;
 3. the thresholds are set on out-of-fold confidences: `answer` where precision reaches the target,
-   `possible` where unanswerable questions are refused at the target rate;
+   `not_found` below the confidence that best trades answers given against unanswerable questions refused;
 4. the ablation refits without each feature in turn and reports what is lost.
 """
 from __future__ import annotations
@@ -47,13 +47,12 @@ class Example:
 @dataclass
 class Outcome:
     confidence: float  # out of fold: the chance the answer is right
-    answerability: float  # out of fold: the chance the question is answerable
     correct: bool  # the composed answer quotes an accepted answer (never, for an unanswerable question)
     answerable: bool
     refused_by_rule: bool
 
     def refused(self, threshold: float) -> bool:
-        return self.refused_by_rule or self.answerability < threshold
+        return self.refused_by_rule or self.confidence < threshold
 
     def as_score(self) -> QuestionScore:
         return QuestionScore("", [], None, self.correct, None, "", self.confidence)
@@ -210,15 +209,19 @@ def out_of_fold_probabilities(matrix: np.ndarray, labels: np.ndarray, examples: 
     return scores
 
 
-def answerable_threshold(outcomes: list[Outcome], refusal: float) -> float:
-    """The lowest answerability below which at least `refusal` of the unanswerable questions are refused."""
+def possible_threshold(outcomes: list[Outcome], refusal_weight: float) -> float:
+    """The confidence below which an answer is withheld ("not found"), chosen to maximise answer accuracy
+    plus `refusal_weight` times refusal accuracy (out of fold); the lowest such threshold on a tie."""
+    answerable = [o for o in outcomes if o.answerable]
     unanswerable = [o for o in outcomes if not o.answerable]
-    if not unanswerable:
-        return 0.0
-    for threshold in sorted({0.0, *(o.answerability + 1e-6 for o in unanswerable)}):
-        if sum(o.refused(threshold) for o in unanswerable) / len(unanswerable) >= refusal:
-            return threshold
-    return 1.0
+
+    def value(threshold: float) -> float:
+        accuracy = sum(o.correct and not o.refused(threshold) for o in answerable) / max(len(answerable), 1)
+        refusal = sum(o.refused(threshold) for o in unanswerable) / len(unanswerable) if unanswerable else 0.0
+        return accuracy + refusal_weight * refusal
+
+    thresholds = sorted({0.0, *(round(o.confidence + 1e-6, 6) for o in outcomes)})
+    return max(thresholds, key=lambda t: (round(value(t), 9), -t))
 
 
 def answer_threshold(outcomes: list[Outcome], refused_below: float, precision: float) -> float:
@@ -233,32 +236,26 @@ def answer_threshold(outcomes: list[Outcome], refused_below: float, precision: f
     return best
 
 
-def fit_answer_model(examples: list[Example], settings: AnswerSettings, precision: float = 0.92, refusal: float = 0.85,
+def fit_answer_model(examples: list[Example], settings: AnswerSettings, precision: float = 0.92, refusal_weight: float = 1.0,
                      names: list[str] | None = None, regularisation: float | None = None) -> Fit:
-    """Fit the three models on `examples` and calibrate the thresholds on their out-of-fold scores.
+    """Fit both models on `examples` and calibrate the thresholds on their out-of-fold scores.
 
-    `precision` and `refusal` are the targets on dev with a margin above the product's (0.90 and
-    0.80), as a threshold set on a few hundred questions moves on new ones.
+    `precision` is the share of `answer`-level answers that must be right on dev, with a margin above
+    the product's 0.90 as a threshold set on a few hundred questions moves on new ones; `refusal_weight`
+    says how much refusing an unanswerable question is worth against answering an answerable one.
     """
     names = names or list(FEATURES)
     if regularisation is None:
         regularisation = max(REGULARISATION, key=lambda c: lead_accuracy(examples, out_of_fold_line_scores(examples, names, c)))
     scores = out_of_fold_line_scores(examples, names, regularisation)
     matrix, correct, refused = confidence_data(examples, scores, settings)
-    answerable = np.array([int(e.gold.answerable) for e in examples])
     confidences = out_of_fold_probabilities(matrix, correct, examples, CONFIDENCE_FEATURES)
-    answerabilities = out_of_fold_probabilities(matrix, answerable, examples, CONFIDENCE_FEATURES)
-    outcomes = [Outcome(float(c), float(a), bool(y), e.gold.answerable, r)
-                for c, a, y, e, r in zip(confidences, answerabilities, correct, examples, refused)]
-    refuse_below = answerable_threshold(outcomes, refusal)
-    answer = answer_threshold(outcomes, refuse_below, precision)
-    # The question-level models learn from the line model's out-of-fold scores: what they will see on new questions.
-    model = AnswerModel(
-        line_model(examples, names, regularisation),
-        fitted_logistic(matrix, correct, CONFIDENCE_FEATURES, 1.0),
-        fitted_logistic(matrix, answerable, CONFIDENCE_FEATURES, 1.0),
-        round(answer, 4), round(refuse_below, 4), {"regularisation": regularisation},
-    )
+    outcomes = [Outcome(float(c), bool(y), e.gold.answerable, r) for c, y, e, r in zip(confidences, correct, examples, refused)]
+    refuse_below = possible_threshold(outcomes, refusal_weight)
+    answer = max(answer_threshold(outcomes, refuse_below, precision), refuse_below)
+    # The confidence model learns from the line model's out-of-fold scores: what it will see on new questions.
+    model = AnswerModel(line_model(examples, names, regularisation), fitted_logistic(matrix, correct, CONFIDENCE_FEATURES, 1.0),
+                        round(answer, 4), round(refuse_below, 4), {"regularisation": regularisation})
     return Fit(model, outcomes, lead_accuracy(examples, scores))
 
 
@@ -289,8 +286,8 @@ def gold_fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
-def provenance(fit: Fit, gold_path: Path, examples: list[Example], precision: float, refusal: float) -> dict:
-    threshold = fit.model.answerable_threshold
+def provenance(fit: Fit, gold_path: Path, examples: list[Example], precision: float, refusal_weight: float) -> dict:
+    threshold = fit.model.possible_threshold
     given = [o for o in fit.dev if not o.refused(threshold)]
     answered = [o for o in given if o.confidence >= fit.model.answer_threshold]
     unanswerable = [o for o in fit.dev if not o.answerable]
@@ -299,7 +296,7 @@ def provenance(fit: Fit, gold_path: Path, examples: list[Example], precision: fl
         **fit.model.provenance,
         "gold": str(gold_path), "gold_sha256": gold_fingerprint(gold_path), "questions": len(examples),
         "fitted": date.today().isoformat(),
-        "targets": {"answer_precision": precision, "refusal": refusal},
+        "targets": {"answer_precision": precision, "refusal_weight": refusal_weight},
         "dev_out_of_fold": {
             "lead_accuracy": round(fit.lead_accuracy, 4),
             "answer_accuracy": round(sum(o.correct for o in given) / len(answerable), 4) if answerable else None,

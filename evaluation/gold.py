@@ -4,7 +4,8 @@
      "evidence": ["6681 referrals"], "tags": ["seed"], "docs": [...], "history": [...]}   # last two optional
 
 `answers: []` marks a question the papers cannot answer; `history` holds the earlier questions
-(oldest first) that a follow-up question depends on; unknown keys are ignored.
+(oldest first) that a follow-up question depends on; `tags`, `docs` and `history` are optional; unknown
+keys are ignored.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REQUIRED_KEYS = ("id", "question", "answers", "doc", "evidence", "tags")
+REQUIRED_KEYS = ("id", "question", "answers", "doc", "evidence")
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def question_from_record(record) -> GoldQuestion:
         answers=string_list(record["answers"], "answers"),
         doc=record["doc"] or None,
         evidence=string_list(record["evidence"], "evidence"),
-        tags=string_list(record["tags"], "tags"),
+        tags=string_list(record.get("tags") or [], "tags"),
         docs=string_list(record.get("docs") or [], "docs"),
         history=string_list(optional_list(record, "history"), "history"),
     )

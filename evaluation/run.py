@@ -27,7 +27,7 @@ class QuestionResult:
     top_doc: str | None
     top_text: str | None
     confidence: str = "not_found"
-    score: float = 0.0
+    confidence_score: float = 0.0  # the calibrated probability behind `confidence`
     read_as: str | None = None
 
     @property
@@ -39,13 +39,13 @@ class QuestionResult:
 
     def score(self) -> QuestionScore:
         return QuestionScore(self.gold.id, self.gold.tags, self.ranking, self.answer_correct, self.refusal_correct,
-                             self.confidence, self.score)
+                             self.confidence, self.confidence_score)
 
     def to_json(self) -> dict:
         return {
             "id": self.gold.id, "rank": self.rank, "answer_correct": self.answer_correct, "found": self.found,
             "refusal_correct": self.refusal_correct, "answer": self.answer, "confidence": self.confidence,
-            "score": round(self.score, 4), "read_as": self.read_as, "top_doc": self.top_doc, "top_text": self.top_text,
+            "score": round(self.confidence_score, 4), "read_as": self.read_as, "top_doc": self.top_doc, "top_text": self.top_text,
         }
 
 
@@ -121,7 +121,7 @@ def evaluate(scrutiny, gold: list[GoldQuestion], mode: str, k: int = 10) -> Eval
             top_doc=top_doc,
             top_text=top_text,
             confidence=answer.confidence,
-            score=answer.score,
+            confidence_score=answer.score,
             read_as=answer.read_as,
         ))
     scores = [result.score() for result in results]

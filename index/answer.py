@@ -15,15 +15,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.records import Answer, AnswerLine, Citation, Hit, TableRowRef, Verdict
+from core.text import long_date
 from core.settings import AnswerSettings
-from index.features import FEATURES, AskedQuestion, Candidate, candidate_lines, feature_matrix, weighted_overlap
+from index.features import FEATURES, AskedQuestion, Candidate, feature_matrix, weighted_overlap
 from index.scorer import AnswerModel
 
 NOT_FOUND = "The papers do not appear to answer this question. The nearest passages are shown below."
 POSSIBLE = "Possible answer (check the source):"
-CONFIDENCE_FEATURES = ["lead_probability", "margin", "subject_coverage", "missing_specific", "lead_overlap", "lead_kind_match",
-                       "top_cosine", "asks_kind"]
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
+CONFIDENCE_FEATURES = ["lead_probability", "margin", "subject_coverage", "missing_specific", "lead_missing_specific",
+                       "lead_overlap", "lead_kind_match", "top_cosine", "asks_kind", "month_absent"]
+_MONTH_WORDS = re.compile(r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b", re.I)
 
 
 @dataclass
@@ -38,16 +39,6 @@ class Reading:
     confidence: float = 0.0
     level: str = "not_found"
     reason: str | None = None  # why a rule refused it, when one did
-
-
-def long_date(iso: str | None) -> str:
-    """"2013-09-23" -> "23 September 2013", as dates are written in the papers."""
-    if not iso:
-        return ""
-    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", iso)
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        return iso
-    return f"{int(match.group(3))} {_MONTHS[int(match.group(2)) - 1]} {match.group(1)}"
 
 
 def scored_candidates(question: AskedQuestion, candidates: list[Candidate], model: AnswerModel) -> list[Candidate]:
@@ -80,31 +71,27 @@ def lead_line(candidates: list[Candidate], question: AskedQuestion) -> Candidate
 
 def supporting_lines(lead: Candidate, candidates: list[Candidate], question: AskedQuestion, settings: AnswerSettings) -> list[Candidate]:
     """At most `settings.support_lines` further quotes: first the best line of each other council that
-    answers the question about as well (when the question names no council), then lines of the lead's
-    paper that score nearly as well as the lead."""
+    answers about as well (when the question names no council), then the next best lines of any paper,
+    each scoring at least a share of the lead's score."""
     hits = question.hits
     chosen: list[Candidate] = []
     texts = {lead.text}
 
-    def take(candidate: Candidate) -> None:
-        chosen.append(candidate)
-        texts.add(candidate.text)
+    def eligible(candidate: Candidate, ratio: float) -> bool:
+        return candidate.probability >= ratio * lead.probability and candidate.text not in texts and can_lead(candidate, question)
 
     if not question.named_authority:
         councils = {hits[lead.hit_rank].document.meta.authority}
         for candidate in candidates:
             authority = hits[candidate.hit_rank].document.meta.authority
-            if len(chosen) >= settings.support_lines or candidate.probability < settings.other_council_ratio * lead.probability:
-                break
-            if authority not in councils and candidate.text not in texts and can_lead(candidate, question):
+            if len(chosen) < settings.support_lines and authority not in councils and eligible(candidate, settings.other_council_ratio):
                 councils.add(authority)
-                take(candidate)
-    lead_doc = hits[lead.hit_rank].document.doc_id
+                chosen.append(candidate)
+                texts.add(candidate.text)
     for candidate in candidates:
-        if len(chosen) >= settings.support_lines or candidate.probability < settings.support_ratio * lead.probability:
-            break
-        if hits[candidate.hit_rank].document.doc_id == lead_doc and candidate.text not in texts and can_lead(candidate, question):
-            take(candidate)
+        if len(chosen) < settings.support_lines and eligible(candidate, settings.support_ratio):
+            chosen.append(candidate)
+            texts.add(candidate.text)
     return chosen
 
 
@@ -118,17 +105,37 @@ def subject_coverage(question: AskedQuestion) -> float:
     return weighted_overlap(analysis.subject or analysis.terms, analysis.expansions, question.weights, read)
 
 
-def missing_specific(question: AskedQuestion) -> float:
-    """How specific (idf, 0-1) the most specific subject word is that none of the passages read holds:
+def most_specific_absent(question: AskedQuestion, text: str) -> float:
+    """How specific (idf, 0-1) the most specific subject word is that `text` does not hold:
     1 for a word no paper holds at all ("gritting", "Paris"), 0 when every subject word is there."""
-    text = " ".join(f"{hit.document.meta.authority or ''} {hit.document.meta.title or ''} {hit.chunk.text}" for hit in question.hits)
     absent = [term for term in question.analysis.subject if weighted_overlap([term], [], {}, text) == 0.0]
     return max((min(question.weights.get(term, question.unseen_idf) / question.unseen_idf, 1.0) for term in absent), default=0.0)
 
 
+def missing_specific(question: AskedQuestion) -> float:
+    """The most specific subject word that none of the passages read holds (see most_specific_absent)."""
+    return most_specific_absent(question, " ".join(
+        f"{hit.document.meta.authority or ''} {hit.document.meta.title or ''} {hit.chunk.text}" for hit in question.hits))
+
+
+def lead_context(question: AskedQuestion, lead: Candidate) -> str:
+    """The lead line with what frames it: its paper's council, title and date, its section, caption and the line before."""
+    hit = question.hits[lead.hit_rank]
+    meta = hit.document.meta
+    return f"{meta.authority or ''} {meta.title or ''} {long_date(meta.date)} {hit.chunk.section or ''} {lead.caption} {lead.previous} {lead.text}"
+
+
+def month_absent(question: AskedQuestion, lead: Candidate) -> float:
+    """The question names a month ("in March 2016") that the lead, its framing and its paper's date do not."""
+    months = {m.lower() for m in _MONTH_WORDS.findall(question.analysis.text)}
+    context = lead_context(question, lead).lower()
+    return float(bool(months) and not any(month in context for month in months))
+
+
 def confidence_evidence(question: AskedQuestion, candidates: list[Candidate], lead: Candidate | None, top_cosine: float) -> dict[str, float]:
     """The question-level evidence the confidence model weighs."""
-    coverage = {"subject_coverage": subject_coverage(question), "missing_specific": missing_specific(question), "top_cosine": top_cosine}
+    coverage = {"subject_coverage": subject_coverage(question), "missing_specific": missing_specific(question), "top_cosine": top_cosine,
+                "lead_missing_specific": 1.0}
     if lead is None:
         return dict.fromkeys(CONFIDENCE_FEATURES, 0.0) | coverage
     runner_up = next((c.probability for c in candidates if c is not lead and c.text != lead.text), 0.0)
@@ -138,6 +145,8 @@ def confidence_evidence(question: AskedQuestion, candidates: list[Candidate], le
         "lead_overlap": lead.features.get("context_overlap", FEATURES["context_overlap"](lead, question)),
         "lead_kind_match": FEATURES["kind_match"](lead, question),
         "asks_kind": float(bool(question.kinds)),
+        "lead_missing_specific": most_specific_absent(question, lead_context(question, lead)),
+        "month_absent": month_absent(question, lead),
     }
 
 
@@ -159,8 +168,7 @@ def read_passages(question: AskedQuestion, candidates: list[Candidate], model: A
     lead = lead_line(ranked, question)
     evidence = confidence_evidence(question, ranked, lead, top_cosine)
     confidence = float(model.confidence.probabilities(np.array([[evidence[n] for n in model.confidence.features]]))[0])
-    answerable = float(model.answerable.probabilities(np.array([[evidence[n] for n in model.answerable.features]]))[0])
-    reading = Reading(question, ranked, lead, evidence=evidence, confidence=confidence, level=model.level(confidence, answerable))
+    reading = Reading(question, ranked, lead, evidence=evidence, confidence=confidence, level=model.level(confidence))
     reading.reason = refusal_rule(question, lead)
     if reading.reason is not None:
         reading.level = "not_found"
@@ -192,6 +200,8 @@ def citation_for(hit: Hit, spans: list[tuple[int, int]] | None = None, row: Tabl
         highlights=spans,
         cited=bool(spans),
         row=row.row if row is not None else None,
+        source_url=meta.source_url,
+        ocr=hit.document.recognised_from_scan(hit.chunk.page, hit.chunk.page_end),
     )
 
 

@@ -53,7 +53,11 @@ _DECISION = re.compile(
 _TARGET = re.compile(r"\b(?:target|targets|aim|aims|ambition|trajectory|aspiration|goal|expected to|will reduce|to reduce|to increase)\b", re.I)
 _RATING = re.compile(r"\b(?:RED|AMBER|GREEN|Red|Amber|Green|Outstanding|Good|Requires [Ii]mprovement|Inadequate)\b")
 _VOTE = re.compile(r"\b(?:for|against|abstain\w*|abstention\w*|unanimous\w*|carried|votes?|voted)\b", re.I)
-_STATUS = re.compile(r"\b(?:met|achieved|exceeded|missed|not met|on track|off track|behind|ahead|below|above|yes|no)\b", re.I)
+_STATUS = re.compile(
+    r"\b(?:met|achieved|exceeded|missed|not met|on track|off track|behind|ahead|below|above|yes|no|carried|lost|agreed|"
+    r"approved|rejected|defeated|refused|deferred|withdrawn|unanimously)\b",
+    re.I,
+)
 _VERB = re.compile(
     r"\b(?:is|are|was|were|be|been|has|have|had|will|would|can|could|should|may|must|did|does|do|"
     r"\w+ed|\w+es)\b",
@@ -84,6 +88,22 @@ def names_a_person(question: str, text: str) -> bool:
         if not words & _NOT_NAME_WORDS and not words <= asked:
             return True
     return False
+
+
+KIND_SPANS: dict[str, re.Pattern] = {
+    "amount": _AMOUNT,
+    "percentage": re.compile(r"\d[\d,.]*\s?%|\bper ?cent\b", re.I),
+    "count": re.compile(r"\b\d[\d,.]*\b"),
+    "date": _DATE,
+    "target": re.compile(r"\d[\d,.]*\s?%?"),
+    "vote": re.compile(r"\b\d+\b"),
+}
+
+
+def kind_spans(kind: str, text: str) -> list[tuple[int, int]]:
+    """Where the things of a kind (amounts, percentages, dates ...) sit in a line."""
+    pattern = KIND_SPANS.get(kind)
+    return [m.span() for m in pattern.finditer(text)] if pattern else []
 
 
 def carries_kind(kind: str, question: str, text: str) -> bool:
@@ -273,9 +293,48 @@ def date_match(c: Candidate, q: AskedQuestion) -> float:
     return float("date" in q.kinds and bool(_DATE.search(c.text)))
 
 
+def kind_match_of(kind: str) -> Callable[[Candidate, AskedQuestion], float]:
+    """A feature for one kind of answer: the question asks for it and the line holds it."""
+    def match(c: Candidate, q: AskedQuestion) -> float:
+        return float(kind in q.kinds and carries_kind(kind, q.analysis.text, c.text))
+
+    match.__doc__ = f"The question asks for a {kind} and the line holds one."
+    return match
+
+
+def named_cell_kind(c: Candidate, q: AskedQuestion) -> float:
+    """For a table row: the cell under the column the question names holds the kind of answer asked for."""
+    if c.row is None or not q.kinds:
+        return 0.0
+    best = 0.0
+    for header, cell in c.row.cells:
+        if header and cell and any(carries_kind(kind, q.analysis.text, cell) for kind in q.kinds):
+            best = max(best, weighted_overlap(q.analysis.terms, [], q.weights, header))
+    return best
+
+
 def decision_match(c: Candidate, q: AskedQuestion) -> float:
     """A question about a decision and a line in a decision's wording ("APPROVE ...", "RESOLVED that ...")."""
     return float("decision" in q.kinds and bool(_DECISION.search(c.text)))
+
+
+def kind_near_subject(c: Candidate, q: AskedQuestion) -> float:
+    """How close (in words) a thing of the kind asked for sits to a word of the subject: "the target of
+    25%" beats a line where the figure belongs to something else. 1 when adjacent, falling with distance."""
+    subject = set(q.analysis.subject or q.analysis.terms)
+    if not subject or not q.kinds:
+        return 0.0
+    text = c.text
+    words = [(m.start(), m.group().lower()) for m in re.finditer(r"[A-Za-z][A-Za-z'-]+", text)]
+    subject_at = [start for start, word in words if word in subject or (len(word) >= 5 and word[:5] in {t[:5] for t in subject if len(t) >= 5})]
+    if not subject_at:
+        return 0.0
+    best = 0.0
+    for kind in q.kinds:
+        for start, end in kind_spans(kind, text):
+            between = min(abs(len(text[min(start, at):max(start, at)].split())) for at in subject_at)
+            best = max(best, 1.0 / (1.0 + between / 4.0))
+    return best
 
 
 def new_figure(c: Candidate, q: AskedQuestion) -> float:
@@ -379,6 +438,12 @@ FEATURES: dict[str, Callable[[Candidate, AskedQuestion], float]] = {
     "person_match": person_match,
     "date_match": date_match,
     "decision_match": decision_match,
+    "amount_match": kind_match_of("amount"),
+    "percentage_match": kind_match_of("percentage"),
+    "count_match": kind_match_of("count"),
+    "yes_no_match": kind_match_of("yes_no"),
+    "named_cell_kind": named_cell_kind,
+    "kind_near_subject": kind_near_subject,
     "new_figure": new_figure,
     "restatement": restatement,
     "fragment": fragment,

@@ -1,15 +1,13 @@
 """The fitted answer model: which line answers, and how sure to be of the answer.
 
-Three linear models, fitted on the dev split by `scrutiny fit` (evaluation.fit) and kept in a
-small JSON file beside this module with what they were fitted on:
+Two linear models, fitted on the dev split by `scrutiny fit` (evaluation.fit) and kept in a small
+JSON file beside this module with what they were fitted on:
 - the line model scores each candidate line (index.features) as the line that answers;
 - the confidence model turns question-level evidence (the lead line's score, its margin over the
-  next, how much of the question the passages cover at all) into the probability that the answer
-  is right;
-- the answerability model turns the same evidence into the probability that the papers answer
-  the question at all.
-Calibrated thresholds make the level: `not_found` when the question is probably not answerable,
-else `answer` when the answer is probably right, else `possible`.
+  next, how much of the question the passages and the lead cover) into the probability that the
+  answer is right: an unanswerable question's answer is never right, so it learns both.
+Calibrated thresholds make the level: `answer` when the answer is probably right, `not_found` when it
+probably is not, `possible` between.
 Applying them is a dot product; scikit-learn is needed only to fit.
 """
 from __future__ import annotations
@@ -70,20 +68,19 @@ class Logistic:
 class AnswerModel:
     line: Logistic  # which candidate line answers (softmax over a question's lines)
     confidence: Logistic  # the chance that the composed answer is right
-    answerable: Logistic  # the chance that the papers answer the question at all
     answer_threshold: float  # confidence at or above which the answer is given as an answer
-    answerable_threshold: float  # answerability below which the question comes back not found
+    possible_threshold: float  # at or above which it is a possible answer; below it, not found
     provenance: dict = field(default_factory=dict)  # what it was fitted on, when, and the figures it gave
 
-    def level(self, confidence: float, answerable: float) -> str:
-        if answerable < self.answerable_threshold:
-            return "not_found"
-        return "answer" if confidence >= self.answer_threshold else "possible"
+    def level(self, confidence: float) -> str:
+        if confidence >= self.answer_threshold:
+            return "answer"
+        return "possible" if confidence >= self.possible_threshold else "not_found"
 
     def to_json(self) -> dict:
         return {
-            "line": self.line.to_json(), "confidence": self.confidence.to_json(), "answerable": self.answerable.to_json(),
-            "thresholds": {"answer": self.answer_threshold, "answerable": self.answerable_threshold},
+            "line": self.line.to_json(), "confidence": self.confidence.to_json(),
+            "thresholds": {"answer": self.answer_threshold, "possible": self.possible_threshold},
             "provenance": self.provenance,
         }
 
@@ -103,8 +100,8 @@ def load_answer_model(path: Path | str | None = None) -> AnswerModel:
         thresholds = data["thresholds"]
         return AnswerModel(
             line=Logistic.from_json(data["line"]), confidence=Logistic.from_json(data["confidence"]),
-            answerable=Logistic.from_json(data["answerable"]), answer_threshold=float(thresholds["answer"]),
-            answerable_threshold=float(thresholds["answerable"]), provenance=data.get("provenance", {}),
+            answer_threshold=float(thresholds["answer"]), possible_threshold=float(thresholds["possible"]),
+            provenance=data.get("provenance", {}),
         )
     except OSError as exc:
         raise ModelError(f"{path}: cannot read the answer model ({exc.strerror or exc})") from exc

@@ -13,7 +13,9 @@ import numpy as np
 
 from core.records import Answer, Document, Filters, Hit
 from core.settings import Settings
-from index.answer import Reading, compose_answer, not_found_answer, read_passages, with_verdict
+from decisions.references import asks_about_decision
+from decisions.trail import decision_reference_for
+from index.answer import Reading, compose_answer, read_passages, with_verdict
 from index.councils import councils_without_papers
 from index.features import AskedQuestion, Candidate, candidate_lines
 from index.followup import ReadQuestion, read_question
@@ -60,22 +62,29 @@ class Scrutiny:
     # index lifecycle -------------------------------------------------------
     def state(self) -> IndexState:
         """The open index, reopened when ingest has published a newer generation."""
-        from index.store import IndexReader
-
         state = self._state
         if state is not None and state.reader.is_current():
             return state
         with self._lock:
             if self._state is None or not self._state.reader.is_current():
-                reader = IndexReader.open(self.settings.index_dir)
-                documents = {d.doc_id: d for d in reader.documents()}
-                authorities = sorted({d.meta.authority for d in documents.values() if d.meta.authority})
-                self._state = IndexState(reader, documents, authorities)
+                self._state = self.opened_state()
             return self._state
 
+    def opened_state(self) -> IndexState:
+        """The published index opened afresh; raises IndexError_ when it cannot be."""
+        from index.store import IndexReader
+
+        reader = IndexReader.open(self.settings.index_dir)
+        documents = {d.doc_id: d for d in reader.documents()}
+        authorities = sorted({d.meta.authority for d in documents.values() if d.meta.authority})
+        return IndexState(reader, documents, authorities)
+
     def reload(self) -> str:
-        self._state = None
-        return self.state().reader.generation
+        """Re-open the index; the new state replaces the old in one assignment under the lock, so a request in
+        flight keeps the state it started with and none ever sees no state. A failure leaves the old state."""
+        with self._lock:
+            self._state = self.opened_state()
+            return self._state.reader.generation
 
     def warm_up(self) -> None:
         self.query_vector("warm up")
@@ -163,6 +172,10 @@ class Scrutiny:
         answer.read_as = read.read_as
         if answer.found and reading.question.analysis.asks & {"target", "yes_no"}:
             answer = self.settle_target(answer, reading, read, filters)
+        if answer.found and asks_about_decision(read.text):
+            cited = [(c.doc_id, c.chunk_id, c.text[c.highlight[0]:c.highlight[1]] if c.highlight else "")
+                     for c in answer.citations if c.cited]
+            answer.decision_ref = decision_reference_for(self.state().reader, cited, f"{read.text}\n{answer.answer}")
         return answer
 
     def settle_target(self, answer: Answer, reading: Reading, read: ReadQuestion, filters: Filters | None) -> Answer:
@@ -176,7 +189,7 @@ class Scrutiny:
         entry = settled_entry(state.reader.conn, read.text, quoted, authority)
         if entry is None:
             return answer
-        later = entry.follow_ups[-1]
+        later = entry.evidence  # the follow-up that settled the status
         chunks = state.reader.chunks_by_id([entry.commitment.chunk_id, later.chunk_id])
         if entry.commitment.chunk_id not in chunks or later.chunk_id not in chunks:
             return answer

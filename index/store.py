@@ -11,7 +11,9 @@ pointer, so a reader (or a crash) only ever sees a complete generation.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -19,7 +21,7 @@ import shutil
 import sqlite3
 import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -28,7 +30,7 @@ import numpy as np
 from core.records import Chunk, Document, DocumentMeta, Filters, TableRowRef
 from index.lexical import LexicalIndex, Terms
 
-SCHEMA_VERSION = 3  # 3: chunks.table_rows
+SCHEMA_VERSION = 4  # 3: chunks.table_rows; 4: documents carry their source URL, agenda item and OCR pages
 DB_NAME = "scrutiny.db"
 VECTORS_NAME = "vectors.faiss"
 MANIFEST_NAME = "manifest.json"
@@ -43,7 +45,9 @@ CREATE TABLE IF NOT EXISTS documents (
     sha256 TEXT NOT NULL,
     pages INTEGER,
     chunks INTEGER NOT NULL,
-    authority TEXT, committee TEXT, date TEXT, title TEXT, reference TEXT
+    authority TEXT, committee TEXT, date TEXT, title TEXT, reference TEXT,
+    source_url TEXT, agenda_item TEXT, agenda_item_title TEXT, decision INTEGER, fetched_at TEXT,
+    ocr_pages TEXT  -- comma-separated numbers of the pages whose text OCR recognised
 );
 CREATE TABLE IF NOT EXISTS chunks (
     chunk_id INTEGER PRIMARY KEY,
@@ -61,7 +65,8 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id, ordinal);
 """
 
-DOCUMENT_COLUMNS = "doc_id, path, format, sha256, pages, chunks, authority, committee, date, title, reference"
+META_COLUMNS = tuple(f.name for f in fields(DocumentMeta))
+DOCUMENT_COLUMNS = "doc_id, path, format, sha256, pages, chunks, " + ", ".join(META_COLUMNS) + ", ocr_pages"
 CHUNK_COLUMNS = "chunk_id, doc_id, ordinal, kind, page, page_end, section, text, table_rows"
 
 
@@ -81,10 +86,44 @@ class IndexBusy(IndexError_):
     pass
 
 
+class IndexUnwritable(IndexError_):
+    """The index folder cannot be written (permissions, read-only, full disk); nothing was published."""
+
+
+class IndexShrinkRefused(IndexError_):
+    """An ingest would drop most of the papers; nothing was published."""
+
+
+FULL_DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+NO_ACCESS_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+def unwritable_message(exc: BaseException, index_dir: Path, published: bool = False) -> str:
+    """One line for an operator: what went wrong writing `index_dir`, what to do, and that the old index stands."""
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    code = getattr(exc, "errno", None)
+    text = detail.lower()
+    outcome = "the new index was published" if published else "nothing was published and the previous index is still in use"
+    if code in FULL_DISK_ERRNOS or "disk is full" in text or "no space" in text:
+        return f"no space left writing the index at {index_dir} ({detail}): free some space and run the ingest again; {outcome}"
+    if code in NO_ACCESS_ERRNOS or "readonly" in text or "read-only" in text or "permission" in text or "unable to open" in text:
+        return (f"cannot write the index at {index_dir} ({detail}): give this user write access to the folder, or choose "
+                f"another with --index; {outcome}")
+    return f"could not write the index at {index_dir} ({detail}); {outcome}"
+
+
 def document_from_row(row: sqlite3.Row | tuple) -> Document:
-    doc_id, path, fmt, sha, pages, chunks, authority, committee, date, title, reference = row
-    meta = DocumentMeta(authority=authority, committee=committee, date=date, title=title, reference=reference)
-    return Document(doc_id=doc_id, path=path, format=fmt, sha256=sha, pages=pages, chunks=chunks, meta=meta)
+    doc_id, path, fmt, sha, pages, chunks, *values, ocr_pages = row
+    meta = DocumentMeta(**dict(zip(META_COLUMNS, values)))
+    if meta.decision is not None:
+        meta.decision = bool(meta.decision)
+    return Document(doc_id=doc_id, path=path, format=fmt, sha256=sha, pages=pages, chunks=chunks, meta=meta,
+                    ocr_pages=[int(n) for n in (ocr_pages or "").split(",") if n])
+
+
+def meta_row(meta: DocumentMeta) -> tuple:
+    """A document's metadata in META_COLUMNS order, as SQLite stores it."""
+    return tuple(getattr(meta, name) for name in META_COLUMNS)
 
 
 def chunk_from_row(row: sqlite3.Row | tuple) -> Chunk:
@@ -130,6 +169,8 @@ def read_current(index_dir: Path) -> str | None:
         name = (index_dir / CURRENT_NAME).read_bytes().decode("utf-8", "replace").strip()
     except FileNotFoundError:
         return None
+    except OSError as exc:  # a folder where the pointer belongs, or an unreadable one
+        return f"invalid:{CURRENT_NAME} cannot be read ({exc.strerror})"
     if not name:
         return None
     # Only a generation folder of this index: a damaged or edited pointer must not lead elsewhere.
@@ -153,6 +194,18 @@ def build_faiss_index(ids: np.ndarray, vectors: np.ndarray, dimension: int, ann_
     if len(ids):
         index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
     return index
+
+
+def manifest_problem(manifest: dict, vector_dimension: int) -> str | None:
+    """What in a manifest a reader cannot rely on, or None."""
+    model, dimension = manifest.get("model"), manifest.get("dimension")
+    if not isinstance(model, str) or not model:
+        return "no model named"
+    if isinstance(dimension, bool) or not isinstance(dimension, int) or dimension <= 0:
+        return f"dimension {dimension!r} is not a positive whole number"
+    if dimension != vector_dimension:
+        return f"dimension {dimension} but the vectors have {vector_dimension}"
+    return None
 
 
 class IndexReader:
@@ -190,6 +243,10 @@ class IndexReader:
         if not isinstance(manifest, dict) or manifest.get("schema") != SCHEMA_VERSION:
             schema = manifest.get("schema") if isinstance(manifest, dict) else None
             raise IndexCorrupt(f"index at {index_dir} has schema {schema}, expected {SCHEMA_VERSION}: rebuild it with "
+                               f"`scrutiny ingest --rebuild --index {index_dir}`")
+        problem = manifest_problem(manifest, faiss_index.d)
+        if problem:
+            raise IndexCorrupt(f"index at {index_dir} ({generation}) has a damaged manifest: {problem}; rebuild it with "
                                f"`scrutiny ingest --rebuild --index {index_dir}`")
         reader = cls(index_dir, generation, manifest, faiss_index, lexical)
         try:
@@ -262,8 +319,10 @@ class IndexReader:
         ids = list(dict.fromkeys(int(i) for i in chunk_ids))
         marks = ",".join("?" * len(ids))
         rows = self.conn.execute(f"SELECT chunk_id, unit_vectors FROM chunks WHERE chunk_id IN ({marks}) AND unit_vectors IS NOT NULL", ids)
-        dimension = int(self.manifest["dimension"])
-        return {row[0]: np.frombuffer(row[1], np.float16).reshape(-1, dimension).astype(np.float32) for row in rows}
+        row_bytes = int(self.manifest["dimension"]) * np.dtype(np.float16).itemsize
+        # A blob that is not whole rows is damaged: the sentences are then scored as if it were absent.
+        return {row[0]: np.frombuffer(row[1], np.float16).reshape(-1, row_bytes // 2).astype(np.float32)
+                for row in rows if isinstance(row[1], bytes) and row[1] and len(row[1]) % row_bytes == 0}
 
     def vectors_of(self, chunk_ids: list[int]) -> np.ndarray:
         return np.vstack([self._faiss.reconstruct(int(i)) for i in chunk_ids]) if chunk_ids else np.zeros((0, 1), np.float32)
@@ -430,6 +489,19 @@ class IndexWriter:
             return False
         return True
 
+    def previous_document_count(self) -> int | None:
+        """Papers in the published generation this one replaces (from its manifest); None when unknown."""
+        if self.previous is None:
+            return None
+        try:
+            count = json.loads((self.index_dir / self.previous / MANIFEST_NAME).read_text()).get("documents")
+        except (OSError, ValueError, AttributeError):
+            return None
+        return count if isinstance(count, int) and not isinstance(count, bool) else None
+
+    def document_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+
     def document_hashes(self) -> dict[str, str]:
         return dict(self.conn.execute("SELECT doc_id, sha256 FROM documents"))
 
@@ -442,16 +514,14 @@ class IndexWriter:
         self.on_document_deleted(doc_id)
 
     def on_document_deleted(self, doc_id: str) -> None:
-        """Hook for tables derived from a document (commitments) to drop its rows."""
-        for table in ("commitments",):
+        """Hook for tables derived from a document (commitments, decision references) to drop its rows."""
+        for table in ("commitments", "decision_mentions"):
             if self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone():
                 self.conn.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
 
     def update_document_path(self, doc_id: str, path: str, meta: DocumentMeta) -> None:
-        self.conn.execute(
-            "UPDATE documents SET path = ?, authority = ?, committee = ?, date = ?, title = ?, reference = ? WHERE doc_id = ?",
-            (path, meta.authority, meta.committee, meta.date, meta.title, meta.reference, doc_id),
-        )
+        assignments = ", ".join(f"{name} = ?" for name in META_COLUMNS)
+        self.conn.execute(f"UPDATE documents SET path = ?, {assignments} WHERE doc_id = ?", (path, *meta_row(meta), doc_id))
 
     def _next_chunk_id(self) -> int:
         return (self.conn.execute("SELECT max(chunk_id) FROM chunks").fetchone()[0] or 0) + 1
@@ -463,11 +533,9 @@ class IndexWriter:
             raise ValueError(f"{document.doc_id}: {len(chunks)} chunks but {len(vectors)} vectors")
         self.delete_document(document.doc_id)
         meta = document.meta
-        self.conn.execute(
-            f"INSERT INTO documents ({DOCUMENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (document.doc_id, document.path, document.format, document.sha256, document.pages, len(chunks),
-             meta.authority, meta.committee, meta.date, meta.title, meta.reference),
-        )
+        row = (document.doc_id, document.path, document.format, document.sha256, document.pages, len(chunks),
+               *meta_row(meta), ",".join(str(n) for n in document.ocr_pages))
+        self.conn.execute(f"INSERT INTO documents ({DOCUMENT_COLUMNS}) VALUES ({','.join('?' * len(row))})", row)
         first = self._next_chunk_id()
         ids = list(range(first, first + len(chunks)))
         counts = [self.terms.term_counts(body, context) for body, context in zip(bodies, contexts)]
@@ -504,7 +572,10 @@ class IndexWriter:
         self.conn.commit()
         ids, vectors = self.all_vectors()
         index = build_faiss_index(ids, vectors, self.dimension, self.ann_threshold)
-        faiss.write_index(index, str(self.work_dir / VECTORS_NAME))
+        try:
+            faiss.write_index(index, str(self.work_dir / VECTORS_NAME))
+        except RuntimeError as exc:  # faiss reports a failed write (a full disk) as RuntimeError
+            raise OSError(f"writing {VECTORS_NAME} failed: {' '.join(str(exc).split())[-200:]}") from exc
         self.lexical_index().save(self.work_dir)
         counts = self.conn.execute("SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM chunks)").fetchone()
         self.conn.execute("VACUUM") if not self.reused_previous else None
@@ -517,12 +588,15 @@ class IndexWriter:
             "chunks": counts[1],
             "faiss": type(faiss.downcast_index(index.index)).__name__,
             "built": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            # What each file held when published, so the next ingest can tell a damaged index from a sound one.
+            "files": {path.name: file_record(path) for path in sorted(self.work_dir.iterdir()) if path.is_file()},
             **self.settings_snapshot,
         }
         (self.work_dir / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2))
         _fsync_folder(self.work_dir)
         final_dir = self.index_dir / self.generation
         os.replace(self.work_dir, final_dir)
+        _move_aside_if_folder(self.index_dir / CURRENT_NAME)
         pointer = self.index_dir / f"{CURRENT_NAME}.tmp"
         pointer.write_text(self.generation)
         _fsync_file(pointer)
@@ -541,6 +615,79 @@ class IndexWriter:
         for folder in self.index_dir.glob("gen-*"):
             if folder.name not in keep and not folder.name.endswith(".tmp"):
                 shutil.rmtree(folder, ignore_errors=True)
+
+
+def _move_aside_if_folder(path: Path) -> None:
+    """A folder where the CURRENT pointer belongs is kept, renamed, rather than deleted or left to block publishing."""
+    if path.is_dir() and not path.is_symlink():
+        os.replace(path, path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d%H%M%S')}"))
+
+
+def file_record(path: Path) -> dict:
+    with open(path, "rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    return {"bytes": path.stat().st_size, "sha256": digest}
+
+
+def file_damage(path: Path, published: dict) -> str | None:
+    """How `path` differs from what was published, or None."""
+    if not path.is_file():
+        return "missing"
+    size = path.stat().st_size
+    if size != published.get("bytes"):
+        return f"{size:,} bytes where {published.get('bytes'):,} were published"
+    if file_record(path)["sha256"] != published.get("sha256"):
+        return "contents changed since it was published"
+    return None
+
+
+def generation_damage(index_dir: Path) -> dict[str, str]:
+    """What is damaged in the published generation, {part: problem}; empty when it is sound (or there is none).
+
+    Files are checked against the sizes and digests the manifest recorded at publishing; an
+    index published before those were recorded is opened and cross-checked instead.
+    """
+    pointer = index_dir / CURRENT_NAME
+    if pointer.is_dir():
+        return {CURRENT_NAME: "is a folder, not the pointer to the published index"}
+    generation = read_current(index_dir)
+    if generation is None:
+        return {}
+    if generation.startswith("invalid:"):
+        return {CURRENT_NAME: f"names no index generation ({generation.removeprefix('invalid:')})"}
+    folder = index_dir / generation
+    try:
+        manifest = json.loads((folder / MANIFEST_NAME).read_text())
+    except (OSError, ValueError) as exc:
+        return {MANIFEST_NAME: f"unreadable ({exc.__class__.__name__})"}
+    recorded = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(recorded, dict):
+        return _opened_damage(index_dir, folder)
+    damage = {}
+    for name, published in recorded.items():
+        problem = file_damage(folder / name, published) if isinstance(published, dict) else "no record"
+        if problem:
+            damage[name] = problem
+    return damage
+
+
+def _opened_damage(index_dir: Path, folder: Path) -> dict[str, str]:
+    """Damage found by opening a generation whose manifest records no digests."""
+    try:
+        conn = sqlite3.connect(f"file:{folder / DB_NAME}?mode=ro", uri=True)
+        try:
+            check = conn.execute("PRAGMA quick_check").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        return {DB_NAME: str(exc)}
+    if check != "ok":
+        return {DB_NAME: check}
+    try:
+        problems = IndexReader.open(index_dir).integrity_problems()
+    except IndexError_ as exc:
+        return {VECTORS_NAME: str(exc)}
+    return {VECTORS_NAME: "; ".join(problems)} if problems else {}
 
 
 def _fsync_file(path: Path) -> None:

@@ -53,7 +53,7 @@ def parsed_row(line: str) -> Row:
     text without cell boundaries is all label."""
     if ROW_SEPARATOR not in line:
         return Row(" ".join(line.split()), ())
-    label, *rest = [part.strip() for part in line.split(ROW_SEPARATOR)]
+    label, *rest = [part.strip() for part in line.replace("\n", ROW_SEPARATOR).split(ROW_SEPARATOR)]
     cells = []
     for part in rest:
         header, colon, cell = part.partition(": ")
@@ -101,7 +101,8 @@ def split_long_span(text: str, start: int, end: int, limit: int = 300) -> list[t
 
 
 def within_row(span: tuple[int, int], rows: set[tuple[int, int]]) -> bool:
-    return any(start <= span[0] and span[1] <= end for start, end in rows)
+    """Whether the span lies in a row line (or, once continuations are joined, begins one)."""
+    return any(start <= span[0] < max(end, start + 1) for start, end in rows)
 
 
 def merged_short_spans(text: str, spans: list[tuple[int, int]], rows: set[tuple[int, int]], min_words: int = 4) -> list[tuple[int, int]]:
@@ -131,16 +132,37 @@ def merged_short_spans(text: str, spans: list[tuple[int, int]], rows: set[tuple[
     return merged
 
 
+_HEADED_START = re.compile(r"^[^|:]{1,40}:\s")
+
+
+def continues_row(line: str) -> bool:
+    """A row with no label of its own, only headed values ("Latest: 22.2% | Target: 25%"): the rest of the row above."""
+    return ROW_SEPARATOR in line and bool(_HEADED_START.match(line))
+
+
+def joined_row_continuations(text: str, spans: list[tuple[int, int]], rows: set[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A row that only continues the one above joins it, so the measure and its figures are one quote."""
+    joined: list[tuple[int, int]] = []
+    for span in spans:
+        if joined and within_row(span, rows) and within_row(joined[-1], rows) and continues_row(text[span[0]:span[1]]):
+            joined[-1] = (joined[-1][0], span[1])
+        else:
+            joined.append(span)
+    return joined
+
+
 @functools.lru_cache(maxsize=1024)  # the passages of popular questions recur
 def sentence_units(text: str, rows: tuple[int, ...] = ()) -> tuple[tuple[int, int], ...]:
     """(start, end) of each quotable unit of a chunk: a sentence, a table row (the lines numbered in `rows`,
-    and tab-separated lines), a piece of a run-on list. A row is never cut."""
+    and tab-separated lines, a row that only continues the one above joined to it), a piece of a run-on
+    list. A row is never cut."""
     row_set = row_spans(text, rows)
     spans = [
         piece
         for span in merged_short_spans(text, sentence_spans(text, row_set), row_set)
         for piece in ([span] if within_row(span, row_set) else split_long_span(text, *span))
     ]
+    spans = joined_row_continuations(text, spans, row_set)
     return tuple((start, end) for start, end in spans if tokens_of(text[start:end]))
 
 

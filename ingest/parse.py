@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.records import ParsedDocument, PdfTable
+from core.settings import IngestSettings, OcrSettings
+from core.text import display_path
 from ingest.clean import clean_pdf_pages, clean_tables, clean_text
 from ingest.tables import may_hold_table
 
@@ -31,7 +33,7 @@ class ParseError(Exception):
     """A file that cannot be turned into text; str() is "<path>: <problem>"."""
 
     def __init__(self, path, problem: str):
-        self.path = str(path)
+        self.path = display_path(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
 
@@ -46,7 +48,7 @@ class Decoded:
 
 
 def sniff_format(path: Path) -> str:
-    """"pdf" | "docx" | "txt" | "md", judged by content first and extension second."""
+    """"pdf" | "docx" | "html" | "txt" | "md", judged by content first and extension second."""
     path = Path(path)
     with open(path, "rb") as handle:
         head = handle.read(SNIFF_BYTES)
@@ -58,6 +60,10 @@ def sniff_format(path: Path) -> str:
     if head.startswith(b"PK\x03\x04"):
         return _zip_format(path)
     if looks_like_text(head):
+        from ingest.html import looks_like_html
+
+        if looks_like_html(head, suffix):
+            return "html"
         return "md" if suffix in {".md", ".markdown"} else "txt"
     if suffix == ".pdf":
         raise ParseError(path, "not a PDF: the file does not start with %PDF-")
@@ -103,19 +109,30 @@ def decode_text(data: bytes) -> Decoded:
         return Decoded(data.decode("cp1252", errors="replace"), "cp1252")
 
 
-def parse_file(path: Path) -> ParsedDocument:
-    """Parse a paper; raises ParseError with a one-line reason when it cannot be read."""
+def parse_file(path: Path, limits: IngestSettings | None = None, ocr: OcrSettings | None = None) -> ParsedDocument:
+    """Parse a paper; raises ParseError with a one-line reason when it cannot be read or exceeds `limits`.
+
+    With `ocr`, PDF pages that have no text layer are read from their image (ingest.ocr).
+    """
     path = Path(path)
+    limits = limits or IngestSettings()
     if not path.is_file():
         raise ParseError(path, "no such file")
     fmt = sniff_format(path)
     if fmt == "pdf":
-        pages, tables, warnings = read_pdf(path)
+        pages, tables, warnings, ocr_pages = read_pdf(path, limits=limits, ocr=ocr)
         return ParsedDocument(doc_id=path.stem, path=str(path), format="pdf", pages=pages, has_pages=True, warnings=warnings,
-                              tables=tables)
+                              tables=tables, ocr_pages=ocr_pages)
+    if fmt == "html":
+        from ingest.html import parse_html
+
+        check_text_bytes(path, path.stat().st_size, limits)
+        return parse_html(path)
     if fmt == "docx":
         text = read_docx_text(path)
+        check_text_bytes(path, len(text.encode("utf-8")), limits)
         return ParsedDocument(doc_id=path.stem, path=str(path), format="docx", pages=[text], has_pages=False)
+    check_text_bytes(path, path.stat().st_size, limits)
     return _parse_text(path, fmt)
 
 
@@ -133,24 +150,28 @@ def _parse_text(path: Path, fmt: str) -> ParsedDocument:
 # ---------------------------------------------------------------- PDF
 
 
-def read_pdf_pages(path: Path) -> tuple[list[str], list[str]]:
-    """Cleaned text of each page and warnings (tables left in as loose text)."""
-    pages, _, warnings = read_pdf(path, tables=False)
-    return pages, warnings
+def read_pdf_pages(path: Path, limits: IngestSettings | None = None, ocr: OcrSettings | None = None) -> tuple[list[str], list[str], list[int]]:
+    """Cleaned text of each page, warnings and the pages OCR read (tables left in as loose text)."""
+    pages, _, warnings, ocr_pages = read_pdf(path, tables=False, limits=limits, ocr=ocr)
+    return pages, warnings, ocr_pages
 
 
-def read_pdf(path: Path, tables: bool = True) -> tuple[list[str], list[PdfTable], list[str]]:
-    """Cleaned text of each page, the tables found, and warnings; the file is read lazily, page by page.
+def read_pdf(path: Path, tables: bool = True, limits: IngestSettings | None = None,
+             ocr: OcrSettings | None = None) -> tuple[list[str], list[PdfTable], list[str], list[int]]:
+    """Cleaned text of each page, the tables found, warnings, and the pages OCR read; the file is read lazily, page by page.
 
     The text comes from pypdf in reading order. Where a table was found its words are
     left out of the page text and a line TABLE_MARK + index stands in their place.
+    With `ocr`, pages that have no text layer are read from their image (ingest.ocr).
     """
     from pypdf import PdfReader
-    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError, PdfStreamError
+    from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PdfReadError, PdfStreamError
 
+    limits = limits or IngestSettings()
     layouts: list[PageLayout] = []
     warnings: list[str] = []
-    with open(path, "rb") as handle, _quiet_pypdf():
+    text_bytes = 0
+    with open(path, "rb") as handle, _quiet_pypdf(), pdf_stream_limits(limits), _limit_reached_as_parse_error(path, limits, LimitReachedError):
         try:
             reader = PdfReader(handle)
             _unlock(reader, path)
@@ -165,26 +186,41 @@ def read_pdf(path: Path, tables: bool = True) -> tuple[list[str], list[PdfTable]
             raise ParseError(path, f"corrupt or truncated PDF ({_short(exc)})") from exc
         if count == 0:
             raise ParseError(path, "PDF has no pages")
+        check_pdf_pages(path, count, limits)
         for number in range(count):
             try:
                 layouts.append(page_layout(reader.pages[number], keep_fragments=tables))
+            except LimitReachedError:
+                raise
             except (PdfReadError, PdfStreamError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
                 if number == 0 and count == 1:
                     raise ParseError(path, f"corrupt or truncated PDF ({_short(exc)})") from exc
                 warnings.append(f"page {number + 1} could not be read ({_short(exc)})")
                 layouts.append(PageLayout("", [], 0))
+            text_bytes += len(layouts[-1].text.encode("utf-8"))
+            check_text_bytes(path, text_bytes, limits)
             if (number + 1) % PDF_CACHE_PAGES == 0:
                 _drop_resolved_objects(reader)
     raw_pages = [layout.text for layout in layouts]
+    ocr_pages, why_no_ocr = [], ""
+    if ocr is not None and ocr.enabled:
+        from ingest.ocr import recognise_blank_pages
+
+        outcome = recognise_blank_pages(path, raw_pages, ocr)
+        raw_pages, ocr_pages = outcome.pages, outcome.recognised
+        warnings.extend(outcome.warnings)
+        why_no_ocr = f" ({outcome.unavailable or next(iter(outcome.warnings), 'OCR found no text')})"
     if not any(page.strip() for page in raw_pages):
-        raise ParseError(path, "no text layer; needs OCR")
+        raise ParseError(path, "no text layer; needs OCR" + why_no_ocr)
     blank = [str(i + 1) for i, page in enumerate(raw_pages) if not page.strip()]
     if blank:
         warnings.append(f"no text on page(s) {', '.join(blank)}")
     found = pdf_tables_or_warning(path, layouts, warnings) if tables else []
     if found:
-        raw_pages = pages_without_tables(layouts, found)
-    return clean_pdf_pages(raw_pages), clean_tables(found, "\n".join(l.text for l in layouts)), warnings
+        with_marks = pages_without_tables(layouts, found)
+        table_pages = {page for table in found for page, _ in table.regions}
+        raw_pages = [with_marks[i] if i + 1 in table_pages else text for i, text in enumerate(raw_pages)]
+    return clean_pdf_pages(raw_pages), clean_tables(found, "\n".join(l.text for l in layouts)), warnings, ocr_pages
 
 
 def pdf_tables_or_warning(path: Path, layouts: list["PageLayout"], warnings: list[str]) -> list[PdfTable]:
@@ -199,6 +235,53 @@ def pdf_tables_or_warning(path: Path, layouts: list["PageLayout"], warnings: lis
     except Exception as exc:  # PDFium and the finders can fail in many ways on odd files
         warnings.append(f"tables could not be read ({type(exc).__name__}: {_short(exc)}); their text is kept as lines")
         return []
+
+
+# ---------------------------------------------------------------- limits on one file's work
+# Kept apart from the readers above: each check names the setting that raises it.
+
+
+def _megabytes(count: int) -> str:
+    return f"{count / (1024 * 1024):,.0f} MB"
+
+
+def check_text_bytes(path: Path, count: int, limits: IngestSettings) -> None:
+    if count > limits.max_text_bytes:
+        raise ParseError(path, f"more than {_megabytes(limits.max_text_bytes)} of text; the limit is the setting "
+                               f"ingest.max_text_bytes ({limits.max_text_bytes:,} bytes)")
+
+
+def check_pdf_pages(path: Path, count: int, limits: IngestSettings) -> None:
+    if count > limits.max_pdf_pages:
+        raise ParseError(path, f"PDF has {count:,} pages; the limit is the setting ingest.max_pdf_pages ({limits.max_pdf_pages:,})")
+
+
+def pdf_stream_limits(limits: IngestSettings):
+    """pypdf's bounds on inflating one stream, set to ours for the duration of one file."""
+    from pypdf import apply_configuration
+
+    size = limits.max_stream_bytes
+    return apply_configuration(
+        maximum_declared_stream_length=size, zlib_maximum_output_length=size, lzw_maximum_output_length=size,
+        run_length_maximum_output_length=size, jbig2_maximum_output_length=size, brotli_maximum_output_length=size,
+        array_based_stream_maximum_output_length=size, image_maximum_buffer_size=size,
+    )
+
+
+class _limit_reached_as_parse_error:
+    """pypdf's LimitReachedError (a decompression bomb, an absurd stream) as a ParseError naming the setting."""
+
+    def __init__(self, path: Path, limits: IngestSettings, error_type: type):
+        self.path, self.limits, self.error_type = path, limits, error_type
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if kind is not None and issubclass(kind, self.error_type):
+            raise ParseError(self.path, f"a compressed stream inflates past {_megabytes(self.limits.max_stream_bytes)} "
+                                        f"({_short(exc)}); the limit is the setting ingest.max_stream_bytes") from exc
+        return False
 
 
 def _unlock(reader, path: Path) -> None:

@@ -266,6 +266,36 @@ def is_heading_text(text: str, max_words: int = MAX_HEADING_WORDS) -> bool:
     )
 
 
+FORM_PROSE_WORDS = 40  # a cell this long is prose, not a value
+FORM_MAX_COLUMNS = 3
+
+
+def is_form(table: PdfTable) -> bool:
+    """A boxed form (a label beside a block of prose, as in a decision recording form) rather than a table
+    of values: few columns, a cell of prose, and most rows without a figure. Its rows read as paragraphs."""
+    rows = [row for row in table.rows if any(cell.strip() for cell in row)]
+    if not rows or max(len(row) for row in rows) > FORM_MAX_COLUMNS:
+        return False
+    prose = any(len(cell.split()) >= FORM_PROSE_WORDS for row in rows for cell in row)
+    with_figures = sum(1 for row in rows if any(is_value_row(cell) or re.fullmatch(r"[-+£(]?\d[\d,.]*[%m)]?", cell.strip()) for cell in row))
+    return prose and with_figures * 2 < len(rows)
+
+
+def form_paragraphs(table: PdfTable) -> list[tuple[str, int | None]]:
+    """Each row of a form as a paragraph: "Decision taken: That the Committee ...", with its page."""
+    paragraphs = []
+    for row, page in zip(table.rows, table.row_pages or [table.page] * len(table.rows)):
+        cells = [" ".join(cell.split()) for cell in row if cell.strip()]
+        if not cells:
+            continue
+        if len(cells) > 1 and re.fullmatch(r"\(?[a-z0-9]{1,3}[).]?", cells[0], re.I):
+            cells = cells[1:]  # a form's item letter, "(d)", says nothing
+        label, rest = cells[0], cells[1:]
+        text = f"{label.rstrip(':')}: {' '.join(rest)}" if rest and len(label.split()) <= 8 else " ".join(cells)
+        paragraphs.append((text, page))
+    return paragraphs
+
+
 def draft_blocks(lines: list[Line], tables: dict[int, int], layout_wrapped: bool, pdf_tables: list[PdfTable] | None = None) -> list[Draft]:
     """Group lines into drafts, tracking the section each one sits under; a mark line stands for pdf_tables[i]."""
     pdf_tables = pdf_tables or []
@@ -291,7 +321,9 @@ def draft_blocks(lines: list[Line], tables: dict[int, int], layout_wrapped: bool
             if drafts and drafts[-1].kind == "heading" and UNITS_NOTE.search(drafts[-1].lines[0].text):
                 drafts.pop()  # "All figures in £m" above the table: its caption says so
                 heading = state.previous_heading_text
-            if mark < len(pdf_tables):
+            if mark < len(pdf_tables) and is_form(pdf_tables[mark]):
+                drafts.extend(Draft("paragraph", [Line(text, page)], state.current) for text, page in form_paragraphs(pdf_tables[mark]))
+            elif mark < len(pdf_tables):
                 drafts.append(Draft("table", [line], state.current, heading=heading, table=pdf_tables[mark]))
             current = None
             continue

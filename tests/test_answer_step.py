@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from core.records import Chunk, Document, DocumentMeta, Hit, TableRowRef
-from index.answer import can_lead
+from core.settings import AnswerSettings
+from index.answer import Reading, can_lead, compose_answer, supporting_lines
 from index.councils import councils_named, councils_without_papers
 from index.features import AskedQuestion, candidate_lines, carries_kind, feature_matrix, FEATURES, fragment, restatement
 from index.followup import read_question, subject_phrase
@@ -176,7 +177,7 @@ def test_a_softmax_line_model_gives_a_distribution_over_a_question_s_lines():
 def test_the_shipped_answer_model_names_only_features_the_code_computes():
     model = load_answer_model()
     assert set(model.line.features) <= set(FEATURES)
-    assert 0.0 <= model.answerable_threshold <= 1.0 and 0.0 <= model.answer_threshold <= 1.0
+    assert 0.0 <= model.possible_threshold <= model.answer_threshold <= 1.0
     assert model.provenance.get("gold_sha256") and model.provenance.get("fitted"), "a weight says what it was fitted on"
 
 
@@ -189,3 +190,67 @@ def test_a_broken_model_file_is_a_clear_error(tmp_path):
         load_answer_model(path)
     with pytest.raises(ModelError, match="cannot read"):
         load_answer_model(tmp_path / "missing.json")
+
+
+def scored(question: AskedQuestion, probabilities: list[float]) -> list:
+    """The question's candidate lines with the given line-model probabilities, best first."""
+    candidates = candidate_lines(question.hits)
+    for candidate, probability in zip(candidates, probabilities):
+        candidate.probability = probability
+        candidate.features = {}
+    return sorted(candidates, key=lambda c: -c.probability)
+
+
+def test_supporting_lines_are_at_most_two_and_score_a_share_of_the_lead():
+    hits = [hit_of("The target is 85% by March. The outturn was 77%. The board met twice during the year. Staff were thanked for their work.")]
+    question = asked("What was the target?", hits)
+    ranked = scored(question, [0.6, 0.25, 0.1, 0.05])
+    supports = supporting_lines(ranked[0], ranked, question, AnswerSettings(support_lines=2, support_ratio=0.15))
+    assert [c.text for c in supports] == ["The outturn was 77%.", "The board met twice during the year."]
+    assert supporting_lines(ranked[0], ranked, question, AnswerSettings(support_ratio=0.5)) == []
+
+
+def test_another_council_s_answer_comes_before_more_of_the_lead_s_paper():
+    kent = hit_of("Kent's target is 25% or lower. Kent reported 22.2%.", authority="Kent County Council")
+    suffolk = hit_of("Suffolk aims to reduce re-referrals from 23% to 15%.", authority="Suffolk County Council")
+    suffolk.chunk = Chunk(chunk_id=2, doc_id="s", ordinal=0, text=suffolk.chunk.text, kind="paragraph")
+    suffolk.document = Document("s", "s.txt", "txt", "y", None, 1, suffolk.document.meta)
+    question = asked("What was the re-referral target?", [kent, suffolk])
+    ranked = scored(question, [0.5, 0.3, 0.2])
+    supports = supporting_lines(ranked[0], ranked, question, AnswerSettings(support_lines=1, other_council_ratio=0.3))
+    assert [question.hits[c.hit_rank].document.meta.authority for c in supports] == ["Suffolk County Council"]
+
+
+def test_the_composed_answer_leads_with_the_lead_and_cites_every_quoted_span():
+    hits = [hit_of("The contracts end on 31 March 2025. The providers were told in writing.")]
+    question = asked("When do the contracts end?", hits)
+    ranked = scored(question, [0.8, 0.2])
+    reading = Reading(question, ranked, ranked[0], [ranked[1]], {}, 0.95, "answer")
+    answer = compose_answer("When do the contracts end?", reading)
+    assert answer.confidence == "answer" and answer.found
+    assert [line.role for line in answer.lines] == ["lead", "support"]
+    assert answer.lines[0].text == "The contracts end on 31 March 2025."
+    citation = answer.citations[0]
+    assert citation.cited and len(citation.highlights) == 2
+    assert [citation.text[s:e] for s, e in citation.highlights] == [line.text for line in answer.lines]
+
+
+def test_a_possible_answer_says_so_and_a_not_found_one_quotes_nothing():
+    hits = [hit_of("The contracts end on 31 March 2025.")]
+    question = asked("When do the contracts end?", hits)
+    ranked = scored(question, [0.9])
+    possible = compose_answer("q", Reading(question, ranked, ranked[0], [], {}, 0.5, "possible"))
+    assert possible.found and possible.answer.startswith("Possible answer")
+    refused = compose_answer("q", Reading(question, ranked, ranked[0], [], {}, 0.1, "not_found"))
+    assert not refused.found and not refused.lines and not any(c.cited for c in refused.citations)
+
+
+def test_a_quoted_table_row_is_cited_with_its_row_and_page():
+    text = "Revenue forecast\nCYPE | Forecast variance: -£9.9m\nASCH | Forecast variance: +£35.4m"
+    hit = hit_of(text, rows=(1, 2))
+    hit.chunk.table_rows = [TableRowRef(1, 6, 2), TableRowRef(2, 7, 3)]
+    question = asked("What is the forecast variance for CYPE?", [hit])
+    ranked = scored(question, [0.0, 0.9, 0.1])
+    lead = next(c for c in ranked if c.text.startswith("CYPE"))
+    answer = compose_answer("q", Reading(question, ranked, lead, [], {}, 0.95, "answer"))
+    assert answer.citations[0].row == 2 and answer.citations[0].page == 6

@@ -9,7 +9,7 @@ import pytest
 
 from core.records import Filters
 from core.text import normalise_for_matching
-from index.answer import long_date
+from core.text import long_date
 from index.service import Scrutiny
 
 FAMILY_HUB_PAPERS = ("kent_2025-01_family-hubs-record-of-decision-24-00093", "kent_2025-01_family-hubs-decision-report-24-00093")
