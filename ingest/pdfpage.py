@@ -5,6 +5,7 @@ parser's cost. Everything here is in points from the page's top-left corner, the
 pieces use in ingest.parse, so a table's area can be matched against them. Characters and drawn
 shapes follow pdfminer's reading of a page (a character's box runs from its font's descent to one
 em above it; a subpath is a line, a rectangle or a curve), the reading the finders were tuned on.
+PDFium is not thread-safe: a process reads one document at a time (ingest parses in one worker).
 """
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ FONT_NAME_BYTES = 128
 MAX_FORM_DEPTH = 8  # form objects nest; deeper ones are not drawn by any real paper
 EMPTY = 0.01  # points: a text object this small has no ink
 BLANK_SLACK = 0.5  # points a character may start left of the blank before it
-BLANK_REACH = 40.0  # points right of a blank within which the character after it is looked for
+BLANK_REACH = 40.0  # points either side of a blank within which its neighbours on the line are looked for
+CELL_TOLERANCE = 3.0  # points: gaps within which a cell's characters are one word, and tops one line
 
 
 @dataclass(slots=True)
@@ -71,7 +73,7 @@ def open_document(path: Path):
 
 
 def page_content(document, number: int) -> PageContent | None:
-    """Characters and drawn shapes of the 1-based page `number`; None for a page turned to landscape by /Rotate."""
+    """Characters and drawn shapes of the 1-based page `number`; None for a page turned by /Rotate (left out, as before)."""
     page = document[number - 1]
     try:
         if page.get_rotation():
@@ -369,8 +371,6 @@ def words_of(chars: list[Char], x_tolerance: float, y_tolerance: float) -> list[
             last_x1, last_top = char.x1, char.top
     return words
 
-
-CELL_TOLERANCE = 3.0  # points: gaps within which a cell's characters are one word, and tops one line
 
 
 def text_of(chars: list[Char]) -> str:

@@ -14,7 +14,7 @@ from ingest.pdfpage import Box, Char, Edge, clusters, text_of
 SNAP = 3.0  # points within which parallel edges are moved onto one line
 JOIN = 3.0  # points of gap within which edges on one line are joined
 MIN_EDGE = 3.0  # shorter edges are not cell borders
-MIN_PREFILTER = 1.0
+MIN_PREFILTER = 1.0  # points: shorter edges are dropped before snapping
 CROSS = 3.0  # points within which two edges meet at a corner
 
 Point = tuple[float, float]
