@@ -352,7 +352,9 @@ def draft_blocks(lines: list[Line], tables: dict[int, int], layout_wrapped: bool
                 current = None
             continue
         if _starts_heading(text, current, lines, index, heading_width):
-            if drafts and drafts[-1].kind == "heading" and current is None and _adjacent(lines, drafts[-1], index - 2):
+            joined_words = sum(len(l.text.split()) for l in drafts[-1].lines) + len(text.split()) if drafts else 0
+            if (drafts and drafts[-1].kind == "heading" and current is None and _adjacent(lines, drafts[-1], index - 2)
+                    and joined_words <= MAX_HEADING_WORDS):
                 drafts[-1].lines.append(line)  # "Participation Team update" + "(Item 4)": one heading
                 continue
             state.heading(text, None)
@@ -474,7 +476,9 @@ def finish_table(draft: Draft, wrapped: bool) -> Block | None:
         row_pages = [l.page for l in lines[1:]]
         kept = [i for i, row in enumerate(rows) if row != header]  # a header printed again on the next page
         rows, row_pages = [rows[i] for i in kept], [row_pages[i] for i in kept]
-        above = draft.above if draft.above and len(draft.above.split()) <= 20 and not is_text_table_row(draft.above) else None
+        # A title line above the table, not a sentence of prose that happens to precede it.
+        titled = draft.above and len(draft.above.split()) <= 20 and not draft.above.rstrip().endswith(".")
+        above = draft.above if titled and not is_text_table_row(draft.above) else None
         caption = table_caption(_MARKDOWN_HEADING.sub(r"\2", above) if above else None, draft.heading)
     if not rows:
         return None
