@@ -49,8 +49,9 @@ def as_tuple(value: str | tuple[str, ...]) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else value
 
 
-# The answer step may withhold an answer it is unsure of, but must answer most of these.
-MIN_ANSWERED = 0.85
+# The answer step may withhold an answer it is unsure of (its not-found threshold is set on the dev split
+# to trade answers given against unanswerable questions refused), but must answer most of these.
+MIN_ANSWERED = 0.8
 
 
 @pytest.fixture(scope="module")
