@@ -320,7 +320,7 @@ def test_fetched_papers_answer_with_committee_date_and_source_and_pages_link_to_
         page = client.get(f"/documents/{cited.doc_id}").text
         assert f'href="{base}/mgConvert2PDF.aspx?ID=65412"' in page and "Agenda item" in page
         card = client.get("/", params={"q": "What is the one-off cost of moving to two unitary councils?"}).text
-        assert f'<a href="{base}/mgConvert2PDF.aspx?ID=65412" rel="noopener noreferrer">on the council' in card
+        assert f'<a href="{base}/mgConvert2PDF.aspx?ID=65412" rel="noopener noreferrer">The paper on the council’s website</a>' in card
         assert client.get(f"/api/documents/{record.doc_id}").json()["source_url"] == record.source_url
         original = client.get(f"/documents/{record.doc_id}/file")
         assert original.headers["content-disposition"].startswith("attachment") and "RESOLVED" in original.text
