@@ -308,8 +308,8 @@ def with_verdict(answer: Answer, status: str, promised: tuple[Hit, str], reporte
     """A target answer that says whether the target was met, quoting the target and what a later paper reported."""
     lines = [answer.lines[0]]
     for hit, quote in (promised, reported):
-        if any(quoted(quote) == line.text for line in lines):
-            continue
+        if any(quoted(quote) in line.text for line in lines):
+            continue  # already read in full in a line above (often inside the lead's longer quote)
         line = quote_in_answer(answer, hit, quote)
         if line is not None:
             lines.append(line)

@@ -158,11 +158,16 @@ def _drop_overlaps(spans: dict[int, int]) -> dict[int, int]:
 
 
 def is_text_table_row(text: str) -> bool:
-    return bool(text.strip()) and ("\t" in text or is_pipe_row(text) or is_pipe_rule(text))
+    """A Markdown pipe row or rule, or a line with text on both sides of a tab. A line that only starts with
+    a tab is indented text: Word's tables saved as text put each cell on lines of their own that way."""
+    if not text.strip():
+        return False
+    return is_pipe_row(text) or is_pipe_rule(text) or sum(1 for cell in text.split("\t") if cell.strip()) >= 2
 
 
 def text_table_spans(lines: list[Line]) -> dict[int, int]:
-    """Runs of tab-separated or Markdown pipe rows (blank lines between rows allowed)."""
+    """Runs of tab-separated or Markdown pipe rows (blank lines between rows allowed) that hold a header and
+    at least one row; a lone row stays a line of text, so nothing of it is lost."""
     spans: dict[int, int] = {}
     index = 0
     while index < len(lines):
@@ -177,7 +182,8 @@ def text_table_spans(lines: list[Line]) -> dict[int, int]:
             elif lines[probe].text.strip():
                 break
             probe += 1
-        spans[index] = end
+        if sum(1 for line in lines[index:end] if line.text.strip() and not is_pipe_rule(line.text)) >= 2:
+            spans[index] = end
         index = end
     return spans
 

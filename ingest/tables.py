@@ -23,6 +23,7 @@ from ingest.ruled import GridTable, grid_tables
 
 TABLE_MARK = "\ue000table "  # a page line "<mark><index>" stands where ParsedDocument.tables[index] sits
 MAX_HEADER_LINES = 6
+STAGGERED = 0.9  # of the text height: side-by-side headings whose lines' tops are closer than this are set at staggered heights
 MIN_RULES = 20  # drawn lines and rectangles from which a page may hold a ruled table (every table page of the 35 papers had 20 or more)
 MIN_VALUE_LINES = 2  # pypdf lines ending in figures from which a page may hold an aligned table
 PHRASE_GAP = 0.6  # of the text height: a wider gap between words separates cells
@@ -430,6 +431,9 @@ def header_lines_above(lines: list[TextLine], first: int, spans: list[tuple[floa
         if lines[start].top - above.bottom > LINE_GAP * height or not is_header_line(above, spans, height):
             break
         start -= 1
+    # Headings set at staggered heights give many short lines; the header never ends between two of them.
+    while 0 < start < first and staggered(lines[start - 1], lines[start], height) and is_header_line(lines[start - 1], spans, height):
+        start -= 1
     if start == first:
         # Group headings ("Adult Social Care & Health") may stand between the header and the first row.
         probe = first
@@ -438,6 +442,13 @@ def header_lines_above(lines: list[TextLine], first: int, spans: list[tuple[floa
         if probe < first and probe > 0 and lines[probe].top - lines[probe - 1].bottom <= LINE_GAP * height and is_header_line(lines[probe - 1], spans, height):
             return header_lines_above(lines, probe, spans, height) if probe < first else start
     return start
+
+
+def staggered(upper: TextLine, lower: TextLine, height: float) -> bool:
+    """Two lines less than a text height apart whose words stand in different columns: "Revenu" over one
+    column beside "Revenu" / "e" over the next, each column's heading wrapped at its own height."""
+    apart = not any(min(a.x1, b.x1) > max(a.x0, b.x0) for a in upper.phrases for b in lower.phrases)
+    return apart and lower.top - upper.top < STAGGERED * height
 
 
 def header_cells(header: list[TextLine], spans: list[tuple[float, float]], label_column: bool) -> list[str]:

@@ -130,6 +130,18 @@ def test_docx_txt_and_markdown_tables_give_the_same_row_lines(tmp_path):
         assert table.header == ["Measure", "Value", "Target"]
 
 
+def test_cells_on_tab_indented_lines_of_their_own_are_text_and_nothing_of_them_is_lost():
+    # Word's action plans saved as text: each cell on its own line after a tab; a lone tab row beside them.
+    text = ("\tACTION RECOMMENDED\n\na) To agree the proposed priorities.\n\nPerformance Objective\n\tRequired Action\n"
+            "\tAccountability / Progress\n\n\tb)\n\tTo provide improved performance in Adoption\nJohn Gregg\n\n"
+            "Contact\tJohn Gregg\n")
+    blocks = blocks_from_document(_text_document(text))
+    assert not [b for b in blocks if b.kind == "table"]
+    read = "\n".join(b.text for b in blocks)
+    for line in text.split("\n"):
+        assert " ".join(line.split()) in " ".join(read.split()), line
+
+
 def test_a_failing_table_reader_keeps_the_text_and_warns(monkeypatch):
     import ingest.tables
 
