@@ -318,7 +318,7 @@ def with_verdict(answer: Answer, status: str, promised: tuple[Hit, str], reporte
     kept_supports = [line for line in answer.lines[1:] if line.text not in {l.text for l in lines}]
     answer.lines = lines + kept_supports[: max(0, support_lines + 1 - len(lines))]
     later = reported[0].document.meta
-    answer.verdict = Verdict(status, f"{status.capitalize()}: {source_label(reported[0])} reported \u201c{quoted(reported[1])}\u201d")
+    answer.verdict = Verdict(status, f"{source_label(reported[0])} reported \u201c{quoted(reported[1])}\u201d")
     answer.answer = "\n".join([*answer.answer.splitlines()[:1], *(f"\u201c{line.text}\u201d [{line.citation}]" for line in answer.lines[1:]),
                                f"Target {status} ({later.date or 'later paper'})."])
     return answer
