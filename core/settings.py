@@ -41,7 +41,7 @@ class AnswerSettings(_Section):
     other_councils: int = Field(2, description="Other councils whose best passage is also read, so a question several councils answer gets a line from each.")
     support_lines: int = Field(2, description="Most supporting quotes after the lead line.")
     support_ratio: float = Field(0.15, description="A further line is quoted when its score is at least this share of the lead's (dev: 0.15 quotes 2.1 lines a question and answers 0.77; 0.8 quotes 1.1 and answers 0.67).")
-    other_council_ratio: float = Field(0.3, description="Another council's best line is quoted first when its score is at least this share of the lead's (questions that name no council).")
+    other_council_ratio: float = Field(0.05, description="Another council's best line is quoted first when it holds the kind of answer asked for and its score is at least this share of the lead's (questions that name no council). Low, as the line model's scores are a distribution over all lines; it changes what is shown beside the lead, not the dev figures.")
 
 
 class IngestSettings(_Section):

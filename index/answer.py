@@ -84,7 +84,9 @@ def supporting_lines(lead: Candidate, candidates: list[Candidate], question: Ask
         councils = {hits[lead.hit_rank].document.meta.authority}
         for candidate in candidates:
             authority = hits[candidate.hit_rank].document.meta.authority
-            if len(chosen) < settings.support_lines and authority not in councils and eligible(candidate, settings.other_council_ratio):
+            answers_alike = not question.kinds or any(carries_kind(kind, question.analysis.text, candidate.text) for kind in question.kinds)
+            if (len(chosen) < settings.support_lines and authority not in councils and answers_alike
+                    and eligible(candidate, settings.other_council_ratio)):
                 councils.add(authority)
                 chosen.append(candidate)
                 texts.add(candidate.text)
