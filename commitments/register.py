@@ -16,7 +16,7 @@ from commitments.extract import (
     BROAD_LABELS, MEASURE_LABELS, Commitment, MeasureReport, Value, extract_document, known_measure,
 )
 from commitments.link import Link, link_commitments, status_of
-from core.records import Chunk, DocumentMeta
+from core.records import DocumentMeta
 from core.text import fold_characters
 
 # A label the lexicon knows is given to an unlabelled commitment when its text is this close to it.
@@ -116,7 +116,7 @@ def index_commitments(writer, changed_doc_ids: list[str], embedder) -> None:
             continue
         conn.execute("DELETE FROM commitments WHERE doc_id = ?", (doc_id,))
         conn.execute("DELETE FROM measure_reports WHERE doc_id = ?", (doc_id,))
-        extracted.append(extract_document(doc_id, meta, chunks_of(conn, doc_id)))
+        extracted.append(extract_document(doc_id, meta, writer.chunks_of(doc_id)))
     if extracted:
         # One encode over every paper's statements: batches of similar length waste little on padding.
         texts = list(dict.fromkeys(embedding_key(item.text) for commitments, reports in extracted for item in [*commitments, *reports]))
@@ -131,14 +131,6 @@ def index_commitments(writer, changed_doc_ids: list[str], embedder) -> None:
 def document_meta(conn: sqlite3.Connection, doc_id: str) -> DocumentMeta | None:
     row = conn.execute("SELECT authority, committee, date, title, reference FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
     return DocumentMeta(*row) if row else None
-
-
-def chunks_of(conn: sqlite3.Connection, doc_id: str) -> list[Chunk]:
-    rows = conn.execute(
-        "SELECT chunk_id, doc_id, ordinal, text, kind, page, page_end, section FROM chunks WHERE doc_id = ? ORDER BY ordinal",
-        (doc_id,),
-    )
-    return [Chunk(*row) for row in rows]
 
 
 def drop_orphans(conn: sqlite3.Connection) -> None:

@@ -52,6 +52,28 @@ class AnswerSettings(_Section):
 class ServerSettings(_Section):
     host: str = Field("127.0.0.1", description="Address `scrutiny serve` binds.")
     port: int = Field(8000, description="Port `scrutiny serve` listens on.")
+    workers: int = Field(1, description="Server processes (`scrutiny serve --workers`); each loads the model once and reopens the index when it changes.")
+
+
+class BackendSettings(_Section):
+    kind: str = Field("embedded", description="Where chunks and vectors are stored and searched: embedded (SQLite, FAISS and BM25 postings in the index folder) or milvus (env SCRUTINY_BACKEND, option --backend).")
+    milvus_uri: str = Field("", description="Milvus Lite file (a path ending in .db) or server address (http://host:19530); empty means milvus.db in the index folder (env SCRUTINY_MILVUS_URI, option --milvus-uri).")
+    milvus_token: str = Field("", description="Credentials for a Milvus server, user:password or an API key (env SCRUTINY_MILVUS_TOKEN).")
+    milvus_collection: str = Field("scrutiny_chunks", description="Milvus collection holding the chunks.")
+    milvus_index: str = Field("FLAT", description="Milvus vector index on the chunk vectors: FLAT (exact; Milvus Lite), HNSW, IVF_FLAT or DISKANN (on a server or cluster). A change rebuilds the collection's index.")
+    milvus_fusion: str = Field("client", description="How hybrid search fuses BM25 and dense candidates on Milvus: client (the weighted min-max fusion the embedded index uses), weighted or rrf (Milvus's own rankers). Chosen by the gold-set comparison in docs/scale.md.")
+    hnsw_m: int = Field(32, description="HNSW graph degree (Milvus HNSW index).")
+    hnsw_ef_construction: int = Field(200, description="HNSW build-time candidate list (Milvus HNSW index).")
+    hnsw_ef: int = Field(1024, description="HNSW search-time candidate list (Milvus HNSW index).")
+    write_batch: int = Field(512, description="Chunks sent to Milvus per insert.")
+
+
+class RaySettings(_Section):
+    embed_workers: int = Field(2, description="Embedding actors `scrutiny ingest --ray` starts (option --ray-workers); each loads the model once.")
+    embed_cpus: float = Field(1.0, description="CPUs each embedding actor reserves on a cluster (its torch threads); on a local Ray the cores are shared among the actors.")
+    embed_gpus: float = Field(0.0, description="GPUs each embedding actor reserves; 0 uses one when the cluster has GPUs, else none.")
+    parse_cpus: float = Field(1.0, description="CPUs each parse task reserves.")
+    batch_chunks: int = Field(256, description="Chunks sent to an embedding actor at a time.")
 
 
 class Settings(_Section):
@@ -62,6 +84,8 @@ class Settings(_Section):
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     server: ServerSettings = ServerSettings()
+    backend: BackendSettings = BackendSettings()
+    ray: RaySettings = RaySettings()
 
 
 def load_settings(index_dir: str | Path | None = None) -> Settings:
@@ -73,6 +97,9 @@ def load_settings(index_dir: str | Path | None = None) -> Settings:
     env_model = os.environ.get("SCRUTINY_MODEL")
     if env_model:
         settings.embed.model = env_model
+    for variable, field in (("SCRUTINY_BACKEND", "kind"), ("SCRUTINY_MILVUS_URI", "milvus_uri"), ("SCRUTINY_MILVUS_TOKEN", "milvus_token")):
+        if os.environ.get(variable):
+            setattr(settings.backend, field, os.environ[variable])
     if index_dir is not None:
         settings.index_dir = Path(index_dir)
     return settings

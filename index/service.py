@@ -56,14 +56,14 @@ class Scrutiny:
     # index lifecycle -------------------------------------------------------
     def state(self) -> IndexState:
         """The open index, reopened when ingest has published a newer generation."""
-        from index.store import IndexReader
+        from index.backend import open_view
 
         state = self._state
         if state is not None and state.reader.is_current():
             return state
         with self._lock:
             if self._state is None or not self._state.reader.is_current():
-                reader = IndexReader.open(self.settings.index_dir)
+                reader = open_view(self.settings)
                 documents = {d.doc_id: d for d in reader.documents()}
                 authorities = sorted({d.meta.authority for d in documents.values() if d.meta.authority})
                 self._state = IndexState(reader, documents, authorities)

@@ -35,7 +35,7 @@ MANIFEST_NAME = "manifest.json"
 CURRENT_NAME = "CURRENT"
 LOCK_NAME = "LOCK"
 
-_SCHEMA = """
+DOCUMENTS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY,
     path TEXT NOT NULL,
@@ -45,6 +45,8 @@ CREATE TABLE IF NOT EXISTS documents (
     chunks INTEGER NOT NULL,
     authority TEXT, committee TEXT, date TEXT, title TEXT, reference TEXT
 );
+"""
+_SCHEMA = DOCUMENTS_SCHEMA + """
 CREATE TABLE IF NOT EXISTS chunks (
     chunk_id INTEGER PRIMARY KEY,
     doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
@@ -113,6 +115,11 @@ def filter_sql(filters: Filters | None) -> tuple[str, list]:
         clauses.append("d.doc_id = ?")
         params.append(filters.doc_id)
     return (" AND ".join(clauses) or "1"), params
+
+
+def manifest_backend(manifest: dict) -> str:
+    """Which backend published a generation: its manifest says so, except the embedded index's, which predates the choice."""
+    return manifest.get("backend", "embedded")
 
 
 def read_current(index_dir: Path) -> str | None:
@@ -277,6 +284,10 @@ class IndexReader:
         ).fetchall()
         return np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
 
+    def restriction(self, filters: Filters | None) -> np.ndarray | None:
+        """The backend seam's name for `allowed_chunk_ids`: filters resolved to chunk ids."""
+        return self.allowed_chunk_ids(filters)
+
     def bm25(self, query: str, allowed: np.ndarray | None, limit: int) -> list[tuple[int, float]]:
         """(chunk_id, BM25 score) best first for the words of `query`, among `allowed` chunk ids (None: all)."""
         keys = self.terms.keys(query)
@@ -287,6 +298,11 @@ class IndexReader:
     def idf(self, word: str) -> float:
         """How rare a question word is among the chunks (its rarest stem when it has several)."""
         return self.lexical.idf(self.terms.keys(word))
+
+    def fused(self, query: str, vector: np.ndarray, allowed: np.ndarray | None, limit: int, bm25_weight: float,
+              dense_weight: float) -> None:
+        """The embedded index leaves hybrid fusion to index.search."""
+        return None
 
     def dense(self, vector: np.ndarray, allowed: np.ndarray | None, limit: int) -> list[tuple[int, float]]:
         """(chunk_id, cosine) best first, among `allowed` chunk ids (None: all)."""
@@ -401,7 +417,8 @@ class IndexWriter:
             manifest = json.loads((folder / MANIFEST_NAME).read_text())
         except (OSError, ValueError):
             return False
-        same = manifest.get("schema") == SCHEMA_VERSION and manifest.get("model") == self.model and manifest.get("chunking") == self.settings_snapshot.get("chunking")
+        same = (manifest.get("schema") == SCHEMA_VERSION and manifest.get("model") == self.model
+                and manifest.get("chunking") == self.settings_snapshot.get("chunking") and manifest_backend(manifest) == "embedded")
         if not same:
             return False
         try:
@@ -420,6 +437,14 @@ class IndexWriter:
 
     def document_paths(self) -> dict[str, str]:
         return dict(self.conn.execute("SELECT doc_id, path FROM documents"))
+
+    def document_meta(self, doc_id: str) -> DocumentMeta | None:
+        row = self.conn.execute(f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        return document_from_row(row).meta if row else None
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        rows = self.conn.execute(f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE doc_id = ? ORDER BY ordinal", (doc_id,))
+        return [chunk_from_row(row) for row in rows]
 
     def delete_document(self, doc_id: str) -> None:
         self.conn.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
@@ -504,28 +529,29 @@ class IndexWriter:
             "built": time.strftime("%Y-%m-%dT%H:%M:%S"),
             **self.settings_snapshot,
         }
-        (self.work_dir / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2))
-        _fsync_folder(self.work_dir)
-        final_dir = self.index_dir / self.generation
-        os.replace(self.work_dir, final_dir)
-        pointer = self.index_dir / f"{CURRENT_NAME}.tmp"
-        pointer.write_text(self.generation)
-        _fsync_file(pointer)
-        os.replace(pointer, self.index_dir / CURRENT_NAME)
-        _fsync_folder(self.index_dir)
-        self._remove_old_generations(keep={self.generation, self.previous})
-        return self.generation
+        return publish_generation(self.index_dir, self.work_dir, self.generation, manifest, self.previous)
 
     def abandon(self) -> None:
         with contextlib.suppress(Exception):
             self.conn.close()
         shutil.rmtree(self.work_dir, ignore_errors=True)
 
-    def _remove_old_generations(self, keep: set[str | None]) -> None:
-        # The previous generation stays: a server may still be reading it.
-        for folder in self.index_dir.glob("gen-*"):
-            if folder.name not in keep and not folder.name.endswith(".tmp"):
-                shutil.rmtree(folder, ignore_errors=True)
+
+def publish_generation(index_dir: Path, work_dir: Path, generation: str, manifest: dict, previous: str | None) -> str:
+    """Write the manifest, make `work_dir` the generation `generation` and atomically point CURRENT at it."""
+    (work_dir / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2))
+    _fsync_folder(work_dir)
+    os.replace(work_dir, index_dir / generation)
+    pointer = index_dir / f"{CURRENT_NAME}.tmp"
+    pointer.write_text(generation)
+    _fsync_file(pointer)
+    os.replace(pointer, index_dir / CURRENT_NAME)
+    _fsync_folder(index_dir)
+    # The previous generation stays: a server may still be reading it.
+    for folder in index_dir.glob("gen-*"):
+        if folder.name not in {generation, previous} and not folder.name.endswith(".tmp"):
+            shutil.rmtree(folder, ignore_errors=True)
+    return generation
 
 
 def _fsync_file(path: Path) -> None:

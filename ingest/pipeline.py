@@ -181,7 +181,8 @@ def ingest_paths(
     `commitments` extracts the commitments register from the changed papers (True: the
     built-in extractor; a callable: that one; False: skip it).
     """
-    from index.store import IndexWriter, read_current, writer_lock
+    from index.backend import open_builder
+    from index.store import read_current, writer_lock
     from ingest.parse import ParseError
 
     progress = progress or Progress()
@@ -199,13 +200,13 @@ def ingest_paths(
 
     with writer_lock(index_dir, wait=wait):
         snapshot = {"chunking": settings.chunk.model_dump()}
-        if not rebuild and index_is_up_to_date(index_dir, files, sidecars, embedder.name, snapshot):
+        if not rebuild and index_is_up_to_date(index_dir, files, sidecars, embedder.name, snapshot, settings.backend.kind):
             report.unchanged = [f.stem for f in files]
             report.generation = read_current(index_dir)
             report.chunks_total = _count_chunks(index_dir, report.generation)
             report.seconds = time.perf_counter() - started
             return report
-        writer = IndexWriter(index_dir, embedder.name, embedder.dimension, settings.retrieval.ann_threshold, snapshot, fresh=rebuild)
+        writer = open_builder(settings, embedder.name, embedder.dimension, fresh=rebuild)
         try:
             known = writer.document_hashes()
             known_paths = writer.document_paths()
@@ -281,7 +282,8 @@ def ingest_paths(
     return report
 
 
-def index_is_up_to_date(index_dir: Path, files: list[Path], sidecars: dict[str, dict], model: str, snapshot: dict) -> bool:
+def index_is_up_to_date(index_dir: Path, files: list[Path], sidecars: dict[str, dict], model: str, snapshot: dict,
+                        backend: str = "embedded") -> bool:
     """True when the current generation already holds exactly these files, unchanged, with this model and metadata.
 
     Checked before any copying so that a no-change ingest costs only the file hashing.
@@ -289,7 +291,7 @@ def index_is_up_to_date(index_dir: Path, files: list[Path], sidecars: dict[str, 
     import json
     import sqlite3
 
-    from index.store import DOCUMENT_COLUMNS, MANIFEST_NAME, SCHEMA_VERSION, document_from_row, read_current
+    from index.store import DOCUMENT_COLUMNS, MANIFEST_NAME, SCHEMA_VERSION, document_from_row, manifest_backend, read_current
 
     generation = read_current(index_dir)
     if generation is None:
@@ -305,6 +307,8 @@ def index_is_up_to_date(index_dir: Path, files: list[Path], sidecars: dict[str, 
         return False
     if manifest.get("schema") != SCHEMA_VERSION or manifest.get("model") != model or manifest.get("chunking") != snapshot.get("chunking"):
         return False
+    if manifest_backend(manifest) != backend:
+        return False
     if {f.stem for f in files} != set(documents):
         return False
     for path in files:
@@ -319,10 +323,7 @@ def index_is_up_to_date(index_dir: Path, files: list[Path], sidecars: dict[str, 
 
 def _refresh_metadata(writer, path: Path, doc_id: str, sidecars: dict[str, dict], known_paths: dict[str, str]) -> bool:
     """An unchanged file may have moved, or its sidecar metadata may have been edited; True when either did."""
-    from index.store import document_from_row, DOCUMENT_COLUMNS
-
-    row = writer.conn.execute(f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
-    current = document_from_row(row).meta
+    current = writer.document_meta(doc_id)
     sidecar = sidecars.get(doc_id)
     meta = current.merged_with(sidecar) if sidecar else current
     if meta != current or known_paths.get(doc_id) != str(path):
@@ -336,6 +337,6 @@ def _count_chunks(index_dir: Path, generation: str) -> int:
 
     conn = sqlite3.connect(f"file:{index_dir / generation / 'scrutiny.db'}?mode=ro", uri=True)
     try:
-        return conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        return conn.execute("SELECT coalesce(sum(chunks), 0) FROM documents").fetchone()[0]  # both backends' catalogs
     finally:
         conn.close()
