@@ -104,8 +104,12 @@ def ensure_tables(conn: sqlite3.Connection) -> None:
     conn.executescript(SCHEMA)
 
 
-def index_commitments(writer, changed_doc_ids: list[str], embedder) -> None:
-    """Extract commitments of the changed papers into `writer.conn`, then relink every follow-up."""
+def index_commitments(writer, changed_doc_ids: list[str], embedder, known_vectors: dict[str, np.ndarray] | None = None) -> None:
+    """Extract commitments of the changed papers into `writer.conn`, then relink every follow-up.
+
+    `known_vectors` holds statement vectors ingest already pooled from their chunks' forward pass
+    (`statement_spans`), keyed by `embedding_key`; only the statements it lacks are encoded here.
+    """
     conn = writer.conn
     ensure_tables(conn)
     drop_orphans(conn)
@@ -119,8 +123,10 @@ def index_commitments(writer, changed_doc_ids: list[str], embedder) -> None:
         extracted.append(extract_document(doc_id, meta, writer.chunks_of(doc_id)))
     if extracted:
         # One encode over every paper's statements: batches of similar length waste little on padding.
+        known = known_vectors or {}
         texts = list(dict.fromkeys(embedding_key(item.text) for commitments, reports in extracted for item in [*commitments, *reports]))
-        vectors = dict(zip(texts, embedder.encode(texts)))
+        missing = [text for text in texts if text not in known]
+        vectors = {**{text: known[text] for text in texts if text in known}, **dict(zip(missing, embedder.encode(missing)))}
         prototypes = embedder.encode(list(MEASURE_LABELS))
         for commitments, reports in extracted:
             store_extracted(conn, commitments, reports, vectors, prototypes)
@@ -164,6 +170,37 @@ def assign_measures(items: list, vectors: np.ndarray, prototypes: np.ndarray | N
 def embedding_key(text: str) -> str:
     """What is embedded for a statement: its opening, which names what it is about, keeps encoding cheap."""
     return fold_characters(text)[:EMBED_CHARS]
+
+
+def span_of(needle: str, haystack: str) -> tuple[int, int] | None:
+    """Where `needle` occurs in `haystack`, allowing the whitespace between its words to differ."""
+    start = haystack.find(needle)
+    if start >= 0:
+        return start, start + len(needle)
+    words = needle.split()
+    match = re.search(r"\s+".join(re.escape(w) for w in words), haystack) if words else None
+    return (match.start(), match.end()) if match else None
+
+
+def statement_spans(doc_id: str, meta: DocumentMeta, chunks: list, embed_texts: list[str]) -> list[list[tuple[str, tuple[int, int]]]]:
+    """For each chunk, (embedding key, span in the chunk's embedding text) of every statement the register will
+    embed, so ingest can pool their vectors from the chunk's own forward pass instead of encoding them again.
+    A statement that does not lie within one chunk's text (a table row across a page break) is left out."""
+    from dataclasses import replace
+
+    numbered = [replace(chunk, chunk_id=position) for position, chunk in enumerate(chunks)]  # ids are given at write time
+    commitments, reports = extract_document(doc_id, meta, numbered)
+    found: list[list[tuple[str, tuple[int, int]]]] = [[] for _ in chunks]
+    seen: set[str] = set()
+    for item in [*commitments, *reports]:
+        key = embedding_key(item.text)
+        if key in seen:
+            continue
+        span = span_of(key, embed_texts[item.chunk_id])
+        if span is not None:
+            seen.add(key)
+            found[item.chunk_id].append((key, span))
+    return found
 
 
 def store_extracted(conn, commitments: list[Commitment], reports: list[MeasureReport], by_text: dict[str, np.ndarray], prototypes) -> None:

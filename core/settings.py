@@ -59,6 +59,7 @@ class BackendSettings(_Section):
     kind: str = Field("embedded", description="Where chunks and vectors are stored and searched: embedded (SQLite, FAISS and BM25 postings in the index folder) or milvus (env SCRUTINY_BACKEND, option --backend).")
     milvus_uri: str = Field("", description="Milvus Lite file (a path ending in .db) or server address (http://host:19530); empty means milvus.db in the index folder (env SCRUTINY_MILVUS_URI, option --milvus-uri).")
     milvus_token: str = Field("", description="Credentials for a Milvus server, user:password or an API key (env SCRUTINY_MILVUS_TOKEN).")
+    milvus_lite_server: str = Field("", description="Address of a Milvus Lite server already serving the milvus_uri folder, which one process at a time may open: `scrutiny serve --workers N` starts one and passes it to its workers (env SCRUTINY_MILVUS_LITE_SERVER).")
     milvus_collection: str = Field("scrutiny_chunks", description="Milvus collection holding the chunks.")
     milvus_index: str = Field("FLAT", description="Milvus vector index on the chunk vectors: FLAT (exact; Milvus Lite), HNSW, IVF_FLAT or DISKANN (on a server or cluster). A change rebuilds the collection's index.")
     milvus_fusion: str = Field("client", description="How hybrid search fuses BM25 and dense candidates on Milvus: client (the weighted min-max fusion the embedded index uses), weighted or rrf (Milvus's own rankers). Chosen by the gold-set comparison in docs/scale.md.")
@@ -97,7 +98,8 @@ def load_settings(index_dir: str | Path | None = None) -> Settings:
     env_model = os.environ.get("SCRUTINY_MODEL")
     if env_model:
         settings.embed.model = env_model
-    for variable, field in (("SCRUTINY_BACKEND", "kind"), ("SCRUTINY_MILVUS_URI", "milvus_uri"), ("SCRUTINY_MILVUS_TOKEN", "milvus_token")):
+    for variable, field in (("SCRUTINY_BACKEND", "kind"), ("SCRUTINY_MILVUS_URI", "milvus_uri"), ("SCRUTINY_MILVUS_TOKEN", "milvus_token"),
+                            ("SCRUTINY_MILVUS_LITE_SERVER", "milvus_lite_server")):
         if os.environ.get(variable):
             setattr(settings.backend, field, os.environ[variable])
     if index_dir is not None:

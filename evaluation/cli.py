@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from server.cli import backend_options
+
 ALL_MODES = ("bm25", "dense", "hybrid")
 
 
@@ -76,6 +78,7 @@ def tags_table(results: dict):
 @click.option("--index", "index_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Index folder (default: $SCRUTINY_INDEX or ./var/index).")
 @click.option("--tag", default=None, help="Only the gold questions carrying this tag.")
+@backend_options
 def eval_command(gold_path, mode, k, as_json, report_dir, index_dir, tag):
     """Score retrieval (Recall@k, MRR, nDCG) and answers against a gold question set.
 

@@ -82,8 +82,9 @@ def connect(settings: Settings):
     except ImportError as exc:
         raise MilvusUnavailable("the milvus backend needs the scale extra: pip install '.[scale]'") from exc
     uri = milvus_uri(settings)
+    address = settings.backend.milvus_lite_server or uri  # a Lite folder already open in a server process is reached through it
     try:
-        return MilvusClient(uri=uri, token=settings.backend.milvus_token or "")
+        return MilvusClient(uri=address, token=settings.backend.milvus_token or "")
     except Exception as exc:  # pymilvus raises its own exception types, and OSError for a locked Lite folder
         raise MilvusUnavailable(f"cannot open Milvus at {uri}: {exc}") from exc
 

@@ -57,12 +57,15 @@ class PreparedDocument:
     contexts: list[str]
     embed_texts: list[str]
     unit_spans: list[list[tuple[int, int]]]  # sentences within each embedding text, for their own vectors
+    # Per chunk, (key, span) of each commitments-register statement in its embedding text (commitments.register.statement_spans).
+    statements: list[list[tuple[str, tuple[int, int]]]] = field(default_factory=list)
 
 
 class Progress:
     """Callbacks the pipeline reports through; the CLI draws them as bars."""
 
     def start(self, stage: str, total: int) -> None: ...
+    def extend(self, stage: str, amount: int) -> None: ...  # more work found for a stage already started
     def advance(self, stage: str, amount: int = 1) -> None: ...
     def note(self, message: str) -> None: ...
 
@@ -146,6 +149,114 @@ def prepare_document(path: Path, sha: str, sidecars: dict[str, dict], settings: 
     )
 
 
+def prepared_with_statements(path: Path, sha: str, sidecars: dict[str, dict], settings: Settings, statements: bool) -> PreparedDocument:
+    """prepare_document, refusing a file without text, plus where the register's statements lie in its chunks."""
+    from ingest.parse import ParseError
+
+    item = prepare_document(path, sha, sidecars, settings)
+    if not item.chunks:
+        raise ParseError(path, "no text found")
+    if statements:
+        from commitments.register import statement_spans
+
+        item.statements = statement_spans(item.document.doc_id, item.document.meta, item.chunks, item.embed_texts)
+    return item
+
+
+class ParseAhead:
+    """Parses the files to ingest on a worker thread, a few ahead of the one asked for, so the model
+    encodes one group of papers while the next are read (torch does its work outside the GIL)."""
+
+    def __init__(self, jobs: list[tuple[Path, str]], sidecars: dict[str, dict], settings: Settings, statements: bool, ahead: int = 8):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._jobs = list(jobs)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parse")
+        self._submit = lambda path, sha: self._pool.submit(prepared_with_statements, path, sha, sidecars, settings, statements)
+        self._futures = {}
+        self._ahead = ahead
+        self._next = 0
+        self._fill()
+
+    def _fill(self) -> None:
+        while self._next < len(self._jobs) and len(self._futures) < self._ahead:
+            path, sha = self._jobs[self._next]
+            self._futures[path] = self._submit(path, sha)
+            self._next += 1
+
+    def result(self, path: Path) -> PreparedDocument:
+        """The prepared file, or the exception parsing it raised; files must be asked for in order."""
+        future = self._futures.pop(path)
+        self._fill()
+        return future.result()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def embed_prepared(embedder, items: list[PreparedDocument], progress=None) -> tuple[np.ndarray, list[np.ndarray], dict[str, np.ndarray]]:
+    """Every chunk's vector, each chunk's sentence vectors, and the register's statement vectors (by key), all
+    from one forward pass per chunk: statements are pooled like sentences, so they cost no model time."""
+    spans, owners = [], []
+    for item in items:
+        statements = item.statements or [[] for _ in item.chunks]
+        for sentence_spans, own in zip(item.unit_spans, statements):
+            spans.append([*sentence_spans, *(span for _, span in own)])
+            owners.append((len(sentence_spans), [key for key, _ in own]))
+    texts = [text for item in items for text in item.embed_texts]
+    vectors, pooled = embedder.encode_with_units(texts, spans, progress=progress)
+    units, statement_vectors = [], {}
+    for rows, (sentences, keys) in zip(pooled, owners):
+        units.append(rows[:sentences])
+        for key, vector in zip(keys, rows[sentences:]):
+            if not np.isnan(vector[0]):  # past the model's window: the register encodes it on its own
+                statement_vectors[key] = vector
+    return vectors, units, statement_vectors
+
+
+class GroupEmbedding:
+    """Parsed papers wait here until a few batches' worth of chunks have gathered; then they are encoded
+    together (batches sorted by length waste little on padding) and written, in the order they arrived."""
+
+    def __init__(self, embedder, writer, progress: Progress, report: IngestReport):
+        self.embedder, self.writer, self.progress, self.report = embedder, writer, progress, report
+        self.group = 4 * embedder.settings.batch_size
+        self.waiting: list[PreparedDocument] = []
+        self.statement_vectors: dict[str, np.ndarray] = {}
+
+    def add(self, item: PreparedDocument) -> None:
+        self.waiting.append(item)
+        self.progress.extend("embed", len(item.chunks))
+        if sum(len(i.chunks) for i in self.waiting) >= self.group:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.waiting:
+            return
+        started = time.perf_counter()
+        vectors, units, statements = embed_prepared(self.embedder, self.waiting, lambda n: self.progress.advance("embed", n))
+        self.report.embed_seconds += time.perf_counter() - started
+        self.report.chunks_embedded += len(vectors)
+        self.statement_vectors.update(statements)
+        offset = 0
+        for item in self.waiting:
+            part = slice(offset, offset + len(item.chunks))
+            self.writer.add_document(item.document, item.chunks, vectors[part], item.contexts, item.bodies, units[part])
+            offset += len(item.chunks)
+        self.waiting = []
+
+
+class LocalRunner:
+    """Where ingest parses and embeds: here, in this process (the default). ingest.cluster.RayRunner does both
+    on a Ray cluster instead, with the same two methods."""
+
+    def parser(self, jobs: list[tuple[Path, str]], sidecars: dict[str, dict], settings: Settings, statements: bool) -> ParseAhead:
+        return ParseAhead(jobs, sidecars, settings, statements)
+
+    def embedding(self, embedder, writer, progress: Progress, report: IngestReport) -> GroupEmbedding:
+        return GroupEmbedding(embedder, writer, progress, report)
+
+
 def load_sidecars(files: Iterable[Path]) -> tuple[dict[str, dict], list[Skipped]]:
     """Sidecar metadata from every folder that holds a paper, and the sidecars that could not be read."""
     from ingest.metadata import load_sidecar_metadata
@@ -175,11 +286,13 @@ def ingest_paths(
     rebuild: bool = False,
     wait: bool = False,
     commitments: Callable | bool = True,
+    runner=None,
 ) -> IngestReport:
     """Bring the index up to date with the papers under `paths` and publish it.
 
     `commitments` extracts the commitments register from the changed papers (True: the
-    built-in extractor; a callable: that one; False: skip it).
+    built-in extractor; a callable: that one; False: skip it). `runner` parses and embeds
+    (LocalRunner, the default, or ingest.cluster.RayRunner).
     """
     from index.backend import open_builder
     from index.store import read_current, writer_lock
@@ -215,33 +328,51 @@ def ingest_paths(
             prepared: list[PreparedDocument] = []
             metadata_changed = False
 
-            progress.start("parse", len(files))
+            hashes: dict[Path, str | OSError] = {}
             for path in files:
-                progress.advance("parse")
-                doc_id = path.stem
-                if doc_id in seen_ids:
-                    report.skipped.append(Skipped(str(path), f"same document id as {seen_ids[doc_id]}; rename one of them"))
-                    continue
-                seen_ids[doc_id] = path
                 try:
-                    sha = file_sha256(path)
-                    if known.get(doc_id) == sha:
-                        report.unchanged.append(doc_id)
-                        metadata_changed |= _refresh_metadata(writer, path, doc_id, sidecars, known_paths)
+                    hashes[path] = file_sha256(path)
+                except OSError as exc:
+                    hashes[path] = exc
+            first_of_id = {path.stem: path for path in reversed(files)}  # a second file with the same id is refused below
+            to_parse = [(path, sha) for path, sha in hashes.items()
+                        if isinstance(sha, str) and known.get(path.stem) != sha and first_of_id[path.stem] == path]
+            runner = runner or LocalRunner()
+            ahead = runner.parser(to_parse, sidecars, settings, statements=bool(commitments))
+            embedding = runner.embedding(embedder, writer, progress, report)
+            progress.start("parse", len(files))
+            progress.start("embed", 0)
+            try:
+                for path in files:
+                    progress.advance("parse")
+                    doc_id = path.stem
+                    if doc_id in seen_ids:
+                        report.skipped.append(Skipped(str(path), f"same document id as {seen_ids[doc_id]}; rename one of them"))
                         continue
-                    item = prepare_document(path, sha, sidecars, settings)
-                    if not item.chunks:
-                        raise ParseError(path, "no text found")
-                except (ParseError, OSError, ValueError) as exc:
-                    message = str(exc) if isinstance(exc, ParseError) else f"{path}: {exc}"
-                    if strict:
-                        raise
-                    report.skipped.append(Skipped(str(path), message))
-                    progress.note(message)
-                    # A file that fails keeps its previous version in the index rather than vanishing.
-                    continue
-                (report.updated if doc_id in known else report.added).append(doc_id)
-                prepared.append(item)
+                    seen_ids[doc_id] = path
+                    try:
+                        sha = hashes[path]
+                        if isinstance(sha, OSError):
+                            raise sha
+                        if known.get(doc_id) == sha:
+                            report.unchanged.append(doc_id)
+                            metadata_changed |= _refresh_metadata(writer, path, doc_id, sidecars, known_paths)
+                            continue
+                        item = ahead.result(path)
+                    except (ParseError, OSError, ValueError) as exc:
+                        message = str(exc) if isinstance(exc, ParseError) else f"{path}: {exc}"
+                        if strict:
+                            raise
+                        report.skipped.append(Skipped(str(path), message))
+                        progress.note(message)
+                        # A file that fails keeps its previous version in the index rather than vanishing.
+                        continue
+                    (report.updated if doc_id in known else report.added).append(doc_id)
+                    prepared.append(item)
+                    embedding.add(item)  # encodes and writes once a group's worth of chunks has gathered
+                embedding.flush()
+            finally:
+                ahead.close()
 
             for doc_id, old_path in known_paths.items():
                 if doc_id not in seen_ids and _under(old_path, roots) and not Path(old_path).exists():
@@ -256,23 +387,10 @@ def ingest_paths(
                 report.seconds = time.perf_counter() - started
                 return report
 
-            texts = [t for item in prepared for t in item.embed_texts]
-            spans = [s for item in prepared for s in item.unit_spans]
-            progress.start("embed", len(texts))
-            embed_started = time.perf_counter()
-            vectors, unit_vectors = embedder.encode_with_units(texts, spans, progress=lambda n: progress.advance("embed", n))
-            report.embed_seconds = time.perf_counter() - embed_started
-            report.chunks_embedded = len(texts)
-
-            offset = 0
-            for item in prepared:
-                part = slice(offset, offset + len(item.chunks))
-                writer.add_document(item.document, item.chunks, vectors[part], item.contexts, item.bodies, unit_vectors[part])
-                offset += len(item.chunks)
             if commitments is True:
                 from commitments.register import index_commitments as commitments
             if commitments:
-                commitments(writer, [item.document.doc_id for item in prepared], embedder)
+                commitments(writer, [item.document.doc_id for item in prepared], embedder, known_vectors=embedding.statement_vectors)
             report.generation = writer.publish()
             report.chunks_total = _count_chunks(index_dir, report.generation)
         except BaseException:

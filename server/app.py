@@ -63,6 +63,13 @@ def docs_page(app: FastAPI) -> HTMLResponse:
     return HTMLResponse(html, headers={"Content-Security-Policy": docs_csp(html)})
 
 
+def app_from_environment() -> FastAPI:
+    """The app for a `scrutiny serve --workers N` worker process: settings come from the environment."""
+    from core.settings import load_settings
+
+    return create_app(load_settings())
+
+
 def create_app(settings: Settings, scrutiny: Scrutiny | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -30,6 +30,15 @@ class RichProgress(Progress):
         if self._bars is not None and total:
             self._tasks[stage] = self._bars.add_task(STAGE_LABELS.get(stage, stage), total=total)
 
+    def extend(self, stage: str, amount: int) -> None:
+        if self._bars is None or not amount:
+            return
+        if stage in self._tasks:
+            task = self._tasks[stage]
+            self._bars.update(task, total=self._bars.tasks[task].total + amount)
+        else:
+            self.start(stage, amount)
+
     def advance(self, stage: str, amount: int = 1) -> None:
         if self._bars is not None and stage in self._tasks:
             self._bars.advance(self._tasks[stage], amount)
