@@ -104,11 +104,13 @@ def ensure_tables(conn: sqlite3.Connection) -> None:
     conn.executescript(SCHEMA)
 
 
-def index_commitments(writer, changed_doc_ids: list[str], embedder, known_vectors: dict[str, np.ndarray] | None = None) -> None:
+def index_commitments(writer, changed_doc_ids: list[str], embedder, known_vectors: dict[str, np.ndarray] | None = None,
+                      known_extractions: dict[str, tuple[list[Commitment], list[MeasureReport]]] | None = None) -> None:
     """Extract commitments of the changed papers into `writer.conn`, then relink every follow-up.
 
-    `known_vectors` holds statement vectors ingest already pooled from their chunks' forward pass
-    (`statement_spans`), keyed by `embedding_key`; only the statements it lacks are encoded here.
+    Ingest passes what it already has: `known_extractions`, each paper's statements as extracted while it
+    was parsed (`statement_spans`), and `known_vectors`, their vectors pooled from their chunks' forward
+    pass, keyed by `embedding_key`; only what they lack is extracted or encoded here.
     """
     conn = writer.conn
     ensure_tables(conn)
@@ -120,7 +122,8 @@ def index_commitments(writer, changed_doc_ids: list[str], embedder, known_vector
             continue
         conn.execute("DELETE FROM commitments WHERE doc_id = ?", (doc_id,))
         conn.execute("DELETE FROM measure_reports WHERE doc_id = ?", (doc_id,))
-        extracted.append(extract_document(doc_id, meta, writer.chunks_of(doc_id)))
+        known = (known_extractions or {}).get(doc_id)
+        extracted.append(known if known is not None else extract_document(doc_id, meta, writer.chunks_of(doc_id)))
     if extracted:
         # One encode over every paper's statements: batches of similar length waste little on padding.
         known = known_vectors or {}
@@ -182,13 +185,16 @@ def span_of(needle: str, haystack: str) -> tuple[int, int] | None:
     return (match.start(), match.end()) if match else None
 
 
-def statement_spans(doc_id: str, meta: DocumentMeta, chunks: list, embed_texts: list[str]) -> list[list[tuple[str, tuple[int, int]]]]:
-    """For each chunk, (embedding key, span in the chunk's embedding text) of every statement the register will
-    embed, so ingest can pool their vectors from the chunk's own forward pass instead of encoding them again.
-    A statement that does not lie within one chunk's text (a table row across a page break) is left out."""
+def statement_spans(doc_id: str, meta: DocumentMeta, chunks: list, embed_texts: list[str]
+                    ) -> tuple[tuple[list[Commitment], list[MeasureReport]], list[list[tuple[str, tuple[int, int]]]]]:
+    """A paper's statements, extracted while it is parsed (each `chunk_id` is the chunk's position until the
+    index gives it an id), and for each chunk, (embedding key, span in the chunk's embedding text) of every
+    statement the register embeds, so ingest can pool their vectors from the chunk's own forward pass
+    instead of encoding them again. A statement that does not lie within one chunk's text (a table row
+    across a page break) has no span and is encoded on its own."""
     from dataclasses import replace
 
-    numbered = [replace(chunk, chunk_id=position) for position, chunk in enumerate(chunks)]  # ids are given at write time
+    numbered = [replace(chunk, chunk_id=position) for position, chunk in enumerate(chunks)]
     commitments, reports = extract_document(doc_id, meta, numbered)
     found: list[list[tuple[str, tuple[int, int]]]] = [[] for _ in chunks]
     seen: set[str] = set()
@@ -200,7 +206,7 @@ def statement_spans(doc_id: str, meta: DocumentMeta, chunks: list, embed_texts: 
         if span is not None:
             seen.add(key)
             found[item.chunk_id].append((key, span))
-    return found
+    return (commitments, reports), found
 
 
 def store_extracted(conn, commitments: list[Commitment], reports: list[MeasureReport], by_text: dict[str, np.ndarray], prototypes) -> None:

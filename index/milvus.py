@@ -89,6 +89,15 @@ def connect(settings: Settings):
         raise MilvusUnavailable(f"cannot open Milvus at {uri}: {exc}") from exc
 
 
+def release_lite(settings: Settings) -> None:
+    """Close this process's Milvus Lite server for the configured folder, so another process may open it."""
+    uri = milvus_uri(settings)
+    if uri.endswith(".db") and not settings.backend.milvus_lite_server:
+        from milvus_lite.server_manager import server_manager_instance
+
+        server_manager_instance.release_server(uri)
+
+
 def packed_units(units: np.ndarray | None) -> str:
     """Sentence vectors as base64 float16, or "" when there are none or they would not fit a VARCHAR."""
     if units is None or not len(units):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.settings import Settings
-from ingest.pipeline import IngestReport, PreparedDocument, Progress, embed_prepared, prepared_with_statements
+from ingest.pipeline import IngestReport, PreparedDocument, Progress, Written, embed_prepared, prepared_with_statements
 
 LOCAL = "local"
 
@@ -42,7 +42,9 @@ def plan_for(settings: Settings, workers: int, local: bool) -> RayPlan:
     if local:
         cores = len(os.sched_getaffinity(0))
         threads = max(1, cores // workers)
-        return RayPlan(workers, actor_cpus=threads, actor_gpus=0.0, threads=threads)
+        # The actors' reservations leave room for a parse task, or no file could be parsed while they live.
+        room = (ray.cluster_resources().get("CPU", cores) - settings.ray.parse_cpus) / workers
+        return RayPlan(workers, actor_cpus=max(0.1, min(threads, room)), actor_gpus=0.0, threads=threads)
     gpus = settings.ray.embed_gpus or (1.0 if ray.cluster_resources().get("GPU", 0) >= workers else 0.0)
     return RayPlan(workers, actor_cpus=settings.ray.embed_cpus, actor_gpus=gpus, threads=max(1, int(settings.ray.embed_cpus)))
 
@@ -129,21 +131,21 @@ class RayParse:
         self._refs.clear()
 
 
-class RayEmbedding:
+class RayEmbedding(Written):
     """Groups of parsed papers embedded by the actor pool, several in flight, written in the order they came."""
 
     def __init__(self, settings: Settings, plan: RayPlan, embedder, writer, progress: Progress, report: IngestReport):
         import ray
         from ray.util import ActorPool
 
+        super().__init__(writer, report)
         actor = ray.remote(num_cpus=plan.actor_cpus, num_gpus=plan.actor_gpus, max_restarts=2, max_task_retries=2)(EmbedWorker)
         self.pool = ActorPool([actor.remote(settings, plan.threads) for _ in range(plan.workers)])
-        self.writer, self.progress, self.report = writer, progress, report
+        self.progress = progress
         self.group = settings.ray.batch_chunks
         self.max_in_flight = 2 * plan.workers
         self.waiting: list[PreparedDocument] = []
         self.in_flight: list[list[PreparedDocument]] = []
-        self.statement_vectors: dict = {}
         self.started = time.perf_counter()
         self.papers = 0
 
@@ -164,18 +166,12 @@ class RayEmbedding:
 
     def _write_next(self) -> None:
         started = time.perf_counter()
-        vectors, units, statements = self.pool.get_next()
+        embedded = self.pool.get_next()
         self.report.embed_seconds += time.perf_counter() - started  # time this process waited for the cluster
         items = self.in_flight.pop(0)
-        self.report.chunks_embedded += len(vectors)
-        self.statement_vectors.update(statements)
-        offset = 0
-        for item in items:
-            part = slice(offset, offset + len(item.chunks))
-            self.writer.add_document(item.document, item.chunks, vectors[part], item.contexts, item.bodies, units[part])
-            offset += len(item.chunks)
+        self.write(items, embedded)
         self.papers += len(items)
-        self.progress.advance("embed", len(vectors))
+        self.progress.advance("embed", len(embedded[0]))
         seconds = time.perf_counter() - self.started
         self.progress.note(f"{self.papers} papers, {self.report.chunks_embedded} chunks: "
                            f"{self.papers / seconds:.2f} papers/s, {self.report.chunks_embedded / seconds:.1f} chunks/s across the cluster")
@@ -210,6 +206,7 @@ def ingest_on_ray(paths: list[Path], settings: Settings, embedder, address: str 
     workers = workers or settings.ray.embed_workers
     started = start_ray(address, settings, workers)
     try:
-        return ingest_paths(paths, settings, embedder, runner=RayRunner(settings, workers, local=started), **options)
+        runner = RayRunner(settings, workers, local=not address or address == LOCAL)
+        return ingest_paths(paths, settings, embedder, runner=runner, **options)
     finally:
         stop_ray(started)

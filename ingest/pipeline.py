@@ -57,7 +57,9 @@ class PreparedDocument:
     contexts: list[str]
     embed_texts: list[str]
     unit_spans: list[list[tuple[int, int]]]  # sentences within each embedding text, for their own vectors
-    # Per chunk, (key, span) of each commitments-register statement in its embedding text (commitments.register.statement_spans).
+    # The commitments register's statements (commitments.register.statement_spans), and per chunk, (key, span)
+    # of each in the chunk's embedding text, so their vectors come from the same forward pass.
+    extracted: tuple | None = None
     statements: list[list[tuple[str, tuple[int, int]]]] = field(default_factory=list)
 
 
@@ -159,7 +161,7 @@ def prepared_with_statements(path: Path, sha: str, sidecars: dict[str, dict], se
     if statements:
         from commitments.register import statement_spans
 
-        item.statements = statement_spans(item.document.doc_id, item.document.meta, item.chunks, item.embed_texts)
+        item.extracted, item.statements = statement_spans(item.document.doc_id, item.document.meta, item.chunks, item.embed_texts)
     return item
 
 
@@ -214,35 +216,55 @@ def embed_prepared(embedder, items: list[PreparedDocument], progress=None) -> tu
     return vectors, units, statement_vectors
 
 
-class GroupEmbedding:
+class Written:
+    """What the embedding stage hands on to the commitments register: statements and vectors it already has."""
+
+    def __init__(self, writer, report: IngestReport):
+        self.writer, self.report = writer, report
+        self.statement_vectors: dict[str, np.ndarray] = {}
+        self.extractions: dict[str, tuple] = {}
+
+    def write(self, items: list[PreparedDocument], embedded: tuple[np.ndarray, list[np.ndarray], dict[str, np.ndarray]]) -> None:
+        """Write embedded papers in order; their statements then point at the chunk ids the index gave."""
+        vectors, units, statements = embedded
+        self.report.chunks_embedded += len(vectors)
+        self.statement_vectors.update(statements)
+        offset = 0
+        for item in items:
+            part = slice(offset, offset + len(item.chunks))
+            self.writer.add_document(item.document, item.chunks, vectors[part], item.contexts, item.bodies, units[part])
+            offset += len(item.chunks)
+            if item.extracted is not None:
+                for statement in [*item.extracted[0], *item.extracted[1]]:
+                    statement.chunk_id = item.chunks[statement.chunk_id].chunk_id
+                self.extractions[item.document.doc_id] = item.extracted
+
+
+class GroupEmbedding(Written):
     """Parsed papers wait here until a few batches' worth of chunks have gathered; then they are encoded
-    together (batches sorted by length waste little on padding) and written, in the order they arrived."""
+    together (batches sorted by length waste little on padding) and written, in the order they arrived.
+    The first group is one batch, so the model starts as soon as one batch's worth is parsed."""
 
     def __init__(self, embedder, writer, progress: Progress, report: IngestReport):
-        self.embedder, self.writer, self.progress, self.report = embedder, writer, progress, report
-        self.group = 4 * embedder.settings.batch_size
+        super().__init__(writer, report)
+        self.embedder, self.progress = embedder, progress
+        self.group = embedder.settings.batch_size
         self.waiting: list[PreparedDocument] = []
-        self.statement_vectors: dict[str, np.ndarray] = {}
 
     def add(self, item: PreparedDocument) -> None:
         self.waiting.append(item)
         self.progress.extend("embed", len(item.chunks))
         if sum(len(i.chunks) for i in self.waiting) >= self.group:
             self.flush()
+            self.group = 4 * self.embedder.settings.batch_size
 
     def flush(self) -> None:
         if not self.waiting:
             return
         started = time.perf_counter()
-        vectors, units, statements = embed_prepared(self.embedder, self.waiting, lambda n: self.progress.advance("embed", n))
+        embedded = embed_prepared(self.embedder, self.waiting, lambda n: self.progress.advance("embed", n))
         self.report.embed_seconds += time.perf_counter() - started
-        self.report.chunks_embedded += len(vectors)
-        self.statement_vectors.update(statements)
-        offset = 0
-        for item in self.waiting:
-            part = slice(offset, offset + len(item.chunks))
-            self.writer.add_document(item.document, item.chunks, vectors[part], item.contexts, item.bodies, units[part])
-            offset += len(item.chunks)
+        self.write(self.waiting, embedded)
         self.waiting = []
 
 
@@ -390,7 +412,8 @@ def ingest_paths(
             if commitments is True:
                 from commitments.register import index_commitments as commitments
             if commitments:
-                commitments(writer, [item.document.doc_id for item in prepared], embedder, known_vectors=embedding.statement_vectors)
+                commitments(writer, [item.document.doc_id for item in prepared], embedder,
+                            known_vectors=embedding.statement_vectors, known_extractions=embedding.extractions)
             report.generation = writer.publish()
             report.chunks_total = _count_chunks(index_dir, report.generation)
         except BaseException:
