@@ -112,6 +112,12 @@ def unpacked_units(text: str, dimension: int) -> np.ndarray | None:
     return np.frombuffer(base64.b64decode(text), np.float16).reshape(-1, dimension).astype(np.float32)
 
 
+def clipped(value: str | None, limit: int) -> str:
+    """A string cut to `limit` UTF-8 bytes (a VARCHAR's size), whole characters only."""
+    encoded = (value or "").encode("utf-8")
+    return value or "" if len(encoded) <= limit else encoded[:limit].decode("utf-8", "ignore")
+
+
 def chunk_extra(chunk: Chunk) -> dict:
     """Fields of a Chunk that have no column of their own (kept so later fields survive the round trip)."""
     return {k: v for k, v in asdict(chunk).items() if k not in CHUNK_FIELDS and k != "chunk_id"}
@@ -567,8 +573,8 @@ class MilvusBuilder:
                                  output_fields=[*CHUNK_FIELDS, "search_text", "vector"])
         first = self._next_chunk_id(len(rows))
         for offset, row in enumerate(sorted(rows, key=lambda r: r["ordinal"])):
-            row.update(id=first + offset, written=self.number, authority=meta.authority or "", committee=meta.committee or "",
-                       date=meta.date or "")
+            row.update(id=first + offset, written=self.number, authority=clipped(meta.authority, 512),
+                       committee=clipped(meta.committee, 1024), date=meta.date or "")
             self._pending.append(row)
         self.conn.execute("UPDATE live_rows SET written = ? WHERE doc_id = ?", (self.number, doc_id))
         self._retire(doc_id)
@@ -603,9 +609,10 @@ class MilvusBuilder:
             for key in unpacked_counts(blob)[0].tolist():
                 keys[key] = keys.get(key, 0) + 1
             self._pending.append({
-                "id": cid, "doc_id": document.doc_id, "authority": meta.authority or "", "committee": meta.committee or "",
-                "date": meta.date or "", "ordinal": chunk.ordinal, "kind": chunk.kind, "page": chunk.page,
-                "page_end": chunk.page_end, "section": chunk.section, "text": chunk.text,
+                "id": cid, "doc_id": document.doc_id, "authority": clipped(meta.authority, 512),
+                "committee": clipped(meta.committee, 1024), "date": meta.date or "", "ordinal": chunk.ordinal,
+                "kind": chunk.kind, "page": chunk.page, "page_end": chunk.page_end,
+                "section": None if chunk.section is None else clipped(chunk.section, 1024), "text": chunk.text,
                 "search_text": stemmed_text(self.terms, body, context), "vector": np.asarray(vector, np.float32).tolist(),
                 "units": packed_units(unit), "written": self.number, "extra": chunk_extra(chunk),
             })
