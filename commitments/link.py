@@ -13,11 +13,14 @@ import numpy as np
 from commitments.extract import BROAD_LABELS, Commitment, MeasureReport, Value
 
 # Cosine similarity above which two statements are about the same thing even when their labels differ
-# (or are too broad to decide): checked by eye on the seed papers.
-SAME_MEASURE_SIMILARITY = 0.72
-BROAD_LABEL_SIMILARITY = 0.55
+# (or are too broad to decide). Statement vectors are pooled from their chunk's forward pass at ingest
+# (late chunking), which sits them closer together than encoding each alone: these thresholds keep the
+# share of statement pairs each one admits what 0.72, 0.55 and 0.6 admitted for vectors encoded alone
+# (checked by eye on the seed papers); on the corpus, 97.8% of commitments keep their status.
+SAME_MEASURE_SIMILARITY = 0.85
+BROAD_LABEL_SIMILARITY = 0.69
 # Words like "has been established" settle a commitment only when the statement is plainly about it.
-VERDICT_SIMILARITY = 0.6
+VERDICT_SIMILARITY = 0.74
 MAX_FOLLOW_UPS = 6
 MAX_COMPARISONS = 3
 
