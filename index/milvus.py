@@ -36,7 +36,7 @@ import numpy as np
 
 from core.records import Chunk, Document, DocumentMeta, Filters
 from core.settings import Settings
-from index.lexical import Terms, idf, unpacked_counts
+from index.lexical import B, K1, Terms, idf, unpacked_counts
 from index.store import (
     CURRENT_NAME, DB_NAME, DOCUMENT_COLUMNS, DOCUMENTS_SCHEMA, MANIFEST_NAME, SCHEMA_VERSION, IndexCorrupt, IndexError_,
     IndexMissing, _next_generation_name, document_from_row, manifest_backend, publish_generation, read_current,
@@ -52,6 +52,9 @@ CREATE TABLE IF NOT EXISTS stale_rows (doc_id TEXT NOT NULL, below INTEGER NOT N
 # Chunk fields with columns of their own; any other field of core.records.Chunk goes into `extra`.
 CHUNK_FIELDS = ("id", "doc_id", "ordinal", "kind", "page", "page_end", "section", "text", "units", "extra")
 TEXT_LIMIT = 65_535  # Milvus's VARCHAR maximum, in bytes
+# BM25 as the embedded index has it (index.lexical), k1 doubled because body terms are counted twice.
+BM25_K1 = 2 * K1
+BM25_B = B
 DELETE_BATCH = 500
 NONE_ALLOWED = "1 == 0"  # an expression no row satisfies: a filter that names nothing in the index
 
@@ -135,6 +138,13 @@ def stemmed_text(terms: Terms, *texts: str) -> str:
     return " ".join(word for text in texts for word in terms.words(text))
 
 
+def bm25_text(terms: Terms, body: str, context: str) -> str:
+    """What Milvus's BM25 function reads for a chunk: its stems twice and its context's once. With k1 doubled
+    (BM25_K1) this ranks as the embedded index does, where context words count half (index.lexical)."""
+    words = stemmed_text(terms, body)
+    return " ".join(part for part in (words, words, stemmed_text(terms, context)) if part)
+
+
 def signed(keys: np.ndarray) -> list[int]:
     """uint64 term keys as SQLite's signed 64-bit integers."""
     return np.asarray(keys, np.uint64).view(np.int64).tolist()
@@ -200,7 +210,8 @@ def ensure_collection(client, settings: Settings, model: str, dimension: int) ->
     index_type, params = vector_index_params(settings)
     indexes = client.prepare_index_params()
     indexes.add_index(field_name="vector", index_type=index_type, metric_type="IP", params=params)
-    indexes.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25", params={})
+    indexes.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
+                      params={"bm25_k1": BM25_K1, "bm25_b": BM25_B})
     indexes.add_index(field_name="doc_id", index_type="INVERTED")
     indexes.add_index(field_name="written", index_type="INVERTED")
     client.create_collection(name, schema=collection_schema(dimension, model), index_params=indexes)
@@ -613,7 +624,7 @@ class MilvusBuilder:
                 "committee": clipped(meta.committee, 1024), "date": meta.date or "", "ordinal": chunk.ordinal,
                 "kind": chunk.kind, "page": chunk.page, "page_end": chunk.page_end,
                 "section": None if chunk.section is None else clipped(chunk.section, 1024), "text": chunk.text,
-                "search_text": stemmed_text(self.terms, body, context), "vector": np.asarray(vector, np.float32).tolist(),
+                "search_text": bm25_text(self.terms, body, context), "vector": np.asarray(vector, np.float32).tolist(),
                 "units": packed_units(unit), "written": self.number, "extra": chunk_extra(chunk),
             })
         self._count_terms(document.doc_id, keys)
