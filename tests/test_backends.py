@@ -24,7 +24,10 @@ from test_answers import QUESTIONS, as_tuple
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 GOLD = CORPUS / "gold" / "test.jsonl"
-PARITY = 0.02  # R@5 and MRR@10 of the two backends on each half of the test split
+# R@5 and MRR@10 of the two backends on each half of the test split. Dense search is exact on both, so
+# equal; Milvus's BM25 counts context words as the embedded one does but normalises length over them all,
+# which gains two seed questions in hybrid R@5 (docs/scale.md), so Milvus is held to no worse, not to equal.
+PARITY = 0.02
 SEEDS = ["001_29f912cc4fd0f26b.txt", "003_eccd24399c49994d.txt"]
 
 
@@ -133,7 +136,9 @@ def test_the_quality_gate_scores_agree_between_backends(gate, mode, metric, half
     embedded, milvus = gate["embedded"][mode].metric(metric, half), gate["milvus"][mode].metric(metric, half)
     with capsys.disabled():
         print(f"\n{mode} {half} {metric}: embedded {embedded:.3f}, milvus {milvus:.3f}")
-    assert abs(embedded - milvus) <= PARITY
+    assert milvus >= embedded - PARITY
+    if mode == "dense":
+        assert milvus == pytest.approx(embedded, abs=1e-9)  # the same exact search over the same vectors
 
 
 @pytest.mark.parametrize("half", ["seed", "kent"])
