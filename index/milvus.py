@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import os
 import shutil
 import sqlite3
 import threading
@@ -56,6 +57,7 @@ TEXT_LIMIT = 65_535  # Milvus's VARCHAR maximum, in bytes
 BM25_K1 = 2 * K1
 BM25_B = B
 DELETE_BATCH = 500
+ID_FILE = "MILVUS_NEXT_ID"
 NONE_ALLOWED = "1 == 0"  # an expression no row satisfies: a filter that names nothing in the index
 
 
@@ -600,10 +602,17 @@ class MilvusBuilder:
         self._flush_rows()
 
     def _next_chunk_id(self, count: int) -> int:
-        """Chunk ids are never reused, so a reader holding an older generation never confuses two chunks."""
+        """Chunk ids are never reused, so a reader holding an older generation never confuses two chunks, and
+        Milvus never sees a deleted id again (Milvus Lite's search could miss a row re-inserted under a
+        deleted id). The catalog keeps the next id; ID_FILE keeps it too, for ids an unpublished ingest used."""
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'next_chunk_id'").fetchone()
-        first = int(row[0]) if row else 1
+        marker = self.index_dir / ID_FILE
+        used = int(marker.read_text()) if marker.exists() else 1
+        first = max(int(row[0]) if row else 1, used)
         self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('next_chunk_id', ?)", (str(first + count),))
+        pending = marker.with_suffix(".tmp")
+        pending.write_text(str(first + count))
+        os.replace(pending, marker)  # before the rows are sent: a killed ingest's ids stay used
         return first
 
     def add_document(self, document: Document, chunks: list[Chunk], vectors: np.ndarray, contexts: list[str], bodies: list[str],

@@ -74,10 +74,35 @@ def stop_ray(started: bool) -> None:
         ray.shutdown()
 
 
+@dataclass
+class FileFailure:
+    """A file's own problem, sent back as a value: Ray cannot rebuild a ParseError from its pickled form."""
+
+    parse_error: bool
+    path: str
+    problem: str
+
+    def raised(self) -> Exception:
+        from ingest.parse import ParseError
+
+        return ParseError(self.path, self.problem) if self.parse_error else ValueError(self.problem)
+
+
+def prepared_or_failure(path: Path, sha: str, sidecars: dict, settings: Settings, statements: bool):
+    from ingest.parse import ParseError
+
+    try:
+        return prepared_with_statements(path, sha, sidecars, settings, statements)
+    except ParseError as exc:
+        return FileFailure(True, exc.path, exc.problem)
+    except (OSError, ValueError) as exc:
+        return FileFailure(False, str(path), str(exc))
+
+
 def parse_remote(settings: Settings):
     import ray
 
-    return ray.remote(num_cpus=settings.ray.parse_cpus, max_retries=2)(prepared_with_statements)
+    return ray.remote(num_cpus=settings.ray.parse_cpus, max_retries=2)(prepared_or_failure)
 
 
 class EmbedWorker:
@@ -118,10 +143,10 @@ class RayParse:
 
         ref = self._refs.pop(path)
         self._fill()
-        try:
-            return ray.get(ref)
-        except ray.exceptions.RayTaskError as exc:
-            raise exc.cause from None  # the file's own ParseError or OSError, as a plain ingest reports it
+        result = ray.get(ref)
+        if isinstance(result, FileFailure):
+            raise result.raised()  # reported as a plain ingest reports the file
+        return result
 
     def close(self) -> None:
         import ray
