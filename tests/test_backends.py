@@ -213,14 +213,18 @@ def test_a_paper_written_to_milvus_is_invisible_until_its_generation_is_publishe
         writer.client.flush(settings.backend.milvus_collection)
         assert rows_of(settings, "extra") == len(item.chunks)  # the rows are in Milvus...
         during = Scrutiny(settings, shared_embedder)
-        assert "extra" not in {h.document.doc_id for h in during.search("zyzzyva count 9,999", mode="bm25", k=10)}
+        assert "extra" not in {h.document.doc_id for h in during.search("zyzzyva", mode="bm25", k=10)}
+        assert "extra" not in {h.document.doc_id for h in during.search("zyzzyva count in the borough", mode="dense", k=50)}
         assert before.bm25("zyzzyva", None, 10) == []  # ...but no reader sees them
         writer.abandon()
     assert rows_of(settings, "extra") == 0  # an abandoned generation takes its rows with it
     published = ingest_paths([papers], settings, shared_embedder)
     assert published.added == ["extra"]
-    hits = Scrutiny(settings, shared_embedder).search("zyzzyva count 9,999", mode="bm25", k=3)
-    assert hits and hits[0].document.doc_id == "extra"
+    # Only the new paper has the word. (Its rank among other words' matches is not the point: Milvus Lite keeps
+    # BM25 statistics per segment, and a paper just written sits in a small one until Lite compacts.)
+    published_view = Scrutiny(settings, shared_embedder)
+    assert [h.document.doc_id for h in published_view.search("zyzzyva", mode="bm25", k=3)] == ["extra"]
+    assert published_view.search("The zyzzyva count in the borough reached 9,999 this year.", mode="dense", k=1)[0].document.doc_id == "extra"
 
 
 def test_the_milvus_backend_refuses_an_index_folder_built_by_the_other_backend(corpus_index, tmp_path):
