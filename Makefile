@@ -8,7 +8,7 @@ SCALE_STAMP := $(VENV)/.installed-scale
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-scale browser index run serve test test-fast eval bench clean
+.PHONY: install install-scale browser ocr index run serve test test-fast eval fit bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,14 @@ browser:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	fi
 
+# Scanned papers are read by Debian's Tesseract with its English data; install them when missing.
+ocr:
+	@if ! tesseract --list-langs 2>/dev/null | grep -qx eng; then \
+		echo "Installing tesseract-ocr and tesseract-ocr-eng"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq tesseract-ocr tesseract-ocr-eng >/dev/null; \
+	fi
+
 index: install
 	$(BIN)/scrutiny ingest corpus
 
@@ -42,7 +50,7 @@ run: index
 serve: install
 	$(BIN)/scrutiny serve --host $(HOST) --port $(PORT)
 
-test: install-scale browser
+test: install-scale browser ocr
 	$(BIN)/python -m pytest -q
 
 test-fast: install
@@ -50,6 +58,10 @@ test-fast: install
 
 eval: index
 	$(BIN)/scrutiny eval --gold corpus/gold/ --mode all
+
+# Refit the answer model on the dev split (writes index/answer_model.json) and report the ablation on test.
+fit: index
+	$(BIN)/scrutiny fit --gold corpus/gold/dev.jsonl --test corpus/gold/test.jsonl --ablation
 
 bench: install-scale browser
 	$(BIN)/python -m bench.run

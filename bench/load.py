@@ -1,6 +1,7 @@
 """Load: many concurrent clients ask real questions of `scrutiny serve` for a fixed time.
 
     python -m bench.load [--index DIR] [--seconds 60] [--clients 32]
+    python -m bench.load --concurrency [--clients 20] [--seconds 30]
 
 The server runs on loopback over a real index (built from corpus/ into a temporary
 folder when none is given). Every request must succeed, and the server's resident
@@ -9,6 +10,7 @@ memory after the run may be at most 10% above its memory after a warm-up pass.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import socket
 import subprocess
@@ -211,9 +213,9 @@ def figures_table(figures: LoadFigures) -> str:
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
 
-def run_load(index_dir: Path | str | None, seconds: float = 60, clients: int = 32) -> dict:
-    """Serve `index_dir`, warm it with one pass over the questions, then load it; returns the figures."""
-    questions = real_questions()
+@contextlib.contextmanager
+def served_index(index_dir: Path | str | None):
+    """`scrutiny serve` over `index_dir` (or a fresh index of corpus/), ready; yields (process, port)."""
     with tempfile.TemporaryDirectory(prefix="scrutiny-load-") as tmp:
         scratch = Path(tmp)
         index_dir = ensure_index(Path(index_dir) if index_dir else None, scratch)
@@ -223,16 +225,70 @@ def run_load(index_dir: Path | str | None, seconds: float = 60, clients: int = 3
             process = start_server(index_dir, port, log)
         try:
             wait_until_ready(process, port, log_path)
-            rss_started = rss_mb(process.pid)
-            # Caches fill on first sight of a question; memory is compared from here, so growth means a leak.
-            run_clients(port, questions, clients, WARM_UP_SECONDS, max(1, len(questions) // clients + 1))
-            rss_before = rss_mb(process.pid)
-            tallies, elapsed = run_clients(port, questions, clients, seconds, MAX_REQUESTS_PER_CLIENT)
-            rss_after = rss_mb(process.pid)
+            yield process, port
         finally:
             stop_server(process)
+
+
+def run_load(index_dir: Path | str | None, seconds: float = 60, clients: int = 32) -> dict:
+    """Serve `index_dir`, warm it with one pass over the questions, then load it; returns the figures."""
+    questions = real_questions()
+    with served_index(index_dir) as (process, port):
+        rss_started = rss_mb(process.pid)
+        # Caches fill on first sight of a question; memory is compared from here, so growth means a leak.
+        run_clients(port, questions, clients, WARM_UP_SECONDS, max(1, len(questions) // clients + 1))
+        rss_before = rss_mb(process.pid)
+        tallies, elapsed = run_clients(port, questions, clients, seconds, MAX_REQUESTS_PER_CLIENT)
+        rss_after = rss_mb(process.pid)
     figures = figures_of(tallies, clients, elapsed, (rss_started, rss_before, rss_after))
     print(figures_table(figures), flush=True)
+    return figures.to_json()
+
+
+@dataclass
+class ConcurrencyFigures:
+    """One client at a time against `clients` at once, same server, same (warmed) questions, same run."""
+
+    clients: int
+    single_requests: int
+    single_p50_ms: float
+    single_p95_ms: float
+    concurrent_requests: int
+    concurrent_p50_ms: float
+    concurrent_p95_ms: float
+    p95_ratio: float
+    requests_per_second: float
+    errors: int
+    error_samples: list[str]
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def run_concurrency(index_dir: Path | str | None, clients: int = 20, seconds: float = 30, single_requests: int = 200) -> dict:
+    """p95 of POST /api/ask with one client, then with `clients` at once, and the ratio of the two."""
+    questions = real_questions()
+    with served_index(index_dir) as (_, port):
+        # Every question once, so both phases find the same caches filled.
+        warm = ClientTally()
+        ask_until(port, questions, 0, 1, time.monotonic() + WARM_UP_SECONDS, len(questions), warm)
+        single = ClientTally()
+        ask_until(port, questions, 0, 1, time.monotonic() + seconds * 4, single_requests, single)
+        tallies, elapsed = run_clients(port, questions, clients, seconds, MAX_REQUESTS_PER_CLIENT)
+    alone = [s * 1000 for s in single.latencies]
+    together = [s * 1000 for tally in tallies for s in tally.latencies]
+    errors = warm.errors + single.errors + [e for tally in tallies for e in tally.errors]
+    single_p95, concurrent_p95 = percentile(alone, 95), percentile(together, 95)
+    figures = ConcurrencyFigures(
+        clients=clients, single_requests=len(alone), single_p50_ms=round(percentile(alone, 50), 1),
+        single_p95_ms=round(single_p95, 1), concurrent_requests=len(together),
+        concurrent_p50_ms=round(percentile(together, 50), 1), concurrent_p95_ms=round(concurrent_p95, 1),
+        p95_ratio=round(concurrent_p95 / single_p95, 2) if single_p95 else 0.0,
+        requests_per_second=round(len(together) / elapsed, 1) if elapsed else 0.0,
+        errors=len(errors), error_samples=errors[:5],
+    )
+    print(f"1 client p95 {figures.single_p95_ms:.0f} ms; {clients} clients p95 {figures.concurrent_p95_ms:.0f} ms "
+          f"(ratio {figures.p95_ratio:.2f}), {figures.requests_per_second:.1f} req/s, {figures.errors} errors", flush=True)
     return figures.to_json()
 
 
@@ -241,7 +297,12 @@ def main() -> None:
     parser.add_argument("--index", type=Path, default=None, help="Index folder (default: build one from corpus/).")
     parser.add_argument("--seconds", type=float, default=60, help="Length of the load phase (default 60).")
     parser.add_argument("--clients", type=int, default=32, help="Concurrent clients (default 32).")
+    parser.add_argument("--concurrency", action="store_true",
+                        help="Measure p95 with one client and then with --clients at once, and their ratio, instead.")
     args = parser.parse_args()
+    if args.concurrency:
+        result = run_concurrency(args.index, args.clients, args.seconds)
+        sys.exit(0 if result["errors"] == 0 else 1)
     result = run_load(args.index, args.seconds, args.clients)
     sys.exit(0 if result["ok"] else 1)
 

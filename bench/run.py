@@ -2,9 +2,11 @@
 
     python -m bench.run [--quick] [--skip load,kill,...]
 
-Writes bench/results/latest.md and latest.json. Sections: ingest, startup, query (latency
-at the real corpus and at a synthetic 100,000-chunk index, the in-process floor, and the
-server's memory), ann (flat against IVF and HNSW up to 1,000,000 vectors), load, kill.
+Writes bench/results/latest.md and latest.json. Sections: tables (the table stage against pypdf's
+text extraction of the same PDFs), ingest, startup, query (latency at the real corpus and at a
+synthetic 100,000-chunk index, the in-process floor, and the server's memory), concurrency (p95
+with 1 client and with 20, and their ratio), ann (flat against IVF and HNSW up to 1,000,000
+vectors), scale (the ingest ratios, a Ray ingest, Milvus Lite against the embedded index), load, kill.
 """
 from __future__ import annotations
 
@@ -33,7 +35,9 @@ from bench.load import free_port, stop_server
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 SCRUTINY = Path(sys.executable).parent / "scrutiny"
-SECTIONS = ("ingest", "startup", "query", "ann", "scale", "load", "kill")
+SECTIONS = ("tables", "ingest", "startup", "query", "concurrency", "ann", "scale", "load", "kill")
+CONCURRENT_CLIENTS = 20
+CONCURRENCY_RATIO_TARGET = 4.0  # 20-client p95 within 4x the single-client p95
 SERVER_START_TIMEOUT = 240.0
 FLAT_P95_LIMIT_MS = 20.0  # of the 50 ms an answer may take at 100k, what exact search may use
 QUERY_P95_TARGET_MS = 50.0
@@ -72,6 +76,8 @@ class Plan:
     ask_cold_runs: int = 3
     load_seconds: int = 60
     load_clients: int = 32
+    concurrency_seconds: int = 30
+    concurrency_single_requests: int = 200
     kill_runs: int = 20
 
     def runs(self, section: str) -> bool:
@@ -85,6 +91,7 @@ def plan_for(quick: bool, skip: set[str]) -> Plan:
         quick=True, skip=skip, repeats=3, ingest_runs=2, requests_real=60, requests_synthetic=300, query_seconds=90.0,
         ann_sizes=(50_000, 100_000, 200_000), hnsw_sizes=(200_000,), hnsw_budget_seconds=240.0,
         ann_queries=100, help_runs=5, ask_cold_runs=2, load_seconds=10, load_clients=4, kill_runs=3,
+        concurrency_seconds=10, concurrency_single_requests=60,
     )
 
 
@@ -231,14 +238,59 @@ def run_ingest(bench: Bench) -> None:
                         note="a new Python process each time"))
 
 
+def run_tables(bench: Bench) -> None:
+    """The table stage's cost against pypdf's text extraction of the same PDFs, per page and over the corpus."""
+    from ingest.parse import read_pdf
+
+    papers = sorted(bench.corpus_dir.glob("*.pdf"))
+    pages = 0
+    text_only, with_tables = [], []
+    for _ in range(bench.plan.repeats):
+        plain = full = 0.0
+        pages = 0
+        for path in papers:
+            started = time.perf_counter()
+            text, _, _, _ = read_pdf(path, tables=False)
+            plain += time.perf_counter() - started
+            started = time.perf_counter()
+            read_pdf(path)
+            full += time.perf_counter() - started
+            pages += len(text)
+        text_only.append(plain)
+        with_tables.append(full)
+    stage = [full - plain for full, plain in zip(with_tables, text_only)]
+    note = f"{len(papers)} PDFs, {pages} pages; pdfplumber opens only the pages the pre-check picks"
+    bench.record(Figure("tables", "pypdf text extraction (baseline)", "s/page", [t / pages for t in text_only], note=note))
+    bench.record(Figure("tables", "table stage (pre-check, pdfplumber, joining)", "s/page", [t / pages for t in stage]))
+    bench.record(Figure("tables", "pypdf text extraction, whole corpus", "s", text_only))
+    bench.record(Figure("tables", "table stage, whole corpus", "s", stage))
+    bench.record(Figure("tables", "table stage / pypdf text extraction", "ratio", [a / b for a, b in zip(stage, text_only)]))
+
+
 def run_startup(bench: Bench) -> None:
     help_times = [timed(lambda: subprocess.run([str(SCRUTINY), "--help"], check=True, capture_output=True))
                   for _ in range(bench.plan.help_runs)]
     bench.record(Figure("startup", "`scrutiny --help` wall time", "s", help_times, [Target("<", 0.5)]))
     index_dir = corpus_index(bench)
-    cold = [seconds_to_first_line([str(SCRUTINY), "ask", HANDWRITTEN_QUESTIONS[0], "--index", str(index_dir)])
-            for _ in range(bench.plan.ask_cold_runs)]
-    bench.record(Figure("startup", "`scrutiny ask` cold, first answer line", "s", cold))
+    ask = [str(SCRUTINY), "ask", HANDWRITTEN_QUESTIONS[0], "--index", str(index_dir)]
+    alone = [seconds_to_first_line([*ask, "--no-server"]) for _ in range(bench.plan.ask_cold_runs)]
+    baseline = bench.record(Figure("startup", "`scrutiny ask` cold, no server: first answer line", "s", alone,
+                                   note="loads the model in the process"))
+    with running_server(index_dir, bench.workdir / "serve-for-ask.log"):
+        reused = [seconds_to_first_line(ask) for _ in range(bench.plan.ask_cold_runs)]
+        same = all(answer_json([*ask, "--json", "--no-server", "--mode", mode]) == answer_json([*ask, "--json", "--mode", mode])
+                   for mode in ("hybrid", "bm25"))
+    bench.record(Figure("startup", "`scrutiny ask` cold, `scrutiny serve` running: first answer line", "s", reused,
+                        [Target("<", 2.0)],
+                        note=f"{baseline.median / statistics.median(reused):.0f}x faster than without a server; "
+                             f"answers {'identical' if same else 'DIFFERENT'} to the in-process ones"))
+    if not same:
+        raise RuntimeError("scrutiny ask gave a different answer through the server than in the process")
+
+
+def answer_json(command: list[str]) -> dict:
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout)
 
 
 def seconds_to_first_line(command: list[str]) -> float:
@@ -641,6 +693,21 @@ def run_load_section(bench: Bench) -> None:
     record_result(bench, "load", run_load(corpus_index(bench), bench.plan.load_seconds, bench.plan.load_clients))
 
 
+def run_concurrency_section(bench: Bench) -> None:
+    from bench.load import run_concurrency
+
+    result = run_concurrency(corpus_index(bench), CONCURRENT_CLIENTS, bench.plan.concurrency_seconds,
+                             bench.plan.concurrency_single_requests)
+    bench.extras["concurrency"] = result
+    note = f"gold questions, caches warmed by one pass; {result['single_requests']} requests alone, then {result['concurrent_requests']} from {CONCURRENT_CLIENTS} clients in {bench.plan.concurrency_seconds} s"
+    bench.record(Figure("concurrency", "POST /api/ask p95, 1 client", "ms", [result["single_p95_ms"]], note=note))
+    bench.record(Figure("concurrency", f"POST /api/ask p95, {CONCURRENT_CLIENTS} clients", "ms", [result["concurrent_p95_ms"]]))
+    bench.record(Figure("concurrency", f"{CONCURRENT_CLIENTS}-client p95 / 1-client p95", "ratio", [result["p95_ratio"]],
+                        [Target("<=", CONCURRENCY_RATIO_TARGET)]))
+    bench.record(Figure("concurrency", f"throughput, {CONCURRENT_CLIENTS} clients", "req/s", [result["requests_per_second"]]))
+    bench.record(Figure("concurrency", "errors", "", [float(result["errors"])], [Target("<=", 0.0)]))
+
+
 def run_kill_section(bench: Bench) -> None:
     from bench.kill_loop import run_kill_loop
 
@@ -648,9 +715,11 @@ def run_kill_section(bench: Bench) -> None:
 
 
 SECTION_RUNNERS: dict[str, Callable[[Bench], None]] = {
+    "tables": run_tables,
     "ingest": run_ingest,
     "startup": run_startup,
     "query": run_query,
+    "concurrency": run_concurrency_section,
     "ann": run_ann,
     "scale": run_scale,
     "load": run_load_section,

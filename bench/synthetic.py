@@ -151,7 +151,7 @@ def questions_from_sentences(sentences: list[tuple[str, int]], count: int, rng: 
 
 def sentence_vectors(chunk_vectors: np.ndarray, texts: list[str], rng: np.random.Generator) -> list[np.ndarray]:
     """A vector per sentence unit of each text: its chunk's vector plus noise, as ingest would store."""
-    from index.answer import sentence_units
+    from index.units import sentence_units
 
     counts = [len(sentence_units(text)) for text in texts]
     noisy = noisy_unit_vectors(chunk_vectors, np.repeat(np.arange(len(texts)), counts), CHUNK_NOISE, rng)

@@ -1,78 +1,48 @@
-"""Answers to questions about promises and whether they were kept, from the commitments register."""
+"""What the commitments register says about a quoted target: was it met, and what did a later paper report."""
 from __future__ import annotations
 
 import re
 
-from core.records import Answer, Chunk, Citation, Document
+from commitments.register import RegisterEntry, RegisterQuery, commitments_for_question, has_register, load_register
+from core.text import normalise_for_matching
 
 COMMITMENT_QUESTION = re.compile(
-    r"\b(promis\w*|pledg\w*|commit(?:s|ted|ments?)?\b|undertak(?:e|en|ing|ings)\b|did (?:they|it|we) (?:achieve|meet|deliver|hit|keep)|"
-    r"(?:was|were) (?:it|they|the targets?) (?:met|achieved|kept)|deliver(?:ed)? on)\b",
+    r"\b(promis\w*|pledg\w*|commit(?:s|ted|ments?)?\b|undertak(?:e|en|ing|ings)\b|did (?:they|it|we|\w+) (?:achieve|meet|deliver|hit|keep|reach)|"
+    r"(?:was|were) (?:it|they|the targets?) (?:met|achieved|kept|reached)|deliver(?:ed)? on|on track)\b",
     re.I,
 )
+DECIDED = ("met", "not met")
 
 
 def asks_about_commitments(question: str) -> bool:
+    """Whether a question asks about a promise or target being kept ("did they meet it?")."""
     return bool(COMMITMENT_QUESTION.search(question))
 
 
-def span_in(chunk_text: str, quote: str) -> tuple[int, int] | None:
-    """Where a stored sentence sits in its passage (whitespace may differ), for highlighting."""
-    start = chunk_text.find(quote)
-    if start >= 0:
-        return start, start + len(quote)
-    words = quote.split()
-    if not words:
+def shared_words(a: str, b: str) -> float:
+    """Share of the shorter text's words that the other holds."""
+    left, right = set(normalise_for_matching(a).split()), set(normalise_for_matching(b).split())
+    return len(left & right) / min(len(left), len(right)) if left and right else 0.0
+
+
+def entry_for_quote(conn, doc_id: str, chunk_id: int, quote: str, min_shared: float = 0.6) -> RegisterEntry | None:
+    """The register's commitment stated in a quoted line: same passage, most of the same words."""
+    if not has_register(conn):
         return None
-    pattern = r"\s+".join(re.escape(w) for w in words)
-    match = re.search(pattern, chunk_text)
-    return (match.start(), match.end()) if match else None
+    entries = [e for e in load_register(conn, RegisterQuery(doc_id=doc_id)) if e.commitment.chunk_id == chunk_id]
+    scored = sorted(((shared_words(e.commitment.text, quote), e) for e in entries), key=lambda pair: -pair[0])
+    return scored[0][1] if scored and scored[0][0] >= min_shared else None
 
 
-def citation_of(document: Document, chunk: Chunk, quote: str) -> Citation:
-    meta = document.meta
-    return Citation(
-        doc_id=document.doc_id, title=document.title, authority=meta.authority or "", committee=meta.committee or "",
-        date=meta.date, page=chunk.page, section=chunk.section, text=chunk.text, highlight=span_in(chunk.text, quote),
-        score=1.0, chunk_id=chunk.chunk_id, reference=meta.reference,
-    )
-
-
-def register_answer(question: str, entries, reader, documents: dict[str, Document], mode: str, limit: int = 3) -> Answer | None:
-    """One line per commitment: what was promised, its status, and what a later paper said, all quoted and cited."""
-    entries = [e for e in entries if e.commitment.doc_id in documents][:limit]
-    if not entries:
-        return None
-    chunk_ids = {e.commitment.chunk_id for e in entries} | {f.chunk_id for e in entries for f in e.follow_ups[:1]}
-    chunks = reader.chunks_by_id(chunk_ids)
-    citations: list[Citation] = []
-    numbers: dict[tuple[int, str], int] = {}
-    lines: list[tuple[str, int]] = []
-    rendered: list[str] = []
-
-    def cite(doc_id: str, chunk_id: int, quote: str) -> int | None:
-        if chunk_id not in chunks:
-            return None
-        key = (chunk_id, quote)
-        if key not in numbers:
-            citations.append(citation_of(documents[doc_id], chunks[chunk_id], quote))
-            numbers[key] = len(citations)
-        lines.append((quote, numbers[key]))
-        return numbers[key]
-
-    for entry in entries:
-        c = entry.commitment
-        number = cite(c.doc_id, c.chunk_id, c.text)
-        if number is None:
-            continue
-        source = ", ".join(p for p in (c.authority, c.date) if p)
-        line = f"{source}: \u201c{c.text}\u201d [{number}] Status: {c.status}."
-        if entry.follow_ups and entry.follow_ups[0].doc_id in documents:
-            later = entry.follow_ups[0]
-            later_number = cite(later.doc_id, later.chunk_id, later.text)
-            if later_number is not None:
-                line += f" Later ({later.date}): \u201c{later.text}\u201d [{later_number}]"
-        rendered.append(line)
-    if not rendered:
-        return None
-    return Answer(question=question, found=True, answer="\n".join(rendered), citations=citations, mode=mode, lines=lines)
+def settled_entry(conn, question: str, quoted: list[tuple[str, int, str]], authority: str | None) -> RegisterEntry | None:
+    """The register entry that settles a target question: the commitment a quoted line states, when a later paper
+    reported on it; else, for a question about a promise kept, the best such entry the question's words find."""
+    for doc_id, chunk_id, quote in quoted:
+        entry = entry_for_quote(conn, doc_id, chunk_id, quote)
+        if entry is not None and entry.commitment.status in DECIDED and entry.follow_ups:
+            return entry
+    if asks_about_commitments(question):
+        for entry in commitments_for_question(conn, question, authority):
+            if entry.commitment.status in DECIDED and entry.follow_ups:
+                return entry
+    return None

@@ -42,27 +42,71 @@ def commitments_command(authority, measure, due_before, status, as_json, index_d
     print_table(entries)
 
 
+# (heading, share of the width left once the fixed columns are placed; 0: as wide as its longest word or value)
+TABLE_COLUMNS = (("Paper", 3), ("Date", 0), ("Measure", 3), ("Target", 1), ("Due", 0), ("Status", 0))
+GAP = "  "
+
+
 def print_table(entries) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    """Title, date, measure, target, due and status, wrapped on word boundaries at the terminal's width."""
+    import shutil
 
-    console = Console()
     if not entries:
-        console.print("No commitments match.")
+        click.echo("No commitments match.")
         return
-    table = Table(show_lines=True)
-    for name in ("Council", "Paper", "Measure", "Commitment", "Target", "Due", "Owner", "Status", "Later reports"):
-        table.add_column(name, overflow="fold")
-    for entry in entries:
-        c = entry.commitment
-        later = "\n".join(f"{f.date or '?'} {f.doc_id}: {f.value or '-'} ({f.outcome})" for f in entry.follow_ups[:3])
-        where = f"{c.doc_id}\n{c.date or 'undated'}" + (f" p.{c.page}" if c.page else "") + (f" s.{c.section}" if c.section else "")
-        table.add_row(c.authority or "", where, c.measure, _short(c.text), c.target or "", c.due or "", c.owner or "",
-                      c.status, later)
-    console.print(table)
-    console.print(f"{len(entries)} commitments")
+    width = shutil.get_terminal_size((100, 24)).columns
+    click.echo(render_table([table_row(entry) for entry in entries], width))
+    click.echo(f"{len(entries)} commitments")
 
 
-def _short(text: str, limit: int = 220) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " ..."
+def column_widths(rows: list[tuple[str, ...]], width: int) -> list[int]:
+    """Fixed columns as wide as their widest word (dates and statuses keep whole words); the rest shared by ratio,
+    each at least as wide as its longest word (up to 20, beyond which a word is broken)."""
+    headings = [name for name, _ in TABLE_COLUMNS]
+    longest_word = [max([len(w) for row in rows for w in row[i].split()] + [len(headings[i])]) for i in range(len(headings))]
+    widths = [0] * len(headings)
+    for i, (_, ratio) in enumerate(TABLE_COLUMNS):
+        if not ratio:
+            whole = max([len(row[i]) for row in rows] + [len(headings[i])])
+            widths[i] = whole if whole <= 11 else longest_word[i]
+    free = max(0, width - sum(widths) - len(GAP) * (len(headings) - 1))
+    shares = sum(ratio for _, ratio in TABLE_COLUMNS)
+    least = {i: min(longest_word[i], 20) for i, (_, ratio) in enumerate(TABLE_COLUMNS) if ratio}
+    spare = max(0, free - sum(least.values()))
+    for i, (_, ratio) in enumerate(TABLE_COLUMNS):
+        if ratio:
+            widths[i] = least[i] + spare * ratio // shares
+    return widths
+
+
+def render_table(rows: list[tuple[str, ...]], width: int) -> str:
+    """Plain-text columns; each cell wrapped at spaces, rows apart by a rule."""
+    import textwrap
+
+    widths = column_widths(rows, width)
+    lines = [GAP.join(name.ljust(w) for (name, _), w in zip(TABLE_COLUMNS, widths)).rstrip(),
+             GAP.join("─" * w for w in widths)]
+    for row in rows:
+        cells = [textwrap.wrap(text, w, break_long_words=len(max(text.split() or [""], key=len)) > w,
+                               break_on_hyphens=False) or [""] for text, w in zip(row, widths)]
+        for n in range(max(len(cell) for cell in cells)):
+            lines.append(GAP.join((cell[n] if n < len(cell) else "").ljust(w) for cell, w in zip(cells, widths)).rstrip())
+        lines.append("")
+    return "\n".join(lines).rstrip("\n")
+
+
+def table_row(entry) -> tuple[str, ...]:
+    """One line of the table: the paper by its title, dates as "1 March 2004"."""
+    c = entry.commitment
+    return (entry.title or c.doc_id, short_date(c.date), c.phrase, c.target or "", short_date(c.due), c.status)
+
+
+def short_date(iso: str | None) -> str:
+    """"2004-03-31" as "31 Mar 2004": the month abbreviated so a date column stays narrow."""
+    import datetime as dt
+
+    try:
+        day = dt.date.fromisoformat(iso or "")
+    except ValueError:
+        return iso or ""
+    return f"{day.day} {day:%b %Y}"

@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from commitments.phrase import measure_phrase
 from core.records import Chunk, DocumentMeta
 from core.text import fold_characters
 
@@ -52,6 +53,7 @@ class Commitment:
     id: int | None = None
     status: str = "no later report"
     status_evidence: int | None = None
+    phrase: str = ""  # the paper's own noun phrase for the measure; `measure` is the topic the linker groups by
 
 
 @dataclass
@@ -545,6 +547,20 @@ ROMAN_OR_LETTER_ITEM = re.compile(r"^\s*(?:[-•]\s*)?(?:\(?(?:[ivx]{1,5}|[a-z])
 DASH_ITEM = re.compile(r"^\s*[-•]\s+")
 PARAGRAPH_NUMBER = re.compile(r"^\s*\d{1,2}(?:\.\d{1,2})*\.?\s+(?=[A-Z*])")
 RECOMMENDATION_VERB = re.compile(r"^\s*(?:To\s+)?(?:agree|approve|endorse|adopt|authorise|delegate)\b", re.I)
+# A recommendation printed without an enumerator, or lettered "A.": "APPROVE the proposal ...", "A. Agree to TRANSFER ...".
+DECISION_ITEM = re.compile(r"^\s*(?:[A-Z][.)]\s+)?(?:To\s+)?(?:APPROVE|DELEGATE|AGREE|ENDORSE|ADOPT|AUTHORISE|Agree|Approve|"
+                           r"Delegate|Endorse|Adopt|Authorise)\b")
+# Who a list of recommendations is put to, on a line of its own between the lead-in and the items.
+ADDRESSEE = re.compile(r"^That\s+(?:the\s+)?[A-Z][\w ,&'-]{0,90}$")
+LETTER_ITEM = re.compile(r"^\s*[A-Z][.)]\s+")
+# Papers that record what was decided: their resolutions settle the recommendations put to the meeting.
+OUTCOME_RECORD = re.compile(r"\bminutes\b|record of decision|decision notice|decision recording", re.I)
+DECIDED = re.compile(r"^\s*(?:\d+\)\s*)?(?:\d+\.\s+)?RESOLVED\b|^\s*(?:[A-Z][.)]\s+)?(?:APPROVE|DELEGATE|AGREE|ADOPT|ENDORSE)\b|"
+                     r"\bI agree to\b")
+
+
+def is_outcome_record(meta: DocumentMeta) -> bool:
+    return bool(OUTCOME_RECORD.search(f"{meta.title or ''} {meta.committee or ''}"))
 LIST_LEAD_KIND = (
     (re.compile(r"recommend|asked to|action recommended", re.I), "recommendation"),
     (re.compile(r"priorit", re.I), "priority"),
@@ -568,7 +584,7 @@ def commitment_kind(unit: Unit) -> str | None:
     if NOT_A_COMMITMENT.search(text):
         return None
     if unit.list_kind == "recommendation":
-        return "recommendation" if RECOMMENDATION_VERB.match(LIST_ITEM.sub("", text)) else None
+        return "recommendation" if RECOMMENDATION_VERB.match(LETTER_ITEM.sub("", LIST_ITEM.sub("", text))) else None
     if unit.list_kind in ("priority", "action"):
         return unit.list_kind
     if TARGET_STATEMENT.search(text) and stated_target(text) is not None:
@@ -651,10 +667,14 @@ def _prose_units(chunk: Chunk, lines: list[str], state: _ListState) -> list[Unit
     for paragraph in paragraphs:
         first = paragraph[0].strip()
         text = " ".join(" ".join(paragraph).split())
-        is_item = bool(LIST_ITEM.match(first))
+        is_item = bool(LIST_ITEM.match(first)) or (state.kind == "recommendation" and bool(DECISION_ITEM.match(first)))
         numbered_paragraph = bool(PARAGRAPH_NUMBER.match(first)) and not DASH_ITEM.match(first) and not first.startswith("-")
         if is_item and state.kind and (not numbered_paragraph or state.numbered):
             units.append(Unit(chunk, text[:MAX_UNIT_CHARS], context=state.lead, list_kind=state.kind))
+            continue
+        if state.kind == "recommendation" and ADDRESSEE.match(text):
+            # "Officer Recommendations:" / "That the Committee for Transport and Connectivity" / "1. Approve ..."
+            state.numbered = True
             continue
         if HEADING.match(ENUMERATOR.sub("", text)) and len(text.split()) <= 12 and not text.endswith(":"):
             # A heading ("Priorities for Next Six Months") sets the scene for the list that may follow.
@@ -736,8 +756,9 @@ def extract_document(doc_id: str, meta: DocumentMeta, chunks: list[Chunk]) -> tu
     """Every commitment in a paper, and every statement of where a measure stands."""
     commitments: list[Commitment] = []
     reports: list[MeasureReport] = []
+    records_outcomes = is_outcome_record(meta)
     for unit in units_of_chunks(chunks):
-        kind = commitment_kind(unit)
+        kind = None if records_outcomes and DECIDED.search(unit.text) else commitment_kind(unit)
         label, direction, known = measure_of(unit)
         target = stated_target(unit.text) if kind else None
         if target and target.value.unit == "£":
@@ -751,11 +772,14 @@ def extract_document(doc_id: str, meta: DocumentMeta, chunks: list[Chunk]) -> tu
                 direction=(target.direction if target and target.direction else direction),
                 due=due_date(unit.text, meta.date) or (due_date(unit.context, meta.date) if unit.list_kind else None),
                 owner=unit.row_owner or owner_of(unit.text), measure_known=known,
+                phrase=measure_phrase(unit.text, kind, target is not None) or "",
             ))
         stated = target or stated_target(unit.text)
         values = [v for v in values_in(unit.text) if not (stated and v.text == stated.value.text)]
-        verdict = verdict_of(unit.text)
-        if known and (values or verdict or kind):
+        verdict = "met" if records_outcomes and DECIDED.search(unit.text) else verdict_of(unit.text)
+        # Statements on a topic the lexicon does not know are kept when they commit or settle something:
+        # a later paper's resolution on the same words is a follow-up however new the topic.
+        if (known and (values or verdict or kind)) or (not known and (verdict or kind)):
             reports.append(MeasureReport(**where, text=unit.text.strip(), measure=label, values=values, verdict=verdict,
                                          measure_known=known))
     return commitments, reports

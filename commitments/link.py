@@ -10,17 +10,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from commitments.extract import BROAD_LABELS, Commitment, MeasureReport, Value
+from commitments.extract import BROAD_LABELS, DECIDED, Commitment, MeasureReport, Value
 
 # Cosine similarity above which two statements are about the same thing even when their labels differ
-# (or are too broad to decide). Statement vectors are pooled from their chunk's forward pass at ingest
-# (late chunking), which sits them closer together than encoding each alone: these thresholds keep the
-# share of statement pairs each one admits what 0.72, 0.55 and 0.6 admitted for vectors encoded alone
-# (checked by eye on the seed papers); on the corpus, 97.8% of commitments keep their status.
-SAME_MEASURE_SIMILARITY = 0.85
-BROAD_LABEL_SIMILARITY = 0.69
+# (or are too broad to decide): checked by eye on the seed papers. Every threshold here is for statements
+# encoded alone; vectors pooled from their chunk's forward pass (commitments.pooled_vectors) sit closer
+# together and blur one statement into its neighbours, so with them follow-up links lose precision.
+SAME_MEASURE_SIMILARITY = 0.72
+BROAD_LABEL_SIMILARITY = 0.55
+# On a shared topic, the least similarity for a promise's follow-up and for a target's follow-up without a figure:
+# from the labelled links (commitments/links_labelled.jsonl), where wrong links to promises sat below 0.31.
+PROMISE_TOPIC_SIMILARITY = 0.32
+TARGET_TOPIC_SIMILARITY = 0.2
+# A figure settles a target on a broad topic ("savings and budgets") only from a statement this close to it.
+BROAD_VALUE_SIMILARITY = 0.65
 # Words like "has been established" settle a commitment only when the statement is plainly about it.
-VERDICT_SIMILARITY = 0.74
+VERDICT_SIMILARITY = 0.6
 MAX_FOLLOW_UPS = 6
 MAX_COMPARISONS = 3
 
@@ -48,8 +53,17 @@ def same_authority(a: str | None, b: str | None) -> bool:
 
 
 def measure_similarity(commitment: Commitment, report: MeasureReport, similarity: float) -> bool:
-    """Whether a statement is about the commitment's measure: the same specific label, or close in meaning."""
+    """Whether a statement is about the commitment's measure: the same specific label, or close in meaning.
+
+    A topic is wide ("looked after children numbers" holds a pilot's findings and a headcount), so a
+    promise must also be somewhat close in meaning to a statement on its topic, and a target must be
+    unless the statement gives a figure in the target's unit.
+    """
     if commitment.measure == report.measure and commitment.measure_known and commitment.measure not in BROAD_LABELS:
+        if commitment.kind == "promise":
+            return similarity >= PROMISE_TOPIC_SIMILARITY
+        if commitment.kind == "target" and comparable_value(commitment, report) is None:
+            return similarity >= TARGET_TOPIC_SIMILARITY
         return True
     if commitment.measure == report.measure:
         return similarity >= BROAD_LABEL_SIMILARITY
@@ -84,6 +98,8 @@ def plausible_against(value: Value, target: Value) -> bool:
 def outcome_of(commitment: Commitment, report: MeasureReport, similarity: float) -> tuple[str, Value | None]:
     """What one later statement shows: the target met or not, or nothing decisive yet."""
     value = comparable_value(commitment, report)
+    if value is not None and commitment.measure in BROAD_LABELS and similarity < BROAD_VALUE_SIMILARITY:
+        value = None  # "£128m of Government funding" is not the outturn of a £108.8m savings target
     if value is not None and commitment.target_value is not None:
         target = commitment.target_value.number
         reached = value.number <= target if commitment.direction < 0 else value.number >= target
@@ -107,13 +123,27 @@ def status_of(links: list[Link], reports: dict[int, MeasureReport]) -> tuple[str
     return (chosen.outcome if decisive else UNCLEAR), chosen.report_id
 
 
+def is_later(commitment: Commitment, report: MeasureReport, outcome_docs: frozenset[str]) -> bool:
+    """A later paper, or a resolution in the minutes or record of decision of the same day (it settles what the
+    day's reports proposed)."""
+    if report.date > commitment.date:
+        return True
+    return (report.date == commitment.date and report.doc_id in outcome_docs and commitment.doc_id not in outcome_docs
+            and bool(DECIDED.search(report.text)))
+
+
 def link_commitments(
     commitments: list[Commitment],
     commitment_vectors: np.ndarray,
     reports: list[MeasureReport],
     report_vectors: np.ndarray,
+    outcome_docs: frozenset[str] = frozenset(),
 ) -> list[Link]:
-    """Follow-ups (same council, later paper) and comparisons (another council) for every commitment."""
+    """Follow-ups (same council, later paper) and comparisons (another council) for every commitment.
+
+    `outcome_docs` are the papers that record decisions (minutes, records of decision), which follow
+    up the same day's reports.
+    """
     if not commitments or not reports:
         return []
     similarities = commitment_vectors @ report_vectors.T
@@ -130,7 +160,7 @@ def link_commitments(
             if not measure_similarity(commitment, report, similarity):
                 continue
             if same_authority(commitment.authority, report.authority):
-                if report.date > commitment.date:
+                if is_later(commitment, report, outcome_docs):
                     outcome, value = outcome_of(commitment, report, similarity)
                     follow_ups.append(Link(commitment.id, report.id, "follow_up", similarity, outcome,
                                            value.text if value else None))

@@ -13,22 +13,22 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from commitments.extract import (
-    BROAD_LABELS, MEASURE_LABELS, Commitment, MeasureReport, Value, extract_document, known_measure,
+    BROAD_LABELS, LIST_ITEM, MEASURE_LABELS, Commitment, MeasureReport, Value, extract_document, is_outcome_record,
+    known_measure,
 )
-from commitments.link import Link, link_commitments, status_of
+from commitments.link import STATUSES, Link, link_commitments, status_of
 from core.records import DocumentMeta
 from core.text import fold_characters
 
-# A label the lexicon knows is given to an unlabelled commitment when its text is this close to it
-# (0.45 for statements encoded alone; 0.47 keeps the same share for vectors pooled at ingest, see link.py).
-PROTOTYPE_SIMILARITY = 0.47
+# A label the lexicon knows is given to an unlabelled commitment when its text is this close to it.
+PROTOTYPE_SIMILARITY = 0.45
 EMBED_CHARS = 320
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS commitments (
     id INTEGER PRIMARY KEY,
     doc_id TEXT NOT NULL, chunk_id INTEGER NOT NULL, authority TEXT, date TEXT, page INTEGER, section TEXT,
-    text TEXT NOT NULL, kind TEXT NOT NULL, measure TEXT NOT NULL, measure_known INTEGER NOT NULL,
+    text TEXT NOT NULL, kind TEXT NOT NULL, measure TEXT NOT NULL, measure_known INTEGER NOT NULL, phrase TEXT NOT NULL,
     target TEXT, target_number REAL, target_unit TEXT, direction INTEGER NOT NULL DEFAULT 0,
     due TEXT, owner TEXT, status TEXT NOT NULL DEFAULT 'no later report', status_evidence INTEGER,
     vector BLOB NOT NULL
@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS commitment_followups (
 
 @dataclass
 class FollowUp:
+    report_id: int
     doc_id: str
     chunk_id: int
     authority: str | None
@@ -64,6 +65,7 @@ class FollowUp:
     value: str | None
     outcome: str
     relation: str
+    title: str | None = None  # the later paper's title
 
     def to_json(self) -> dict:
         return {"doc_id": self.doc_id, "date": self.date, "text": self.text, "value": self.value,
@@ -76,12 +78,19 @@ class RegisterEntry:
     commitment: Commitment
     follow_ups: list[FollowUp] = field(default_factory=list)
     comparisons: list[FollowUp] = field(default_factory=list)
+    title: str | None = None  # the title of the paper that made the commitment
+
+    @property
+    def evidence(self) -> FollowUp | None:
+        """The follow-up that settled the status (the latest decisive one), else the latest."""
+        chosen = [f for f in self.follow_ups if f.report_id == self.commitment.status_evidence]
+        return chosen[0] if chosen else (max(self.follow_ups, key=lambda f: f.date or "") if self.follow_ups else None)
 
     def to_json(self) -> dict:
         c = self.commitment
         return {
             "id": c.id, "doc_id": c.doc_id, "chunk_id": c.chunk_id, "authority": c.authority, "date": c.date,
-            "section": c.section, "page": c.page, "text": c.text, "kind": c.kind, "measure": c.measure,
+            "section": c.section, "page": c.page, "text": c.text, "kind": c.kind, "measure": c.phrase,
             "target": c.target, "due": c.due, "owner": c.owner, "status": c.status,
             "follow_ups": [f.to_json() for f in self.follow_ups],
             "comparisons": [f.to_json() for f in self.comparisons],
@@ -96,13 +105,33 @@ class RegisterQuery:
     status: str | None = None
     doc_id: str | None = None
     limit: int | None = None
+    offset: int = 0
+    sort: str = "date"  # a key of REGISTER_SORTS, "-" in front for descending
+
+
+# Sort keys of the register, each with the SQL that orders by it; ties go oldest paper first.
+REGISTER_SORTS = {
+    "date": "c.date IS NULL, c.date {dir}",
+    "council": "c.authority COLLATE NOCASE {dir}",
+    "paper": "d.title COLLATE NOCASE {dir}",
+    "measure": "c.phrase COLLATE NOCASE {dir}",
+    "target": "c.target IS NULL, c.target_unit {dir}, c.target_number {dir}",
+    "due": "c.due IS NULL, c.due {dir}",
+    "status": "CASE c.status WHEN 'not met' THEN 0 WHEN 'met' THEN 1 WHEN 'unclear' THEN 2 ELSE 3 END {dir}",
+}
 
 
 # ------------------------------------------------------------------ building (ingest)
 
 
-def ensure_tables(conn: sqlite3.Connection) -> None:
+def ensure_tables(conn: sqlite3.Connection) -> list[str]:
+    """Create the register's tables; a register of an older shape is dropped, and every paper is then returned
+    so that it is extracted again."""
+    stale = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'commitments'").fetchone() and not has_register(conn)
+    if stale:
+        conn.executescript("DROP TABLE commitments; DROP TABLE IF EXISTS measure_reports; DROP TABLE IF EXISTS commitment_followups;")
     conn.executescript(SCHEMA)
+    return [row[0] for row in conn.execute("SELECT doc_id FROM documents")] if stale else []
 
 
 def index_commitments(writer, changed_doc_ids: list[str], embedder, known_vectors: dict[str, np.ndarray] | None = None,
@@ -114,7 +143,7 @@ def index_commitments(writer, changed_doc_ids: list[str], embedder, known_vector
     pass, keyed by `embedding_key`; only what they lack is extracted or encoded here.
     """
     conn = writer.conn
-    ensure_tables(conn)
+    changed_doc_ids = list(dict.fromkeys([*changed_doc_ids, *ensure_tables(conn)]))
     drop_orphans(conn)
     extracted = []
     for doc_id in changed_doc_ids:
@@ -215,10 +244,11 @@ def store_extracted(conn, commitments: list[Commitment], reports: list[MeasureRe
     commitment_vectors = np.array([by_text[embedding_key(c.text)] for c in commitments]) if commitments else np.zeros((0, 1))
     assign_measures(commitments, commitment_vectors, prototypes)
     conn.executemany(
-        "INSERT INTO commitments (doc_id, chunk_id, authority, date, page, section, text, kind, measure, measure_known, "
-        "target, target_number, target_unit, direction, due, owner, vector) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO commitments (doc_id, chunk_id, authority, date, page, section, text, kind, measure, measure_known, phrase, "
+        "target, target_number, target_unit, direction, due, owner, vector) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [
             (c.doc_id, c.chunk_id, c.authority, c.date, c.page, c.section, c.text, c.kind, c.measure, int(c.measure_known),
+             named_measure(c),
              c.target, c.target_value.number if c.target_value else None, c.target_value.unit if c.target_value else None,
              c.direction, c.due, c.owner, np.asarray(by_text[embedding_key(c.text)], np.float32).tobytes())
             for c in commitments
@@ -240,7 +270,9 @@ def relink(conn: sqlite3.Connection) -> None:
     """Recompute every follow-up and comparison, and each commitment's status, from the stored rows."""
     commitments, commitment_vectors = stored_commitments(conn)
     reports, report_vectors = stored_reports(conn)
-    links = link_commitments(commitments, commitment_vectors, reports, report_vectors)
+    outcome_docs = frozenset(doc_id for doc_id, title, committee in conn.execute("SELECT doc_id, title, committee FROM documents")
+                             if is_outcome_record(DocumentMeta(committee=committee, title=title)))
+    links = link_commitments(commitments, commitment_vectors, reports, report_vectors, outcome_docs)
     conn.execute("DELETE FROM commitment_followups")
     conn.executemany(
         "INSERT OR REPLACE INTO commitment_followups VALUES (?,?,?,?,?,?)",
@@ -256,17 +288,18 @@ def relink(conn: sqlite3.Connection) -> None:
     )
 
 
-_COMMITMENT_COLUMNS = ("id, doc_id, chunk_id, authority, date, page, section, text, kind, measure, measure_known, target, "
+_COMMITMENT_COLUMNS = ("id, doc_id, chunk_id, authority, date, page, section, text, kind, measure, measure_known, phrase, target, "
                        "target_number, target_unit, direction, due, owner, status, status_evidence")
 
 
 def commitment_from_row(row: tuple) -> Commitment:
-    (id_, doc_id, chunk_id, authority, date, page, section, text, kind, measure, known, target, number, unit, direction,
-     due, owner, status, evidence) = row
+    (id_, doc_id, chunk_id, authority, date, page, section, text, kind, measure, known, phrase, target, number, unit,
+     direction, due, owner, status, evidence) = row
     value = Value(target, number, unit) if number is not None else None
     return Commitment(doc_id=doc_id, chunk_id=chunk_id, text=text, kind=kind, measure=measure, authority=authority,
                       date=date, page=page, section=section, target=target, target_value=value, direction=direction,
-                      due=due, owner=owner, measure_known=bool(known), id=id_, status=status, status_evidence=evidence)
+                      due=due, owner=owner, measure_known=bool(known), id=id_, status=status, status_evidence=evidence,
+                      phrase=phrase)
 
 
 def stored_commitments(conn: sqlite3.Connection) -> tuple[list[Commitment], np.ndarray]:
@@ -297,38 +330,66 @@ def _vectors(blobs: list[bytes]) -> np.ndarray:
 
 
 def has_register(conn: sqlite3.Connection) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'commitments'").fetchone() is not None
+    """Whether the index holds a register of this shape (one built before measures had phrases needs a re-ingest)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(commitments)")}
+    return "phrase" in columns
+
+
+def register_where(query: RegisterQuery, with_status: bool = True) -> tuple[str, list]:
+    """The SQL condition (over `commitments c`) and its parameters for the query's filters."""
+    clauses, params = [], []
+    if query.authority:
+        clauses.append("c.authority LIKE ?")
+        params.append(f"%{query.authority}%")
+    if query.measure:
+        clauses.append("(c.phrase LIKE ? OR c.measure LIKE ? OR c.text LIKE ?)")
+        params += [f"%{query.measure}%"] * 3
+    if query.due_before:
+        clauses.append("c.due IS NOT NULL AND c.due < ?")
+        params.append(query.due_before)
+    if query.status and with_status:
+        clauses.append("c.status = ?")
+        params.append(query.status)
+    if query.doc_id:
+        clauses.append("c.doc_id = ?")
+        params.append(query.doc_id)
+    return " AND ".join(clauses) or "1", params
+
+
+def register_order(sort: str) -> str:
+    """ORDER BY for a sort key ("due", "-due"); an unknown key sorts by the paper's date."""
+    key = sort.lstrip("-")
+    direction = "DESC" if sort.startswith("-") else "ASC"
+    first = REGISTER_SORTS.get(key, REGISTER_SORTS["date"]).format(dir=direction)
+    return f"{first}, c.date IS NULL, c.date, c.doc_id, c.id"
 
 
 def load_register(conn: sqlite3.Connection, query: RegisterQuery | None = None) -> list[RegisterEntry]:
-    """Commitments matching `query`, oldest paper first, each with its follow-ups and comparisons."""
+    """Commitments matching `query` in its order (oldest paper first by default), each with its follow-ups and comparisons."""
     query = query or RegisterQuery()
     if not has_register(conn):
         return []
-    clauses, params = [], []
-    if query.authority:
-        clauses.append("authority LIKE ?")
-        params.append(f"%{query.authority}%")
-    if query.measure:
-        clauses.append("(measure LIKE ? OR text LIKE ?)")
-        params += [f"%{query.measure}%", f"%{query.measure}%"]
-    if query.due_before:
-        clauses.append("due IS NOT NULL AND due < ?")
-        params.append(query.due_before)
-    if query.status:
-        clauses.append("status = ?")
-        params.append(query.status)
-    if query.doc_id:
-        clauses.append("doc_id = ?")
-        params.append(query.doc_id)
-    where = " AND ".join(clauses) or "1"
-    limit = f" LIMIT {int(query.limit)}" if query.limit else ""
+    where, params = register_where(query)
+    page = f" LIMIT {int(query.limit)} OFFSET {int(query.offset)}" if query.limit else ""
+    columns = ", ".join(f"c.{name.strip()}" for name in _COMMITMENT_COLUMNS.split(","))
     rows = conn.execute(
-        f"SELECT {_COMMITMENT_COLUMNS} FROM commitments WHERE {where} ORDER BY date IS NULL, date, doc_id, id{limit}", params
+        f"SELECT {columns}, d.title FROM commitments c LEFT JOIN documents d ON d.doc_id = c.doc_id "
+        f"WHERE {where} ORDER BY {register_order(query.sort)}{page}", params
     ).fetchall()
-    entries = [RegisterEntry(commitment_from_row(row)) for row in rows]
+    entries = [RegisterEntry(commitment_from_row(row[:-1]), title=row[-1]) for row in rows]
     attach_links(conn, entries)
     return entries
+
+
+def status_counts(conn: sqlite3.Connection, query: RegisterQuery | None = None) -> dict[str, int]:
+    """How many commitments match the query's other filters, by status (every status present, zero or not)."""
+    counts = dict.fromkeys(STATUSES, 0)
+    if not has_register(conn):
+        return counts
+    where, params = register_where(query or RegisterQuery(), with_status=False)
+    for status, count in conn.execute(f"SELECT c.status, count(*) FROM commitments c WHERE {where} GROUP BY c.status", params):
+        counts[status] = count
+    return counts
 
 
 def attach_links(conn: sqlite3.Connection, entries: list[RegisterEntry]) -> None:
@@ -338,13 +399,13 @@ def attach_links(conn: sqlite3.Connection, entries: list[RegisterEntry]) -> None
         part = ids[start:start + 500]
         marks = ",".join("?" * len(part))
         rows = conn.execute(
-            "SELECT f.commitment_id, f.relation, f.outcome, f.value, r.doc_id, r.chunk_id, r.authority, r.date, r.page, "
-            "r.section, r.text FROM commitment_followups f JOIN measure_reports r ON r.id = f.report_id "
-            f"WHERE f.commitment_id IN ({marks}) ORDER BY r.date, f.similarity DESC",
+            "SELECT f.commitment_id, f.relation, f.outcome, f.value, r.id, r.doc_id, r.chunk_id, r.authority, r.date, r.page, "
+            "r.section, r.text, d.title FROM commitment_followups f JOIN measure_reports r ON r.id = f.report_id "
+            f"LEFT JOIN documents d ON d.doc_id = r.doc_id WHERE f.commitment_id IN ({marks}) ORDER BY r.date, f.similarity DESC",
             part,
         )
-        for cid, relation, outcome, value, doc_id, chunk_id, authority, date, page, section, text in rows:
-            item = FollowUp(doc_id, chunk_id, authority, date, page, section, text, value, outcome, relation)
+        for cid, relation, outcome, value, report_id, doc_id, chunk_id, authority, date, page, section, text, title in rows:
+            item = FollowUp(report_id, doc_id, chunk_id, authority, date, page, section, text, value, outcome, relation, title)
             target = by_id[cid].follow_ups if relation == "follow_up" else by_id[cid].comparisons
             target.append(item)
 
@@ -354,9 +415,20 @@ def register_json(entries: list[RegisterEntry]) -> list[dict]:
 
 
 def measures_in_register(conn: sqlite3.Connection) -> list[str]:
+    """The measures a user may filter by: the lexicon's topics present in the register."""
     if not has_register(conn):
         return []
-    return [row[0] for row in conn.execute("SELECT DISTINCT measure FROM commitments ORDER BY measure")]
+    return [row[0] for row in conn.execute("SELECT DISTINCT measure FROM commitments WHERE measure_known ORDER BY measure")]
+
+
+def named_measure(commitment: Commitment) -> str:
+    """What the register calls a commitment's measure: the paper's own phrase, else the topic, else its opening words."""
+    if commitment.phrase:
+        return commitment.phrase
+    if commitment.measure_known:
+        return commitment.measure
+    words = LIST_ITEM.sub("", " ".join(commitment.text.split())).split()
+    return " ".join(words[:6]).rstrip(",.;:") + (" …" if len(words) > 6 else "")
 
 
 # ------------------------------------------------------------------ questions

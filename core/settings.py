@@ -35,24 +35,37 @@ class RetrievalSettings(_Section):
 
 
 class AnswerSettings(_Section):
-    min_score: float = Field(0.95, description="Best sentence score below which the answer is 'not found'.")
-    max_lines: int = Field(4, description="Most papers quoted when several answer (one line per source).")
-    quotes_per_source: int = Field(3, description="Most sentences quoted from one paper.")
-    support_ratio: float = Field(0.85, description="A further sentence is quoted when it scores at least this share of the best.")
-    source_ratio: float = Field(0.85, description="Another paper is quoted when its best sentence scores at least this share of the best.")
+    model: Path | None = Field(None, description="Fitted answer model (JSON written by `scrutiny fit`); None uses the one shipped in index/answer_model.json.")
+    sentence_hits: int = Field(4, description="Best passages whose lines are candidates for the answer.")
     diversity_pool: int = Field(20, description="Passages searched for other councils' answers to the same question.")
-    rerank_sentences: int = Field(4, description="Best sentences by word overlap whose embedding similarity is also weighed (0: none).")
-    similarity_words: int = Field(24, description="Opening words embedded for a sentence that has no stored vector.")
-    sentence_hits: int = Field(4, description="Passages whose sentences are considered for the answer.")
-    lexical_weight: float = Field(0.7, description="Weight of a sentence's share of the question's words.")
-    dense_weight: float = Field(0.7, description="Weight of a sentence's embedding similarity to the question.")
-    prior_weight: float = Field(0.3, description="Weight of the rank of the passage a sentence comes from.")
+    other_councils: int = Field(2, description="Other councils whose best passage is also read, so a question several councils answer gets a line from each.")
+    support_lines: int = Field(2, description="Most supporting quotes after the lead line.")
+    support_ratio: float = Field(0.15, description="A further line is quoted when its score is at least this share of the lead's (dev: 0.15 quotes 2.1 lines a question and answers 0.77; 0.8 quotes 1.1 and answers 0.67).")
+    other_council_ratio: float = Field(0.3, description="Another council's best line is quoted first when its score is at least this share of the lead's (questions that name no council).")
+
+
+class IngestSettings(_Section):
+    """Bounds on the work one file may cost, so a hostile or broken file cannot hang or bloat an ingest.
+
+    Sized from a generated 1,000-page agenda pack (3.6 MB of text, 4,164 chunks): read and chunked
+    in 53 s within 250 MB of address space on 2 busy cores. Raise them with SCRUTINY_INGEST__<NAME> for larger papers.
+    """
+
+    max_text_bytes: int = Field(16 * 1024 * 1024, description="Bytes of text one file may hold: a text file's size, a PDF's or Word file's extracted text (the 1,000-page pack has 3.6 MB).")
+    max_pdf_pages: int = Field(1_500, description="Pages one PDF may have (the largest agenda packs run to several hundred).")
+    max_stream_bytes: int = Field(64 * 1024 * 1024, description="Bytes one compressed PDF stream may inflate to; a decompression bomb stops here.")
+    parse_seconds: float = Field(300.0, description="Seconds reading and chunking one file may take before its child process is stopped (the 1,000-page pack takes 53 s).")
+    parse_memory_mb: int = Field(2_048, description="Address space in MB of the child process that reads one file at a time (the 1,000-page pack peaks at 250 MB).")
+    max_drop_share: float = Field(0.5, description="Largest share of the index's papers one ingest may drop without --allow-shrink (an unmounted share looks empty).")
 
 
 class ServerSettings(_Section):
     host: str = Field("127.0.0.1", description="Address `scrutiny serve` binds.")
     port: int = Field(8000, description="Port `scrutiny serve` listens on.")
     workers: int = Field(1, description="Server processes (`scrutiny serve --workers`); each loads the model once and reopens the index when it changes.")
+    admin_token: str | None = Field(None, description="Token (env SCRUTINY_ADMIN_TOKEN) that POST /api/reload must send as `Authorization: Bearer ...`; unset, the endpoint is off.")
+    max_body_bytes: int = Field(256 * 1024, description="Largest request body accepted; a longer one gets 413 before it is read.")
+    answer_threads: int = Field(2, description="Questions answered at once; further requests wait their turn (answering is CPU-bound).")
 
 
 class BackendSettings(_Section):
@@ -77,6 +90,28 @@ class RaySettings(_Section):
     batch_chunks: int = Field(256, description="Chunks sent to an embedding actor at a time.")
 
 
+class CommitmentsSettings(_Section):
+    pooled_vectors: bool = Field(False, description="Take the commitments register's statement vectors from their chunk's forward pass at ingest instead of encoding each statement alone: no extra model time (a bulk ingest's choice), but follow-up links lose precision (0.66 to 0.44 on the labelled links) because a pooled vector carries its neighbours' words. Takes effect for papers ingested after it changes; `--rebuild` applies it to all.")
+
+
+class OcrSettings(_Section):
+    enabled: bool = Field(True, description="Recognise text on PDF pages that have no text layer (scans); `scrutiny ingest --no-ocr` turns it off.")
+    language: str = Field("eng", description="Tesseract language(s), e.g. 'eng' or 'eng+cym'; each needs its tesseract-ocr-<lang> package.")
+    dpi: int = Field(300, ge=72, le=600, description="Resolution a scanned page is rendered at for recognition.")
+    page_timeout: float = Field(120.0, gt=0, description="Seconds Tesseract may spend on one page before the page is left without text.")
+    workers: int = Field(0, ge=0, description="Pages recognised at once; 0 means one per core.")
+
+
+class FetchSettings(_Section):
+    delay: float = Field(1.0, ge=0, description="Seconds between two requests to a council's website (one request at a time).")
+    timeout: float = Field(60.0, gt=0, description="Seconds to wait for a response before retrying.")
+    retries: int = Field(4, ge=0, description="Further attempts after a timeout, a dropped connection or a 5xx/429 response.")
+    backoff: float = Field(2.0, ge=0, description="Seconds before the first retry; each later retry waits twice as long (a Retry-After header wins).")
+    max_bytes: int = Field(200 * 1024 * 1024, gt=0, description="Largest document downloaded; a larger one is counted as failed.")
+    user_agent: str = Field("Scrutiny/0.1 (committee papers reader; polite fetcher, one request at a time)",
+                            description="User-Agent header sent with every request.")
+
+
 class Settings(_Section):
     index_dir: Path = Field(Path("var/index"), description="Index folder (env SCRUTINY_INDEX, option --index).")
     corpus_dir: Path = Field(Path("corpus"), description="Papers ingested when no path is given.")
@@ -84,14 +119,42 @@ class Settings(_Section):
     embed: EmbedSettings = EmbedSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
+    ingest: IngestSettings = IngestSettings()
     server: ServerSettings = ServerSettings()
     backend: BackendSettings = BackendSettings()
     ray: RaySettings = RaySettings()
+    commitments: CommitmentsSettings = CommitmentsSettings()
+    ocr: OcrSettings = OcrSettings()
+    fetch: FetchSettings = FetchSettings()
+
+
+ENV_PREFIX = "SCRUTINY_"
+
+
+class SettingsError(ValueError):
+    """A setting given in the environment that does not exist or has a bad value."""
+
+
+def environment_overrides(environ) -> dict:
+    """Nested settings from SCRUTINY_<SECTION>__<NAME> variables, e.g. SCRUTINY_INGEST__MAX_PDF_PAGES=5000."""
+    overrides: dict = {}
+    for name, value in environ.items():
+        if name.startswith(ENV_PREFIX) and "__" in name:
+            section, _, field = name[len(ENV_PREFIX):].lower().partition("__")
+            overrides.setdefault(section, {})[field] = value
+    return overrides
 
 
 def load_settings(index_dir: str | Path | None = None) -> Settings:
-    """Defaults, then environment (SCRUTINY_INDEX, SCRUTINY_MODEL), then explicit arguments."""
-    settings = Settings()
+    """Defaults, then the environment (SCRUTINY_INDEX, SCRUTINY_MODEL, SCRUTINY_ADMIN_TOKEN, SCRUTINY_BACKEND,
+    SCRUTINY_MILVUS_URI / _TOKEN / _LITE_SERVER and any SCRUTINY_<SECTION>__<NAME>), then explicit arguments."""
+    from pydantic import ValidationError
+
+    try:
+        settings = Settings.model_validate(environment_overrides(os.environ))
+    except ValidationError as exc:
+        problems = "; ".join(f"{ENV_PREFIX}{'__'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors())
+        raise SettingsError(f"bad setting in the environment: {problems}") from None
     env_index = os.environ.get("SCRUTINY_INDEX")
     if env_index:
         settings.index_dir = Path(env_index)
@@ -102,6 +165,9 @@ def load_settings(index_dir: str | Path | None = None) -> Settings:
                             ("SCRUTINY_MILVUS_LITE_SERVER", "milvus_lite_server")):
         if os.environ.get(variable):
             setattr(settings.backend, field, os.environ[variable])
+    env_token = os.environ.get("SCRUTINY_ADMIN_TOKEN", "").strip()
+    if env_token:
+        settings.server.admin_token = env_token
     if index_dir is not None:
         settings.index_dir = Path(index_dir)
     return settings

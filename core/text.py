@@ -1,8 +1,9 @@
-"""Text normalisation for matching. Display text is never altered by these."""
+"""Text normalisation for matching (display text is never altered by these), and the one way dates are written."""
 from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 
 _CHAR_MAP = str.maketrans(
     {
@@ -67,3 +68,26 @@ def contains_normalised(haystack: str, needle: str) -> bool:
 
 def word_count(text: str) -> int:
     return len(text.split())
+
+
+def long_date(iso: str | None) -> str:
+    """"2016-02-01" as "1 February 2016", the one way answers and pages write a date; anything else as given."""
+    if not iso:
+        return ""
+    try:
+        day = date.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return f"{day.day} {day:%B %Y}"
+
+
+def display_path(path) -> str:
+    """A file name fit to print and store: bytes that are not UTF-8 (a Latin-1 name on a share) shown as \\xe9."""
+    import os
+
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def has_undecodable_name(path) -> bool:
+    """True when the file's name is not valid UTF-8, so it cannot be stored as text or served back by name."""
+    return display_path(path) != str(path)

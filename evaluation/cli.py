@@ -66,6 +66,25 @@ def tags_table(results: dict):
     return table
 
 
+def reliability_table(results: dict):
+    """A rich table of the share of answers right per confidence-score bucket, one column pair per mode."""
+    from rich import box
+    from rich.table import Table
+
+    from evaluation.report import figure
+
+    table = Table(title="Reliability: share right by confidence score", box=box.SIMPLE_HEAD)
+    table.add_column("Score")
+    for mode in results:
+        table.add_column(f"{mode} n", justify="right")
+        table.add_column(f"{mode} right", justify="right")
+    rows = {mode: result.reliability() for mode, result in results.items()}
+    for i, row in enumerate(next(iter(rows.values()))):
+        cells = [value for mode in results for value in (str(rows[mode][i]["n"]), figure(rows[mode][i]["right"], 2))]
+        table.add_row(f"{row['from']:.1f}-{row['to']:.1f}", *cells)
+    return table
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--gold", "gold_path", required=True, type=click.Path(path_type=Path),
               help="Gold question file (JSON Lines) or a folder of *.jsonl files.")
@@ -116,6 +135,65 @@ def eval_command(gold_path, mode, k, as_json, report_dir, index_dir, tag):
         console.print(results_table(results))
         if next(iter(results.values())).tags:
             console.print(tags_table(results))
+        console.print(reliability_table(results))
     if report_dir is not None:
         files = write_report(results, report_dir, str(gold_path))
         click.echo(f"Report written to {files.markdown} and {files.chart}", err=as_json)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--gold", "gold_path", type=click.Path(path_type=Path), default=Path("corpus/gold/dev.jsonl"), show_default=True,
+              help="Gold questions to fit on (the dev split: never the split you report on).")
+@click.option("--test", "test_path", type=click.Path(path_type=Path), default=None,
+              help="Held-out gold questions, only to report the ablation's effect on them.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the model (default: the answer model the settings use).")
+@click.option("--precision", type=click.FloatRange(0.5, 1.0), default=0.92, show_default=True,
+              help="Share of `answer`-level answers that must be right on dev (out of fold).")
+@click.option("--refusal-weight", "refusal_weight", type=click.FloatRange(0.0, 10.0), default=1.0, show_default=True,
+              help="Worth of refusing an unanswerable question against answering an answerable one, for the not-found threshold.")
+@click.option("--ablation", is_flag=True, help="Also refit without each feature in turn and report the change.")
+@click.option("--index", "index_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Index folder (default: $SCRUTINY_INDEX or ./var/index).")
+@backend_options
+def fit_command(gold_path, test_path, out_path, precision, refusal_weight, ablation, index_dir):
+    """Fit the answer model (line scorer and confidence) on a gold split and calibrate its thresholds."""
+    from core.settings import load_settings
+    from evaluation.fit import ablation as run_ablation, collect_examples, fit_answer_model, provenance
+    from evaluation.metrics import reliability
+    from evaluation.gold import load_gold
+    from index.scorer import DEFAULT_MODEL
+    from index.service import Scrutiny
+    from index.store import IndexError_
+
+    try:
+        gold = load_gold(gold_path)
+        test = load_gold(test_path) if test_path else []
+    except (FileNotFoundError, ValueError) as exc:
+        fail(str(exc))
+    settings = load_settings(index_dir)
+    scrutiny = Scrutiny(settings)
+    try:
+        scrutiny.state()
+        click.echo(f"Reading {len(gold)} dev and {len(test)} test questions", err=True)
+        examples = collect_examples(scrutiny, gold)
+        held_out = collect_examples(scrutiny, test) if test else []
+    except IndexError_ as exc:
+        fail(str(exc))
+    fit = fit_answer_model(examples, settings.answer, precision, refusal_weight)
+    fit.model.provenance = provenance(fit, gold_path, examples, precision, refusal_weight)
+    target = out_path or settings.answer.model or DEFAULT_MODEL
+    fit.model.save(target)
+    figures = fit.model.provenance["dev_out_of_fold"]
+    click.echo(f"Answer model written to {target}: thresholds answer {fit.model.answer_threshold:.3f}, "
+               f"possible {fit.model.possible_threshold:.3f}; dev out of fold: {figures}")
+    click.echo("Reliability on dev (out of fold): " + ", ".join(
+        f"{r['from']:.1f}-{r['to']:.1f}: {r['right'] if r['right'] is not None else '-'} (n={r['n']})" for r in reliability([o.as_score() for o in fit.dev])))
+    if ablation:
+        click.echo("\nFeature ablation (lead line quotes an accepted answer):")
+        click.echo(f"{'feature':24} {'dev':>7} {'change':>7} {'test':>7} {'change':>7}")
+        for row in run_ablation(examples, held_out, fit.model.provenance["regularisation"]):
+            def cell(key):
+                value = row.get(key)
+                return "-" if value is None else f"{value:+.3f}" if "change" in key else f"{value:.3f}"
+            click.echo(f"{row['feature']:24} {cell('dev'):>7} {cell('dev_change'):>7} {cell('test'):>7} {cell('test_change'):>7}")

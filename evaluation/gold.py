@@ -1,9 +1,11 @@
 """The gold question set: JSON Lines of questions with accepted answers and the evidence that supports them.
 
     {"id": "q1", "question": "...", "answers": ["6,681"], "doc": "000_8455fbcf33d06d16",
-     "evidence": ["6681 referrals"], "tags": ["seed"], "docs": [...]}   # "docs" optional
+     "evidence": ["6681 referrals"], "tags": ["seed"], "docs": [...], "history": [...]}   # last two optional
 
-`answers: []` marks a question the papers cannot answer; unknown keys are ignored.
+`answers: []` marks a question the papers cannot answer; `history` holds the earlier questions
+(oldest first) that a follow-up question depends on; `tags`, `docs` and `history` are optional; unknown
+keys are ignored.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REQUIRED_KEYS = ("id", "question", "answers", "doc", "evidence", "tags")
+REQUIRED_KEYS = ("id", "question", "answers", "doc", "evidence")
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class GoldQuestion:
     evidence: list[str]
     tags: list[str]
     docs: list[str] = field(default_factory=list)
+    history: list[str] = field(default_factory=list)  # earlier questions of a follow-up, oldest first
 
     @property
     def answerable(self) -> bool:
@@ -52,6 +55,12 @@ def string_list(value, key: str) -> list[str]:
     return value
 
 
+def optional_list(record: dict, key: str):
+    """The value of an optional list key; absent or null means empty, anything else is validated as given."""
+    value = record.get(key)
+    return [] if value is None else value
+
+
 def question_from_record(record) -> GoldQuestion:
     """A GoldQuestion from one parsed line; ValueError says what is wrong with it."""
     if not isinstance(record, dict):
@@ -70,8 +79,9 @@ def question_from_record(record) -> GoldQuestion:
         answers=string_list(record["answers"], "answers"),
         doc=record["doc"] or None,
         evidence=string_list(record["evidence"], "evidence"),
-        tags=string_list(record["tags"], "tags"),
+        tags=string_list(record.get("tags") or [], "tags"),
         docs=string_list(record.get("docs") or [], "docs"),
+        history=string_list(optional_list(record, "history"), "history"),
     )
 
 

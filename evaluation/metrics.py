@@ -90,6 +90,13 @@ class QuestionScore:
     ranking: dict[str, float] | None
     answer_correct: bool | None
     refusal_correct: bool | None
+    confidence: str = "not_found"  # the level the answer came back with
+    score: float = 0.0  # the calibrated probability behind it
+
+    @property
+    def right(self) -> bool:
+        """An answer given for an answerable question that quotes an accepted answer."""
+        return bool(self.answer_correct)
 
 
 @dataclass
@@ -100,10 +107,13 @@ class Scores:
     ranking: dict[str, float | None]
     answer_accuracy: float | None
     refusal_accuracy: float | None
+    answer_precision: float | None = None  # share of `answer`-level answers that are right
+    answer_level_share: float | None = None  # share of answerable questions answered at the `answer` level
 
     def to_json(self) -> dict:
         return {"n": self.n, **self.ranking, "answer_accuracy": self.answer_accuracy,
-                "refusal_accuracy": self.refusal_accuracy}
+                "refusal_accuracy": self.refusal_accuracy, "answer_precision": self.answer_precision,
+                "answer_level_share": self.answer_level_share}
 
 
 def mean_or_none(values: list[float]) -> float | None:
@@ -113,12 +123,30 @@ def mean_or_none(values: list[float]) -> float | None:
 def aggregate(questions: list[QuestionScore]) -> Scores:
     answerable = [q for q in questions if q.ranking is not None]
     refusals = [q.refusal_correct for q in questions if q.refusal_correct is not None]
+    firm = [q for q in questions if q.confidence == "answer"]
     return Scores(
         n=len(questions),
         ranking={key: mean_or_none([q.ranking[key] for q in answerable]) for key in RANKING_KEYS},
         answer_accuracy=mean_or_none([float(bool(q.answer_correct)) for q in answerable]),
         refusal_accuracy=mean_or_none([float(correct) for correct in refusals]),
+        answer_precision=mean_or_none([float(q.right) for q in firm]),
+        answer_level_share=mean_or_none([float(q.confidence == "answer") for q in answerable]),
     )
+
+
+def reliability(questions: list[QuestionScore], buckets: int = 5) -> list[dict]:
+    """Share of answers right per confidence-score bucket: whether a score of 0.8 means right 8 times in 10.
+
+    Every question counts (an unanswerable one is never right), so the table reads as
+    "of the questions that came back with this score, how many were answered correctly".
+    """
+    rows = []
+    for b in range(buckets):
+        low, high = b / buckets, (b + 1) / buckets
+        inside = [q for q in questions if low <= q.score < high or (b == buckets - 1 and q.score >= 1.0)]
+        rows.append({"from": round(low, 2), "to": round(high, 2), "n": len(inside),
+                     "right": mean_or_none([float(q.right) for q in inside])})
+    return rows
 
 
 def per_tag(questions: list[QuestionScore]) -> dict[str, Scores]:

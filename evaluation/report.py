@@ -8,7 +8,7 @@ from evaluation.run import EvalResult, QuestionResult
 
 # The per-tag table keeps to the figures that fit one terminal line.
 SHORT_LABELS = {"recall@1": "R@1", "recall@5": "R@5", "recall@10": "R@10", "mrr@10": "MRR",
-                "answer_accuracy": "Answer", "refusal_accuracy": "Refusal"}
+                "answer_accuracy": "Answer", "refusal_accuracy": "Refusal", "answer_precision": "Firm prec."}
 METRIC_LABELS = {
     "recall@1": "Recall@1",
     "recall@3": "Recall@3",
@@ -18,6 +18,8 @@ METRIC_LABELS = {
     "ndcg@10": "nDCG@10",
     "answer_accuracy": "Answer accuracy",
     "refusal_accuracy": "Refusal accuracy",
+    "answer_precision": "Precision of `answer`-level answers",
+    "answer_level_share": "Answerable questions answered at `answer` level",
 }
 REPORT_NAME = "eval-report.md"
 CHART_NAME = "eval-metrics.png"
@@ -97,12 +99,25 @@ def markdown_report(results: dict[str, EvalResult], gold_label: str, chart_name:
     lines += ["## Overall", "", *metrics_table(results), ""]
     if first.tags:
         lines += ["## Per tag", "", *tags_table(results), ""]
+    lines += ["## Reliability", "", "Share of questions answered correctly by the confidence score the answer came back with.", "",
+              *reliability_table(results), ""]
     for mode, result in results.items():
         misses = result.misses()
         lines += [f"## Misses: {mode} ({len(misses)})", ""]
         lines += [line for question in misses for line in miss_entry(question)] or ["None."]
         lines.append("")
     return "\n".join(lines)
+
+
+def reliability_table(results: dict[str, EvalResult]) -> list[str]:
+    """Markdown rows: one score bucket per row, (n, share right) per mode."""
+    modes = list(results)
+    lines = ["| Score | " + " | ".join(f"{m} n | {m} right" for m in modes) + " |", "|---" * (2 * len(modes) + 1) + "|"]
+    tables = {mode: result.reliability() for mode, result in results.items()}
+    for i, row in enumerate(tables[modes[0]]):
+        cells = " | ".join(f"{tables[m][i]['n']} | {figure(tables[m][i]['right'], 2)}" for m in modes)
+        lines.append(f"| {row['from']:.1f}-{row['to']:.1f} | {cells} |")
+    return lines
 
 
 def write_chart(results: dict[str, EvalResult], path: Path) -> Path:

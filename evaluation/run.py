@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from core.records import Answer, Hit
 from evaluation.gold import GoldQuestion
+from index.units import printed_text, row_lines_of
 from evaluation.metrics import (
-    QuestionScore, Scores, aggregate, answer_is_correct, first_hit_rank, passage_is_hit, per_tag, ranking_scores,
+    QuestionScore, Scores, aggregate, answer_is_correct, first_hit_rank, passage_is_hit, per_tag, ranking_scores, reliability,
 )
 
 TOP_TEXT_CHARS = 300
@@ -26,6 +27,9 @@ class QuestionResult:
     answer: str
     top_doc: str | None
     top_text: str | None
+    confidence: str = "not_found"
+    confidence_score: float = 0.0  # the calibrated probability behind `confidence`
+    read_as: str | None = None
 
     @property
     def is_miss(self) -> bool:
@@ -35,13 +39,14 @@ class QuestionResult:
         return not self.refusal_correct
 
     def score(self) -> QuestionScore:
-        return QuestionScore(self.gold.id, self.gold.tags, self.ranking, self.answer_correct, self.refusal_correct)
+        return QuestionScore(self.gold.id, self.gold.tags, self.ranking, self.answer_correct, self.refusal_correct,
+                             self.confidence, self.confidence_score)
 
     def to_json(self) -> dict:
         return {
             "id": self.gold.id, "rank": self.rank, "answer_correct": self.answer_correct, "found": self.found,
-            "refusal_correct": self.refusal_correct, "answer": self.answer, "top_doc": self.top_doc,
-            "top_text": self.top_text,
+            "refusal_correct": self.refusal_correct, "answer": self.answer, "confidence": self.confidence,
+            "score": round(self.confidence_score, 4), "read_as": self.read_as, "top_doc": self.top_doc, "top_text": self.top_text,
         }
 
 
@@ -60,10 +65,13 @@ class EvalResult:
     def misses(self) -> list[QuestionResult]:
         return [question for question in self.questions if question.is_miss]
 
+    def reliability(self) -> list[dict]:
+        return reliability([question.score() for question in self.questions])
+
     def to_json(self) -> dict:
         overall = self.overall.to_json()
         return {
-            "n": overall.pop("n"), "mode": self.mode, **overall,
+            "n": overall.pop("n"), "mode": self.mode, **overall, "reliability": self.reliability(),
             "per_tag": {tag: scores.to_json() for tag, scores in self.tags.items()},
             "per_question": [question.to_json() for question in self.questions],
         }
@@ -83,8 +91,15 @@ def top_passage(hits: list[Hit], answer: Answer) -> tuple[str | None, str | None
     return None, None
 
 
+def readings(hit: Hit) -> tuple[str, ...]:
+    """A passage's text, its table rows as the paper prints them (cells only), and with the bars between cells dropped."""
+    text = hit.chunk.text
+    return text, printed_text(text, row_lines_of(hit.chunk)), text.replace(" | ", " ")
+
+
 def hit_flags(hits: list[Hit], gold: GoldQuestion) -> list[bool]:
-    return [passage_is_hit(hit.document.doc_id, hit.chunk.text, gold) for hit in hits]
+    """Whether each passage holds the evidence, however its table rows are written."""
+    return [any(passage_is_hit(hit.document.doc_id, text, gold) for text in readings(hit)) for hit in hits]
 
 
 def evaluate(scrutiny, gold: list[GoldQuestion], mode: str, k: int = 10) -> EvalResult:
@@ -92,10 +107,12 @@ def evaluate(scrutiny, gold: list[GoldQuestion], mode: str, k: int = 10) -> Eval
     relevance: dict[str, list[bool]] = {}
     asked: list[tuple[GoldQuestion, list[Hit], Answer]] = []
     for question in gold:
-        hits = scrutiny.search(question.question, None, mode, k) if question.answerable else []
+        # A follow-up is searched as it is read in the light of the questions before it.
+        read = scrutiny.read(question.question, question.history)
+        hits = scrutiny.search(read.text, None, mode, k) if question.answerable else []
         if question.answerable:
             relevance[question.id] = hit_flags(hits, question)
-        asked.append((question, hits, scrutiny.ask(question.question, None, mode)))
+        asked.append((question, hits, scrutiny.ask(question.question, None, mode, history=question.history)))
     ranking = ranking_scores(relevance)
     results = []
     for question, hits, answer in asked:
@@ -111,6 +128,9 @@ def evaluate(scrutiny, gold: list[GoldQuestion], mode: str, k: int = 10) -> Eval
             answer=answer.answer,
             top_doc=top_doc,
             top_text=top_text,
+            confidence=answer.confidence,
+            confidence_score=answer.score,
+            read_as=answer.read_as,
         ))
     scores = [result.score() for result in results]
     return EvalResult(mode=mode, questions=results, overall=aggregate(scores), tags=per_tag(scores))

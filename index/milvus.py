@@ -39,8 +39,9 @@ from core.records import Chunk, Document, DocumentMeta, Filters
 from core.settings import Settings
 from index.lexical import B, K1, Terms, idf, unpacked_counts
 from index.store import (
-    CURRENT_NAME, DB_NAME, DOCUMENT_COLUMNS, DOCUMENTS_SCHEMA, MANIFEST_NAME, SCHEMA_VERSION, IndexCorrupt, IndexError_,
-    IndexMissing, _next_generation_name, document_from_row, manifest_backend, publish_generation, read_current,
+    DB_NAME, DOCUMENT_COLUMNS, DOCUMENTS_SCHEMA, MANIFEST_NAME, SCHEMA_VERSION, IndexCorrupt, IndexError_, IndexMissing,
+    _next_generation_name, delete_derived_rows, document_from_row, file_record, insert_document, manifest_backend,
+    publish_generation, published_document_count, read_current, table_rows_from_json, table_rows_json, update_document_meta,
 )
 
 CATALOG_SCHEMA = DOCUMENTS_SCHEMA + """
@@ -124,16 +125,19 @@ def clipped(value: str | None, limit: int) -> str:
 
 
 def chunk_extra(chunk: Chunk) -> dict:
-    """Fields of a Chunk that have no column of their own (kept so later fields survive the round trip)."""
-    return {k: v for k, v in asdict(chunk).items() if k not in CHUNK_FIELDS and k != "chunk_id"}
+    """Fields of a Chunk that have no column of their own (kept so later fields survive the round trip); the
+    table rows as the embedded index stores them ([[line, page, row], ...])."""
+    extra = {k: v for k, v in asdict(chunk).items() if k not in CHUNK_FIELDS and k not in ("chunk_id", "table_rows")}
+    return {**extra, "table_rows": table_rows_json(chunk.table_rows)}
 
 
 def chunk_from_entity(entity: dict) -> Chunk:
-    names = {f.name for f in fields(Chunk)}
-    extra = {k: v for k, v in (entity.get("extra") or {}).items() if k in names}
+    names = {f.name for f in fields(Chunk)} - {"table_rows"}
+    stored = entity.get("extra") or {}
+    extra = {k: v for k, v in stored.items() if k in names}
     return Chunk(chunk_id=int(entity["id"]), doc_id=entity["doc_id"], ordinal=int(entity["ordinal"]), text=entity["text"],
                  kind=entity["kind"], page=entity.get("page"), page_end=entity.get("page_end"), section=entity.get("section"),
-                 **extra)
+                 table_rows=table_rows_from_json(stored.get("table_rows")), **extra)
 
 
 def stemmed_text(terms: Terms, *texts: str) -> str:
@@ -332,11 +336,15 @@ class MilvusView:
         rows = self.conn.execute("SELECT DISTINCT committee FROM documents WHERE committee IS NOT NULL ORDER BY committee")
         return [row[0] for row in rows]
 
+    def unseen_idf(self) -> float:
+        """The idf of a word no chunk holds: the most specific a word can be."""
+        return float(idf(0, self._chunks))
+
     def idf(self, word: str) -> float:
         """The embedded index's idf, from document frequencies the catalog keeps as papers come and go."""
         keys = self.terms.keys(word)
         if not len(keys):
-            return float(idf(0, self._chunks))
+            return self.unseen_idf()
         found = dict(self.conn.execute(f"SELECT term, df FROM term_df WHERE term IN ({','.join('?' * len(keys))})", signed(keys)))
         frequency = min(found.values()) if len(found) == len(set(signed(keys))) else 0
         return float(idf(frequency, self._chunks))
@@ -547,6 +555,13 @@ class MilvusBuilder:
         self.conn.execute("DELETE FROM stale_rows")
 
     # what the pipeline and the register read ---------------------------------
+    def previous_document_count(self) -> int | None:
+        """Papers in the published generation this one replaces; None when unknown."""
+        return published_document_count(self.index_dir, self.previous)
+
+    def document_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+
     def document_hashes(self) -> dict[str, str]:
         return dict(self.conn.execute("SELECT doc_id, sha256 FROM documents"))
 
@@ -572,9 +587,7 @@ class MilvusBuilder:
         self._forget_terms(doc_id)
         for table in ("documents", "live_rows"):
             self.conn.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
-        for table in ("commitments",):  # tables derived from a document, as in the embedded index
-            if self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone():
-                self.conn.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
+        delete_derived_rows(self.conn, doc_id)  # as in the embedded index
         self._retire(doc_id)
         self._added.pop(doc_id, None)
 
@@ -584,9 +597,7 @@ class MilvusBuilder:
     def update_document_path(self, doc_id: str, path: str, meta: DocumentMeta) -> None:
         """New path or sidecar metadata: the document's rows are rewritten with the council, committee and date
         their filters use, and made live with this generation."""
-        names = [c.strip() for c in DOCUMENT_COLUMNS.split(",")]
-        values = {"path": path, **{k: v for k, v in asdict(meta).items() if k in names}}
-        self.conn.execute(f"UPDATE documents SET {', '.join(f'{k} = ?' for k in values)} WHERE doc_id = ?", (*values.values(), doc_id))
+        update_document_meta(self.conn, doc_id, path, meta)
         written = self.conn.execute("SELECT written FROM live_rows WHERE doc_id = ?", (doc_id,)).fetchone()
         if written is None:
             return
@@ -622,10 +633,7 @@ class MilvusBuilder:
             raise ValueError(f"{document.doc_id}: {len(chunks)} chunks but {len(vectors)} vectors")
         if self.conn.execute("SELECT 1 FROM documents WHERE doc_id = ?", (document.doc_id,)).fetchone():
             self.delete_document(document.doc_id)
-        names = [c.strip() for c in DOCUMENT_COLUMNS.split(",")]
-        values = {**asdict(document.meta), **{k: v for k, v in asdict(document).items() if k != "meta"}, "chunks": len(chunks)}
-        self.conn.execute(f"INSERT INTO documents ({DOCUMENT_COLUMNS}) VALUES ({','.join('?' * len(names))})",
-                          [values.get(name) for name in names])
+        insert_document(self.conn, document, len(chunks))
         first = self._next_chunk_id(len(chunks))
         ids = list(range(first, first + len(chunks)))
         meta = document.meta
@@ -687,6 +695,8 @@ class MilvusBuilder:
             "schema": SCHEMA_VERSION, "backend": "milvus", "model": self.model, "dimension": self.dimension,
             "documents": counts[0], "chunks": counts[1], "built": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "milvus": {"uri": milvus_uri(self.settings), "collection": self.collection, "index": self.settings.backend.milvus_index},
+            # What the catalog held when published, so the next ingest can tell a damaged one from a sound one.
+            "files": {path.name: file_record(path) for path in sorted(self.work_dir.iterdir()) if path.is_file()},
             **self.settings_snapshot,
         }
         publish_generation(self.index_dir, self.work_dir, self.generation, manifest, self.previous)

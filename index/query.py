@@ -64,15 +64,30 @@ SPELLINGS = {
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 _YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)(?:[/-](\d{2}))?\b")
 
-NUMBER_CUES = ("how many", "how much", "what percentage", "what proportion", "what number", "what was the number",
-               "what rate", "what level", "what figure", "what value", "what cost", "what total", "what budget",
-               "what target", "what was the target", "what is the target", "per cent", "percent", "%", "how far",
-               "how big", "how large", "how high", "how low", "what amount", "what share", "target", "overspend",
-               "underspend", "forecast", "rate", "count", "number of", "average", "percentage", "proportion",
-               "total", "spend", "cost", "budget", "score", "figure", "savings", "caseload")
-DATE_CUES = ("when", "what date", "which date", "by what date", "what year", "which year", "what month", "deadline", "by when")
-PERSON_CUES = ("who ", "whom", "which officer", "which member", "which councillor", "whose", "what is the name", "name of")
-RATING_CUES = ("rag", "rating", "rated", "red", "amber", "green")
+# What a question asks for, judged from its wording; a question may ask for several kinds of thing
+# ("what was the target percentage" asks for a target and a percentage).
+ANSWER_KINDS = {
+    "amount": re.compile(r"\bhow much\b|\b(?:cost|costs|costing|budget|budgets|spend|spent|spending|overspend\w*|underspend\w*|"
+                         r"variance|funding|funded|grant|savings?|price|income|deficit|surplus|reserves?|allocation|"
+                         r"allocated|outturn|revenue|capital|value)\b|£"),
+    "percentage": re.compile(r"\b(?:percentage|per ?cent|proportion|share|rate)\b|%"),
+    "count": re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b|\bhow big\b|\bhow large\b"),
+    "date": re.compile(r"^\s*(?:and\s+)?when\b|\bwhen (?:is|was|will|did|does|do|are|were)\b|\b(?:what|which) (?:date|day|year|month|quarter)\b|"
+                       r"\bby when\b|\bdeadline\b|\bdue\b|\bby what date\b|\bhow long\b"),
+    "person": re.compile(r"\b(?:who|whom|whose)\b|\bwhich (?:officer|councillor|member|director|cabinet member|person)\b|"
+                         r"\bname of\b|\bwhat is the name\b|\bnamed\b|\bchair(?:ed|s)?\b|\bpresented\b"),
+    "decision": re.compile(r"\b(?:decide|decided|decision|decisions|agree|agreed|resolve|resolved|approve|approved|"
+                           r"outcome|recommend\w*|endorse\w*)\b"),
+    "target": re.compile(r"\b(?:target|targets|aim|aims|aimed|goal|goals|ambition|trajectory|aspiration)\b"),
+    "rating": re.compile(r"\b(?:rag|rating|rated|red|amber|green|grade|graded|judged|judgement)\b"),
+    "vote": re.compile(r"\b(?:vote|votes|voted|voting|abstain\w*|unanimous\w*)\b"),
+    "yes_no": re.compile(r"^\s*(?:and\s+)?(?:did|does|do|is|was|were|has|have|had|will|would|can|could|are|should)\b"),
+}
+# Words that say what kind of answer is wanted rather than what it is about.
+KIND_WORDS = frozenset(
+    """how much many number count percentage per cent proportion share rate when date day year month quarter deadline
+    due who whom whose name named what which value figure level total amount""".split()
+)
 
 
 @dataclass
@@ -80,11 +95,13 @@ class QueryAnalysis:
     text: str
     terms: list[str]  # content words, for BM25 and sentence overlap
     expansions: list[str] = field(default_factory=list)
-    wants_number: bool = False
-    wants_date: bool = False
-    wants_person: bool = False
-    wants_rating: bool = False
+    asks: frozenset[str] = frozenset()  # kinds of answer wanted: keys of ANSWER_KINDS
     years: list[str] = field(default_factory=list)
+
+    @property
+    def subject(self) -> list[str]:
+        """The content words that say what the question is about, not what kind of answer it wants."""
+        return [term for term in self.terms if term not in KIND_WORDS]
 
 
 def tokens_of(text: str) -> list[str]:
@@ -100,6 +117,27 @@ def content_terms(text: str) -> list[str]:
     return list(dict.fromkeys(terms))
 
 
+# An opening that settles what is asked: "When did the funding begin?" asks for a date, not an amount.
+LEADING_KINDS = (
+    (re.compile(r"^\s*(?:and\s+|so\s+)?when\b"), "date"),
+    (re.compile(r"^\s*(?:and\s+|so\s+)?(?:who|whom|whose)\b"), "person"),
+    (re.compile(r"^\s*(?:and\s+|so\s+)?how many\b"), "count"),
+    (re.compile(r"^\s*(?:and\s+|so\s+)?how much\b"), "amount"),
+    (re.compile(r"^\s*(?:and\s+|so\s+)?what (?:percentage|proportion|share)\b"), "percentage"),
+)
+
+
+def answer_kinds(question: str) -> frozenset[str]:
+    """The kinds of answer a question asks for (keys of ANSWER_KINDS); an opening such as "when" or
+    "how many" settles it, keeping only a target or yes/no beside it."""
+    folded = fold_characters(question).lower()
+    kinds = frozenset(kind for kind, cue in ANSWER_KINDS.items() if cue.search(folded))
+    for opening, kind in LEADING_KINDS:
+        if opening.search(folded):
+            return frozenset({kind}) | (kinds & {"target", "yes_no", "vote"})
+    return kinds
+
+
 def analyse_question(question: str) -> QueryAnalysis:
     folded = fold_characters(question).lower()
     terms = content_terms(question)
@@ -107,15 +145,11 @@ def analyse_question(question: str) -> QueryAnalysis:
     for term in terms:
         if term in ABBREVIATIONS:
             expansions.extend(content_terms(ABBREVIATIONS[term]))
-    padded = f" {folded} "
     return QueryAnalysis(
         text=question,
         terms=terms,
         expansions=[e for e in dict.fromkeys(expansions) if e not in terms],
-        wants_number=any(cue in padded for cue in NUMBER_CUES),
-        wants_date=any(cue in padded for cue in DATE_CUES),
-        wants_person=any(cue in padded for cue in PERSON_CUES),
-        wants_rating=any(f" {cue}" in padded for cue in RATING_CUES),
+        asks=answer_kinds(question),
         years=years_named(folded),
     )
 
@@ -137,7 +171,8 @@ def lexical_query(analysis: QueryAnalysis) -> str:
 
 def named_authority(question: str, authorities: list[str]) -> str | None:
     """The council a question names ("in Sunderland", "Kent's"), matched on its distinctive word(s)."""
-    folded = f" {' '.join(tokens_of(question))} "
+    words = [token[:-2] if token.endswith("'s") else token for token in tokens_of(question)]  # "Kent's" names Kent
+    folded = f" {' '.join(words)} "
     generic = {"county", "city", "council", "borough", "district", "metropolitan", "of", "the", "and"}
     matches = []
     for authority in authorities:

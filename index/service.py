@@ -13,12 +13,18 @@ import numpy as np
 
 from core.records import Answer, Document, Filters, Hit
 from core.settings import Settings
-from index.answer import compose_answer
-from index.query import analyse_question
+from decisions.references import asks_about_decision
+from decisions.trail import decision_reference_for
+from index.answer import Reading, compose_answer, read_passages, with_verdict
+from index.councils import councils_without_papers
+from index.features import AskedQuestion, Candidate, candidate_lines
+from index.followup import ReadQuestion, read_question
+from index.query import analyse_question, named_authority
+from index.scorer import AnswerModel, load_answer_model
 from index.search import MODES, UnknownMode, search_hits
+from index.units import row_lines_of, sentence_units
 
 QUERY_CACHE_SIZE = 256
-SENTENCE_CACHE_SIZE = 2_000
 
 
 @dataclass
@@ -51,27 +57,34 @@ class Scrutiny:
         # One encode at a time: torch already uses every core, and the caches below are shared by request threads.
         self._encode_lock = threading.Lock()
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._sentence_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._answer_model: AnswerModel | None = None
 
     # index lifecycle -------------------------------------------------------
     def state(self) -> IndexState:
         """The open index, reopened when ingest has published a newer generation."""
-        from index.backend import open_view
-
         state = self._state
         if state is not None and state.reader.is_current():
             return state
         with self._lock:
             if self._state is None or not self._state.reader.is_current():
-                reader = open_view(self.settings)
-                documents = {d.doc_id: d for d in reader.documents()}
-                authorities = sorted({d.meta.authority for d in documents.values() if d.meta.authority})
-                self._state = IndexState(reader, documents, authorities)
+                self._state = self.opened_state()
             return self._state
 
+    def opened_state(self) -> IndexState:
+        """The published index opened afresh; raises IndexError_ when it cannot be."""
+        from index.backend import open_view
+
+        reader = open_view(self.settings)
+        documents = {d.doc_id: d for d in reader.documents()}
+        authorities = sorted({d.meta.authority for d in documents.values() if d.meta.authority})
+        return IndexState(reader, documents, authorities)
+
     def reload(self) -> str:
-        self._state = None
-        return self.state().reader.generation
+        """Re-open the index; the new state replaces the old in one assignment under the lock, so a request in
+        flight keeps the state it started with and none ever sees no state. A failure leaves the old state."""
+        with self._lock:
+            self._state = self.opened_state()
+            return self._state.reader.generation
 
     def warm_up(self) -> None:
         self.query_vector("warm up")
@@ -106,66 +119,105 @@ class Scrutiny:
         analysis = analyse_question(question)
         return {term: state.reader.idf(term) for term in [*analysis.terms, *analysis.expansions]}
 
-    def ask(self, question: str, filters: Filters | None = None, mode: str | None = None, k: int | None = None) -> Answer:
-        """The extractive answer with its citations; the CLI and POST /api/ask both come here."""
+    @property
+    def answer_model(self) -> AnswerModel:
+        if self._answer_model is None:
+            self._answer_model = load_answer_model(self.settings.answer.model)
+        return self._answer_model
+
+    def read(self, question: str, history: list[str] | None = None) -> ReadQuestion:
+        """The question as it will be answered: a follow-up completed from the turns before it."""
+        return read_question(question, list(history or []), self.state().authorities)
+
+    def passages_to_read(self, question: str, filters: Filters | None, mode: str, k: int) -> list[Hit]:
+        """The best passages, then the best passage of each other council, so a question several councils answer gets a line from each."""
+        answer = self.settings.answer
+        wide = self.search(question, filters, mode, max(k, answer.diversity_pool))
+        hits = wide[: min(answer.sentence_hits, k)]
+        return hits + other_council_hits(hits, wide, answer.other_councils)
+
+    def candidates(self, read: ReadQuestion, filters: Filters | None = None, mode: str | None = None,
+                   k: int | None = None) -> tuple[AskedQuestion, list[Candidate], float]:
+        """The question analysed once, every quotable line of the passages read (with its closeness to the
+        question), and the best passage's cosine: what the answer model scores and `scrutiny fit` learns from."""
         mode = mode or self.settings.retrieval.mode
         k = k or self.settings.retrieval.k
-        from_register = self.answer_from_register(question, filters, mode)
-        if from_register is not None:
-            return from_register
-        wide = self.search(question, filters, mode, max(k, self.settings.answer.diversity_pool))
-        hits = wide[:k]
-        reading = min(self.settings.answer.sentence_hits, len(hits))
-        others = other_council_hits(hits, wide, self.settings.answer.max_lines - 1)
-        # Passages of other councils are read right after the best ones, so a question several councils answer gets a line from each.
-        ordered = hits[:reading] + others + hits[reading:]
-        return compose_answer(
-            question, ordered, self.settings.answer, self.term_weights(question),
-            similarity=lambda sentences, hits: self.similarities(question, sentences, hits), mode=mode,
-            authorities=self.state().authorities, extra_hits=len(others),
-        )
-
-    def answer_from_register(self, question: str, filters: Filters | None, mode: str) -> Answer | None:
-        """Questions about promises kept ("did they achieve it?") are answered from the commitments register."""
-        from commitments.answer import asks_about_commitments, register_answer
-        from commitments.register import commitments_for_question
-
-        if not asks_about_commitments(question):
-            return None
+        hits = self.passages_to_read(read.text, filters, mode, k)
         state = self.state()
-        entries = commitments_for_question(state.reader.conn, question, filters.authority if filters else None)
-        return register_answer(question, entries, state.reader, state.documents, mode)
+        asked = AskedQuestion(analyse_question(read.text), self.term_weights(read.text), hits,
+                              named_authority(read.text, state.authorities), state.reader.unseen_idf(),
+                              tuple(councils_without_papers(read.text, state.authorities)))
+        candidates = candidate_lines(hits)
+        return asked, candidates, self.set_closeness(read.text, candidates, hits)
 
-    def similarities(self, question: str, sentences: list, hits: list[Hit]) -> np.ndarray:
-        """Cosine of each sentence to the question, from the sentence vectors ingest stored; a sentence
-        without one (past the model's window when its chunk was embedded) is encoded now."""
-        from index.answer import sentence_units
+    def reading(self, read: ReadQuestion, filters: Filters | None = None, mode: str | None = None, k: int | None = None) -> Reading:
+        """Every candidate line of the passages read, scored; the lead, its support and the confidence."""
+        asked, candidates, top_cosine = self.candidates(read, filters, mode, k)
+        return read_passages(asked, candidates, self.answer_model, self.settings.answer, top_cosine)
 
+    def ask(self, question: str, filters: Filters | None = None, mode: str | None = None, k: int | None = None,
+            history: list[str] | None = None) -> Answer:
+        """The extractive answer with its citations; the CLI and POST /api/ask both come here.
+
+        `history` holds the earlier questions of the conversation, oldest first: a follow-up that
+        lacks a subject ("and what about 2005?") inherits the council, period and subject of the last.
+        """
+        mode = mode or self.settings.retrieval.mode
+        k = k or self.settings.retrieval.k
+        read = self.read(question, history)
+        reading = self.reading(read, filters, mode, k)
+        absent = reading.question.absent_councils
+        notice = f"No papers from {' or '.join(absent)} are in the index; councils: {', '.join(self.state().authorities)}." if absent else None
+        answer = compose_answer(question, reading, mode, notice if reading.level == "not_found" else None)
+        answer.read_as = read.read_as
+        if answer.found and reading.question.analysis.asks & {"target", "yes_no"}:
+            answer = self.settle_target(answer, reading, read, filters)
+        if answer.found and asks_about_decision(read.text):
+            cited = [(c.doc_id, c.chunk_id, c.text[c.highlight[0]:c.highlight[1]] if c.highlight else "")
+                     for c in answer.citations if c.cited]
+            answer.decision_ref = decision_reference_for(self.state().reader, cited, f"{read.text}\n{answer.answer}")
+        return answer
+
+    def settle_target(self, answer: Answer, reading: Reading, read: ReadQuestion, filters: Filters | None) -> Answer:
+        """A target question also says whether the target was met, when the commitments register knows."""
+        from commitments.answer import settled_entry
+
+        state = self.state()
+        hits = reading.question.hits
+        quoted = [(hits[c.hit_rank].document.doc_id, hits[c.hit_rank].chunk.chunk_id, c.text) for c in [reading.lead, *reading.supports]]
+        authority = (filters.authority if filters else None) or read.authority
+        entry = settled_entry(state.reader.conn, read.text, quoted, authority)
+        if entry is None:
+            return answer
+        later = entry.evidence  # the follow-up that settled the status
+        chunks = state.reader.chunks_by_id([entry.commitment.chunk_id, later.chunk_id])
+        if entry.commitment.chunk_id not in chunks or later.chunk_id not in chunks:
+            return answer
+
+        def hit(chunk_id: int) -> Hit:
+            chunk = chunks[chunk_id]
+            return Hit(chunk=chunk, document=state.documents[chunk.doc_id], score=0.0)
+
+        return with_verdict(answer, entry.commitment.status, (hit(entry.commitment.chunk_id), entry.commitment.text),
+                            (hit(later.chunk_id), later.text), self.settings.answer.support_lines)
+
+    def set_closeness(self, question: str, candidates: list[Candidate], hits: list[Hit]) -> float:
+        """Each candidate's cosine to the question from the sentence vectors ingest stored (a line without one,
+        past the model's window when its chunk was embedded, takes its passage's); returns the best passage's cosine."""
+        if not hits:
+            return 0.0
         query = self.query_vector(question)
-        stored = self.state().reader.unit_vectors_of(hits[s.hit_rank].chunk.chunk_id for s in sentences)
-        found: list[np.ndarray | None] = []
-        for sentence in sentences:
-            chunk = hits[sentence.hit_rank].chunk
+        reader = self.state().reader
+        chunk_ids = [hit.chunk.chunk_id for hit in hits]
+        passage = dict(zip(chunk_ids, (reader.vectors_of(chunk_ids) @ query).tolist()))
+        stored = reader.unit_vectors_of(chunk_ids)
+        for candidate in candidates:
+            chunk = hits[candidate.hit_rank].chunk
             vectors = stored.get(chunk.chunk_id)
-            # Rows line up with the units only while sentences are split as they were at ingest.
-            usable = vectors is not None and len(vectors) == len(sentence_units(chunk.text)) and not np.isnan(vectors[sentence.unit, 0])
-            found.append(vectors[sentence.unit] if usable else None)
-        missing = [" ".join(s.context.split()[: self.settings.answer.similarity_words]) for s, v in zip(sentences, found) if v is None]
-        encoded = iter(self.encoded_sentences(missing))
-        return np.array([float((v if v is not None else next(encoded)) @ query) for v in found])
-
-    def encoded_sentences(self, texts: list[str]) -> list[np.ndarray]:
-        """Sentence vectors computed at question time, cached, as popular passages recur."""
-        if not texts:
-            return []
-        with self._encode_lock:
-            missing = [t for t in dict.fromkeys(texts) if t not in self._sentence_vectors]
-            vectors = dict(zip(missing, self.embedder.encode(missing))) if missing else {}
-            vectors.update((t, self._sentence_vectors[t]) for t in texts if t not in vectors)
-            self._sentence_vectors.update(vectors)
-            while len(self._sentence_vectors) > SENTENCE_CACHE_SIZE:
-                self._sentence_vectors.popitem(last=False)
-        return [vectors[t] for t in texts]
+            # Rows line up with the units only while lines are split as they were at ingest.
+            usable = vectors is not None and len(vectors) == len(sentence_units(chunk.text, row_lines_of(chunk))) and not np.isnan(vectors[candidate.unit, 0])
+            candidate.closeness = float(vectors[candidate.unit] @ query) if usable else passage[chunk.chunk_id]
+        return float(passage[chunk_ids[0]])
 
     @property
     def documents(self) -> dict[str, Document]:

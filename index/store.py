@@ -11,7 +11,9 @@ pointer, so a reader (or a crash) only ever sees a complete generation.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -19,16 +21,16 @@ import shutil
 import sqlite3
 import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Iterable, Iterator
 
 import numpy as np
 
-from core.records import Chunk, Document, DocumentMeta, Filters
+from core.records import Chunk, Document, DocumentMeta, Filters, TableRowRef
 from index.lexical import LexicalIndex, Terms
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4  # 3: chunks.table_rows; 4: documents carry their source URL, agenda item and OCR pages
 DB_NAME = "scrutiny.db"
 VECTORS_NAME = "vectors.faiss"
 MANIFEST_NAME = "manifest.json"
@@ -43,7 +45,9 @@ CREATE TABLE IF NOT EXISTS documents (
     sha256 TEXT NOT NULL,
     pages INTEGER,
     chunks INTEGER NOT NULL,
-    authority TEXT, committee TEXT, date TEXT, title TEXT, reference TEXT
+    authority TEXT, committee TEXT, date TEXT, title TEXT, reference TEXT,
+    source_url TEXT, agenda_item TEXT, agenda_item_title TEXT, decision INTEGER, fetched_at TEXT,
+    ocr_pages TEXT  -- comma-separated numbers of the pages whose text OCR recognised
 );
 """
 _SCHEMA = DOCUMENTS_SCHEMA + """
@@ -57,13 +61,15 @@ CREATE TABLE IF NOT EXISTS chunks (
     vector BLOB NOT NULL,
     length REAL NOT NULL,  -- terms in the chunk and its context, for BM25's length normalisation
     terms BLOB NOT NULL,   -- packed term keys and frequencies (index.lexical.Terms.term_counts)
-    unit_vectors BLOB      -- float16 vector per sentence (index.answer.sentence_units), NaN where unknown
+    unit_vectors BLOB,     -- float16 vector per sentence (index.answer.sentence_units), NaN where unknown
+    table_rows TEXT        -- JSON [[line, page, row], ...]: the table-row lines of the text (core.records.TableRowRef)
 );
 CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id, ordinal);
 """
 
-DOCUMENT_COLUMNS = "doc_id, path, format, sha256, pages, chunks, authority, committee, date, title, reference"
-CHUNK_COLUMNS = "chunk_id, doc_id, ordinal, kind, page, page_end, section, text"
+META_COLUMNS = tuple(f.name for f in fields(DocumentMeta))
+DOCUMENT_COLUMNS = "doc_id, path, format, sha256, pages, chunks, " + ", ".join(META_COLUMNS) + ", ocr_pages"
+CHUNK_COLUMNS = "chunk_id, doc_id, ordinal, kind, page, page_end, section, text, table_rows"
 
 
 class IndexError_(RuntimeError):
@@ -82,16 +88,95 @@ class IndexBusy(IndexError_):
     pass
 
 
+class IndexUnwritable(IndexError_):
+    """The index folder cannot be written (permissions, read-only, full disk); nothing was published."""
+
+
+class IndexShrinkRefused(IndexError_):
+    """An ingest would drop most of the papers; nothing was published."""
+
+
+FULL_DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+NO_ACCESS_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+def unwritable_message(exc: BaseException, index_dir: Path, published: bool = False) -> str:
+    """One line for an operator: what went wrong writing `index_dir`, what to do, and that the old index stands."""
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    code = getattr(exc, "errno", None)
+    text = detail.lower()
+    outcome = "the new index was published" if published else "nothing was published and the previous index is still in use"
+    if code in FULL_DISK_ERRNOS or "disk is full" in text or "no space" in text:
+        return f"no space left writing the index at {index_dir} ({detail}): free some space and run the ingest again; {outcome}"
+    if code in NO_ACCESS_ERRNOS or "readonly" in text or "read-only" in text or "permission" in text or "unable to open" in text:
+        return (f"cannot write the index at {index_dir} ({detail}): give this user write access to the folder, or choose "
+                f"another with --index; {outcome}")
+    return f"could not write the index at {index_dir} ({detail}); {outcome}"
+
+
 def document_from_row(row: sqlite3.Row | tuple) -> Document:
-    doc_id, path, fmt, sha, pages, chunks, authority, committee, date, title, reference = row
-    meta = DocumentMeta(authority=authority, committee=committee, date=date, title=title, reference=reference)
-    return Document(doc_id=doc_id, path=path, format=fmt, sha256=sha, pages=pages, chunks=chunks, meta=meta)
+    doc_id, path, fmt, sha, pages, chunks, *values, ocr_pages = row
+    meta = DocumentMeta(**dict(zip(META_COLUMNS, values)))
+    if meta.decision is not None:
+        meta.decision = bool(meta.decision)
+    return Document(doc_id=doc_id, path=path, format=fmt, sha256=sha, pages=pages, chunks=chunks, meta=meta,
+                    ocr_pages=[int(n) for n in (ocr_pages or "").split(",") if n])
+
+
+def meta_row(meta: DocumentMeta) -> tuple:
+    """A document's metadata in META_COLUMNS order, as SQLite stores it."""
+    return tuple(getattr(meta, name) for name in META_COLUMNS)
+
+
+def document_row(document: Document, chunks: int) -> tuple:
+    """A document as the documents table stores it, in DOCUMENT_COLUMNS order."""
+    return (document.doc_id, document.path, document.format, document.sha256, document.pages, chunks,
+            *meta_row(document.meta), ",".join(str(n) for n in document.ocr_pages))
+
+
+def insert_document(conn: sqlite3.Connection, document: Document, chunks: int) -> None:
+    row = document_row(document, chunks)
+    conn.execute(f"INSERT INTO documents ({DOCUMENT_COLUMNS}) VALUES ({','.join('?' * len(row))})", row)
+
+
+def update_document_meta(conn: sqlite3.Connection, doc_id: str, path: str, meta: DocumentMeta) -> None:
+    assignments = ", ".join(f"{name} = ?" for name in META_COLUMNS)
+    conn.execute(f"UPDATE documents SET path = ?, {assignments} WHERE doc_id = ?", (path, *meta_row(meta), doc_id))
+
+
+# Tables of rows derived from a document's text (the commitments register, decision references), in both backends.
+DERIVED_TABLES = ("commitments", "decision_mentions")
+
+
+def delete_derived_rows(conn: sqlite3.Connection, doc_id: str) -> None:
+    for table in DERIVED_TABLES:
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone():
+            conn.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
+
+
+def published_document_count(index_dir: Path, generation: str | None) -> int | None:
+    """Papers in a published generation (from its manifest); None when unknown."""
+    if generation is None:
+        return None
+    try:
+        count = json.loads((index_dir / generation / MANIFEST_NAME).read_text()).get("documents")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return count if isinstance(count, int) and not isinstance(count, bool) else None
 
 
 def chunk_from_row(row: sqlite3.Row | tuple) -> Chunk:
-    chunk_id, doc_id, ordinal, kind, page, page_end, section, text = row
+    chunk_id, doc_id, ordinal, kind, page, page_end, section, text, table_rows = row
     return Chunk(chunk_id=chunk_id, doc_id=doc_id, ordinal=ordinal, text=text, kind=kind,
-                 page=page, page_end=page_end, section=section)
+                 page=page, page_end=page_end, section=section, table_rows=table_rows_from_json(table_rows))
+
+
+def table_rows_json(refs: list[TableRowRef]) -> str | None:
+    return json.dumps([[r.line, r.page, r.row] for r in refs], separators=(",", ":")) if refs else None
+
+
+def table_rows_from_json(text: str | None) -> list[TableRowRef]:
+    return [TableRowRef(line=line, page=page, row=row) for line, page, row in json.loads(text)] if text else []
 
 
 def filter_sql(filters: Filters | None) -> tuple[str, list]:
@@ -128,6 +213,8 @@ def read_current(index_dir: Path) -> str | None:
         name = (index_dir / CURRENT_NAME).read_bytes().decode("utf-8", "replace").strip()
     except FileNotFoundError:
         return None
+    except OSError as exc:  # a folder where the pointer belongs, or an unreadable one
+        return f"invalid:{CURRENT_NAME} cannot be read ({exc.strerror})"
     if not name:
         return None
     # Only a generation folder of this index: a damaged or edited pointer must not lead elsewhere.
@@ -178,6 +265,18 @@ def search_parameters(index, selector, allowed: int):
     return faiss.SearchParameters(sel=selector)
 
 
+def manifest_problem(manifest: dict, vector_dimension: int) -> str | None:
+    """What in a manifest a reader cannot rely on, or None."""
+    model, dimension = manifest.get("model"), manifest.get("dimension")
+    if not isinstance(model, str) or not model:
+        return "no model named"
+    if isinstance(dimension, bool) or not isinstance(dimension, int) or dimension <= 0:
+        return f"dimension {dimension!r} is not a positive whole number"
+    if dimension != vector_dimension:
+        return f"dimension {dimension} but the vectors have {vector_dimension}"
+    return None
+
+
 class IndexReader:
     """A read-only view of one published generation. Safe to share between threads."""
 
@@ -201,6 +300,11 @@ class IndexReader:
         if generation is None:
             raise IndexMissing(f"no index at {index_dir}: build it with `scrutiny ingest --index {index_dir}`")
         folder = index_dir / generation
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # an unreadable manifest is reported below
+            backend = manifest_backend(json.loads((folder / MANIFEST_NAME).read_text()))
+            if backend != "embedded":
+                raise IndexCorrupt(f"index at {index_dir} was built with the {backend} backend: open it with --backend "
+                                   f"{backend}, or rebuild it with `scrutiny ingest --rebuild --index {index_dir}`")
         try:
             manifest = json.loads((folder / MANIFEST_NAME).read_text())
             faiss_index = faiss.read_index(str(folder / VECTORS_NAME))
@@ -213,6 +317,10 @@ class IndexReader:
         if not isinstance(manifest, dict) or manifest.get("schema") != SCHEMA_VERSION:
             schema = manifest.get("schema") if isinstance(manifest, dict) else None
             raise IndexCorrupt(f"index at {index_dir} has schema {schema}, expected {SCHEMA_VERSION}: rebuild it with "
+                               f"`scrutiny ingest --rebuild --index {index_dir}`")
+        problem = manifest_problem(manifest, faiss_index.d)
+        if problem:
+            raise IndexCorrupt(f"index at {index_dir} ({generation}) has a damaged manifest: {problem}; rebuild it with "
                                f"`scrutiny ingest --rebuild --index {index_dir}`")
         reader = cls(index_dir, generation, manifest, faiss_index, lexical)
         try:
@@ -285,8 +393,10 @@ class IndexReader:
         ids = list(dict.fromkeys(int(i) for i in chunk_ids))
         marks = ",".join("?" * len(ids))
         rows = self.conn.execute(f"SELECT chunk_id, unit_vectors FROM chunks WHERE chunk_id IN ({marks}) AND unit_vectors IS NOT NULL", ids)
-        dimension = int(self.manifest["dimension"])
-        return {row[0]: np.frombuffer(row[1], np.float16).reshape(-1, dimension).astype(np.float32) for row in rows}
+        row_bytes = int(self.manifest["dimension"]) * np.dtype(np.float16).itemsize
+        # A blob that is not whole rows is damaged: the sentences are then scored as if it were absent.
+        return {row[0]: np.frombuffer(row[1], np.float16).reshape(-1, row_bytes // 2).astype(np.float32)
+                for row in rows if isinstance(row[1], bytes) and row[1] and len(row[1]) % row_bytes == 0}
 
     def vectors_of(self, chunk_ids: list[int]) -> np.ndarray:
         return np.vstack([self._faiss.reconstruct(int(i)) for i in chunk_ids]) if chunk_ids else np.zeros((0, 1), np.float32)
@@ -319,6 +429,12 @@ class IndexReader:
         if not len(keys):
             return []
         return self.lexical.top(keys, limit, None if allowed is None else self.lexical.allowed_rows(allowed))
+
+    def unseen_idf(self) -> float:
+        """The idf of a word no chunk holds: the most specific a word can be."""
+        from index.lexical import idf
+
+        return float(idf(0, len(self.lexical.chunk_ids)))
 
     def idf(self, word: str) -> float:
         """How rare a question word is among the chunks (its rarest stem when it has several)."""
@@ -458,6 +574,13 @@ class IndexWriter:
             return False
         return True
 
+    def previous_document_count(self) -> int | None:
+        """Papers in the published generation this one replaces; None when unknown."""
+        return published_document_count(self.index_dir, self.previous)
+
+    def document_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+
     def document_hashes(self) -> dict[str, str]:
         return dict(self.conn.execute("SELECT doc_id, sha256 FROM documents"))
 
@@ -478,16 +601,11 @@ class IndexWriter:
         self.on_document_deleted(doc_id)
 
     def on_document_deleted(self, doc_id: str) -> None:
-        """Hook for tables derived from a document (commitments) to drop its rows."""
-        for table in ("commitments",):
-            if self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone():
-                self.conn.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
+        """Hook for tables derived from a document (commitments, decision references) to drop its rows."""
+        delete_derived_rows(self.conn, doc_id)
 
     def update_document_path(self, doc_id: str, path: str, meta: DocumentMeta) -> None:
-        self.conn.execute(
-            "UPDATE documents SET path = ?, authority = ?, committee = ?, date = ?, title = ?, reference = ? WHERE doc_id = ?",
-            (path, meta.authority, meta.committee, meta.date, meta.title, meta.reference, doc_id),
-        )
+        update_document_meta(self.conn, doc_id, path, meta)
 
     def _next_chunk_id(self) -> int:
         return (self.conn.execute("SELECT max(chunk_id) FROM chunks").fetchone()[0] or 0) + 1
@@ -498,20 +616,15 @@ class IndexWriter:
         if len(chunks) != len(vectors):
             raise ValueError(f"{document.doc_id}: {len(chunks)} chunks but {len(vectors)} vectors")
         self.delete_document(document.doc_id)
-        meta = document.meta
-        self.conn.execute(
-            f"INSERT INTO documents ({DOCUMENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (document.doc_id, document.path, document.format, document.sha256, document.pages, len(chunks),
-             meta.authority, meta.committee, meta.date, meta.title, meta.reference),
-        )
+        insert_document(self.conn, document, len(chunks))
         first = self._next_chunk_id()
         ids = list(range(first, first + len(chunks)))
         counts = [self.terms.term_counts(body, context) for body, context in zip(bodies, contexts)]
         units = [None if u is None else np.asarray(u, np.float16).tobytes() for u in (unit_vectors or [None] * len(chunks))]
         self.conn.executemany(
-            f"INSERT INTO chunks ({CHUNK_COLUMNS}, vector, length, terms, unit_vectors) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO chunks ({CHUNK_COLUMNS}, vector, length, terms, unit_vectors) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [
-                (cid, document.doc_id, c.ordinal, c.kind, c.page, c.page_end, c.section, c.text,
+                (cid, document.doc_id, c.ordinal, c.kind, c.page, c.page_end, c.section, c.text, table_rows_json(c.table_rows),
                  np.asarray(v, dtype=np.float32).tobytes(), length, terms, unit)
                 for cid, c, v, (terms, length), unit in zip(ids, chunks, vectors, counts, units)
             ],
@@ -540,7 +653,10 @@ class IndexWriter:
         self.conn.commit()
         ids, vectors = self.all_vectors()
         index = build_faiss_index(ids, vectors, self.dimension, self.ann_threshold)
-        faiss.write_index(index, str(self.work_dir / VECTORS_NAME))
+        try:
+            faiss.write_index(index, str(self.work_dir / VECTORS_NAME))
+        except RuntimeError as exc:  # faiss reports a failed write (a full disk) as RuntimeError
+            raise OSError(f"writing {VECTORS_NAME} failed: {' '.join(str(exc).split())[-200:]}") from exc
         self.lexical_index().save(self.work_dir)
         counts = self.conn.execute("SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM chunks)").fetchone()
         self.conn.execute("VACUUM") if not self.reused_previous else None
@@ -553,6 +669,8 @@ class IndexWriter:
             "chunks": counts[1],
             "faiss": type(faiss.downcast_index(index.index)).__name__,
             "built": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            # What each file held when published, so the next ingest can tell a damaged index from a sound one.
+            "files": {path.name: file_record(path) for path in sorted(self.work_dir.iterdir()) if path.is_file()},
             **self.settings_snapshot,
         }
         return publish_generation(self.index_dir, self.work_dir, self.generation, manifest, self.previous)
@@ -568,6 +686,7 @@ def publish_generation(index_dir: Path, work_dir: Path, generation: str, manifes
     (work_dir / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2))
     _fsync_folder(work_dir)
     os.replace(work_dir, index_dir / generation)
+    _move_aside_if_folder(index_dir / CURRENT_NAME)
     pointer = index_dir / f"{CURRENT_NAME}.tmp"
     pointer.write_text(generation)
     _fsync_file(pointer)
@@ -578,6 +697,82 @@ def publish_generation(index_dir: Path, work_dir: Path, generation: str, manifes
         if folder.name not in {generation, previous} and not folder.name.endswith(".tmp"):
             shutil.rmtree(folder, ignore_errors=True)
     return generation
+
+
+def _move_aside_if_folder(path: Path) -> None:
+    """A folder where the CURRENT pointer belongs is kept, renamed, rather than deleted or left to block publishing."""
+    if path.is_dir() and not path.is_symlink():
+        os.replace(path, path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d%H%M%S')}"))
+
+
+def file_record(path: Path) -> dict:
+    with open(path, "rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    return {"bytes": path.stat().st_size, "sha256": digest}
+
+
+def file_damage(path: Path, published: dict) -> str | None:
+    """How `path` differs from what was published, or None."""
+    if not path.is_file():
+        return "missing"
+    size = path.stat().st_size
+    if size != published.get("bytes"):
+        return f"{size:,} bytes where {published.get('bytes'):,} were published"
+    if file_record(path)["sha256"] != published.get("sha256"):
+        return "contents changed since it was published"
+    return None
+
+
+def generation_damage(index_dir: Path) -> dict[str, str]:
+    """What is damaged in the published generation, {part: problem}; empty when it is sound (or there is none).
+
+    Files are checked against the sizes and digests the manifest recorded at publishing; an
+    index published before those were recorded is opened and cross-checked instead.
+    """
+    pointer = index_dir / CURRENT_NAME
+    if pointer.is_dir():
+        return {CURRENT_NAME: "is a folder, not the pointer to the published index"}
+    generation = read_current(index_dir)
+    if generation is None:
+        return {}
+    if generation.startswith("invalid:"):
+        return {CURRENT_NAME: f"names no index generation ({generation.removeprefix('invalid:')})"}
+    folder = index_dir / generation
+    try:
+        manifest = json.loads((folder / MANIFEST_NAME).read_text())
+    except (OSError, ValueError) as exc:
+        return {MANIFEST_NAME: f"unreadable ({exc.__class__.__name__})"}
+    recorded = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(recorded, dict):
+        return _opened_damage(index_dir, folder, embedded=not isinstance(manifest, dict) or manifest_backend(manifest) == "embedded")
+    damage = {}
+    for name, published in recorded.items():
+        problem = file_damage(folder / name, published) if isinstance(published, dict) else "no record"
+        if problem:
+            damage[name] = problem
+    return damage
+
+
+def _opened_damage(index_dir: Path, folder: Path, embedded: bool = True) -> dict[str, str]:
+    """Damage found by opening a generation whose manifest records no digests (of another backend's generation,
+    only its database is checked: its vectors live elsewhere)."""
+    try:
+        conn = sqlite3.connect(f"file:{folder / DB_NAME}?mode=ro", uri=True)
+        try:
+            check = conn.execute("PRAGMA quick_check").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        return {DB_NAME: str(exc)}
+    if check != "ok":
+        return {DB_NAME: check}
+    if not embedded:
+        return {}
+    try:
+        problems = IndexReader.open(index_dir).integrity_problems()
+    except IndexError_ as exc:
+        return {VECTORS_NAME: str(exc)}
+    return {VECTORS_NAME: "; ".join(problems)} if problems else {}
 
 
 def _fsync_file(path: Path) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from core.records import Block, Chunk
+from core.records import Block, Chunk, TableRowRef
 from core.settings import ChunkSettings
 from core.text import word_count
 
@@ -101,7 +101,8 @@ def split_unit(unit: Unit, settings: ChunkSettings) -> list[Unit]:
         if word_count(block.text) <= settings.max_words:
             texts = [block.text]
         elif block.kind == "table":
-            texts = split_table(block.text, settings)
+            pieces.extend(Unit([piece]) for piece in split_table_block(block, settings))
+            continue
         else:
             texts = split_prose(block.text, settings)
         pieces.extend(Unit([_with_text(block, text)]) for text in texts)
@@ -114,8 +115,24 @@ def _with_text(block: Block, text: str) -> Block:
     return Block(kind=block.kind, text=text, page=block.page, page_end=block.page_end, section=block.section)
 
 
+def split_table_block(block: Block, settings: ChunkSettings) -> list[Block]:
+    """A table cut between rows; every piece starts with the caption line again and keeps its rows' cells."""
+    caption, *lines = block.text.split("\n")
+    pieces: list[Block] = []
+    start = 0
+    for text in split_table(block.text, settings):
+        count = text.count("\n")
+        rows = slice(start, start + count)
+        pages = [p for p in block.row_pages[rows] if p is not None]
+        pieces.append(Block(kind="table", text=text, page=min(pages) if pages else block.page,
+                            page_end=max(pages) if pages else block.page_end, section=block.section, caption=block.caption,
+                            header=block.header, rows=block.rows[rows], row_pages=block.row_pages[rows], first_row=block.first_row + start))
+        start += count
+    return pieces
+
+
 def split_table(text: str, settings: ChunkSettings) -> list[str]:
-    """Pieces of whole rows, each starting with the header row."""
+    """Pieces of whole rows, each starting with the first (caption or header) line."""
     header, *rows = text.split("\n")
     header_words = word_count(header)
     pieces: list[str] = []
@@ -195,7 +212,21 @@ def chunk_from_group(doc_id: str, ordinal: int, blocks: list[Block]) -> Chunk:
         page=min(pages) if pages else None,
         page_end=max(ends) if ends else None,
         section=blocks[0].section,
+        table_rows=table_row_refs(blocks),
     )
+
+
+def table_row_refs(blocks: list[Block]) -> list[TableRowRef]:
+    """Each table-row line of the joined text ("\n\n" between blocks): its line, page and row number."""
+    refs: list[TableRowRef] = []
+    line = 0
+    for block in blocks:
+        if block.kind == "table" and block.rows:
+            for offset in range(len(block.rows)):
+                page = block.row_pages[offset] if offset < len(block.row_pages) else block.page
+                refs.append(TableRowRef(line=line + 1 + offset, page=page, row=block.first_row + offset))
+        line += block.text.count("\n") + 2
+    return refs
 
 
 def main_kind(blocks: list[Block]) -> str:

@@ -49,6 +49,25 @@ def clean_pdf_pages(raw_pages: list[str]) -> list[str]:
     return [trim_blank_lines(join_split_words(page, vocabulary)) for page in pages]
 
 
+def clean_tables(tables: list, raw_text: str) -> list:
+    """Tables' caption, header and cells repaired as the page text is (split words, line-end hyphens),
+    judged by the vocabulary of the whole paper, the tables' own words included."""
+    vocabulary = document_vocabulary(raw_text)
+    for table in tables:
+        table.caption = clean_cell(table.caption, vocabulary)
+        table.header = [clean_cell(cell, vocabulary) for cell in table.header]
+        table.rows = [[clean_cell(cell, vocabulary) for cell in row] for row in table.rows]
+    return tables
+
+
+def clean_cell(text: str, vocabulary: Counter) -> str:
+    """One line of text from a cell's lines: "Revenu" / "e" -> "Revenue", "recog-" / "nised" -> "recognised"."""
+    text = join_line_end_hyphens(strip_line_ends(text), vocabulary)
+    text = join_split_words(text, vocabulary)
+    text = re.sub(r"(?<=\w)-\n(?=\w)", "-", text)  # a kept compound hyphen at a line end
+    return " ".join(text.split())
+
+
 def strip_line_ends(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
 
@@ -72,9 +91,14 @@ def remove_running_lines(pages: list[str]) -> list[str]:
     cleaned = []
     for index, lines in enumerate(lines_per_page):
         edge = edge_indexes(lines)
-        kept = [line for i, line in enumerate(lines) if not (i in edge and (index, line.strip()) in running)]
+        kept = [line for i, line in enumerate(lines) if not (i in edge and (index, line.strip()) in running and not is_table_mark(line))]
         cleaned.append("\n".join(kept))
     return cleaned
+
+
+def is_table_mark(line: str) -> bool:
+    """The line standing for a table (ingest.tables.TABLE_MARK): never a running header."""
+    return line.startswith("\ue000")
 
 
 def edge_indexes(lines: list[str]) -> set[int]:

@@ -2,7 +2,10 @@
 
 The pipeline (ingest.pipeline.ingest_paths) is unchanged; RayRunner replaces where it parses and embeds:
 - parsing, chunking and finding the register's statements run as Ray tasks, one per file, on any CPU of the
-  cluster (a failure is that file's, reported as in a plain ingest; a task whose worker dies is retried);
+  cluster (a failure is that file's, worded as in a plain ingest; a file still being read `ingest.parse_seconds`
+  after it is wanted is cancelled and reported; a task whose worker dies is retried). Unlike the plain ingest's
+  child process, a task has no address-space limit of its own: Ray's memory monitor stops one that exhausts
+  its node;
 - embedding runs in a pool of actors that each load the model once (on a GPU when the cluster has one),
   a few batches of chunks at a time; an actor that dies is restarted and its batch retried;
 - this process keeps the one writer: results come back in file order and are written in batches, so a Ray
@@ -18,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.settings import Settings
-from ingest.pipeline import IngestReport, PreparedDocument, Progress, Written, embed_prepared, prepared_with_statements
+from ingest.pipeline import IngestReport, PreparedDocument, Progress, Written, embed_prepared
 
 LOCAL = "local"
 
@@ -78,25 +81,16 @@ def stop_ray(started: bool) -> None:
 class FileFailure:
     """A file's own problem, sent back as a value: Ray cannot rebuild a ParseError from its pickled form."""
 
-    parse_error: bool
     path: str
     problem: str
 
-    def raised(self) -> Exception:
-        from ingest.parse import ParseError
-
-        return ParseError(self.path, self.problem) if self.parse_error else ValueError(self.problem)
-
 
 def prepared_or_failure(path: Path, sha: str, sidecars: dict, settings: Settings, statements: bool):
-    from ingest.parse import ParseError
+    """The prepared file, or its problem worded as a plain ingest words it (whatever a parsing library raised)."""
+    from ingest.worker import prepared_or_problem
 
-    try:
-        return prepared_with_statements(path, sha, sidecars, settings, statements)
-    except ParseError as exc:
-        return FileFailure(True, exc.path, exc.problem)
-    except (OSError, ValueError) as exc:
-        return FileFailure(False, str(path), str(exc))
+    kind, value = prepared_or_problem((str(path), sha, sidecars, statements), settings)
+    return value if kind == "ok" else FileFailure(str(path), value)
 
 
 def parse_remote(settings: Settings):
@@ -139,13 +133,23 @@ class RayParse:
             self._next += 1
 
     def result(self, path: Path) -> PreparedDocument:
+        """The prepared file; raises ParseError as a plain ingest would, also for a file still being read
+        `ingest.parse_seconds` after it is asked for (its task is then cancelled)."""
         import ray
+        from ray.exceptions import GetTimeoutError
+
+        from ingest.parse import ParseError
 
         ref = self._refs.pop(path)
         self._fill()
-        result = ray.get(ref)
+        seconds = self._settings.ingest.parse_seconds
+        try:
+            result = ray.get(ref, timeout=seconds)
+        except GetTimeoutError:
+            ray.cancel(ref, force=True)
+            raise ParseError(path, f"took longer than {seconds:g} s to read; the limit is the setting ingest.parse_seconds") from None
         if isinstance(result, FileFailure):
-            raise result.raised()  # reported as a plain ingest reports the file
+            raise ParseError(result.path, result.problem)  # reported as a plain ingest reports the file
         return result
 
     def close(self) -> None:
@@ -163,10 +167,9 @@ class RayEmbedding(Written):
         import ray
         from ray.util import ActorPool
 
-        super().__init__(writer, report)
+        super().__init__(writer, progress, report)
         actor = ray.remote(num_cpus=plan.actor_cpus, num_gpus=plan.actor_gpus, max_restarts=2, max_task_retries=2)(EmbedWorker)
         self.pool = ActorPool([actor.remote(settings, plan.threads) for _ in range(plan.workers)])
-        self.progress = progress
         self.group = settings.ray.batch_chunks
         self.max_in_flight = 2 * plan.workers
         self.waiting: list[PreparedDocument] = []
@@ -177,6 +180,7 @@ class RayEmbedding(Written):
     def add(self, item: PreparedDocument) -> None:
         self.waiting.append(item)
         self.progress.extend("embed", len(item.chunks))
+        self.progress.extend("store", 1)
         if sum(len(i.chunks) for i in self.waiting) >= self.group:
             self._submit()
 

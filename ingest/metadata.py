@@ -442,6 +442,9 @@ def _validated_record(record: object, path: Path, doc_id: str) -> dict:
         clean[key] = str(value).strip()
     if "date" in clean and not _is_iso_date(clean["date"]):
         raise ValueError(f"{path}: metadata for {doc_id!r}: date {clean['date']!r} is not an ISO date (yyyy-mm-dd)")
+    if "source_url" in clean and not re.match(r"https?://[^\s/]+", clean["source_url"], re.IGNORECASE):
+        # It becomes a link on the paper's page: only a web address may.
+        raise ValueError(f"{path}: metadata for {doc_id!r}: source_url {clean['source_url']!r} is not an http(s) address")
     return clean
 
 

@@ -13,8 +13,11 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.records import ParsedDocument
-from ingest.clean import clean_pdf_pages, clean_text
+from core.records import ParsedDocument, PdfTable
+from core.settings import IngestSettings, OcrSettings
+from core.text import display_path
+from ingest.clean import clean_pdf_pages, clean_tables, clean_text
+from ingest.tables import may_hold_table
 
 # A .docx is a zip; these bound what python-docx may inflate before it opens it.
 MAX_DOCX_UNCOMPRESSED = 200 * 1024 * 1024
@@ -30,7 +33,7 @@ class ParseError(Exception):
     """A file that cannot be turned into text; str() is "<path>: <problem>"."""
 
     def __init__(self, path, problem: str):
-        self.path = str(path)
+        self.path = display_path(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
 
@@ -45,7 +48,7 @@ class Decoded:
 
 
 def sniff_format(path: Path) -> str:
-    """"pdf" | "docx" | "txt" | "md", judged by content first and extension second."""
+    """"pdf" | "docx" | "html" | "txt" | "md", judged by content first and extension second."""
     path = Path(path)
     with open(path, "rb") as handle:
         head = handle.read(SNIFF_BYTES)
@@ -57,6 +60,10 @@ def sniff_format(path: Path) -> str:
     if head.startswith(b"PK\x03\x04"):
         return _zip_format(path)
     if looks_like_text(head):
+        from ingest.html import looks_like_html
+
+        if looks_like_html(head, suffix):
+            return "html"
         return "md" if suffix in {".md", ".markdown"} else "txt"
     if suffix == ".pdf":
         raise ParseError(path, "not a PDF: the file does not start with %PDF-")
@@ -102,18 +109,30 @@ def decode_text(data: bytes) -> Decoded:
         return Decoded(data.decode("cp1252", errors="replace"), "cp1252")
 
 
-def parse_file(path: Path) -> ParsedDocument:
-    """Parse a paper; raises ParseError with a one-line reason when it cannot be read."""
+def parse_file(path: Path, limits: IngestSettings | None = None, ocr: OcrSettings | None = None) -> ParsedDocument:
+    """Parse a paper; raises ParseError with a one-line reason when it cannot be read or exceeds `limits`.
+
+    With `ocr`, PDF pages that have no text layer are read from their image (ingest.ocr).
+    """
     path = Path(path)
+    limits = limits or IngestSettings()
     if not path.is_file():
         raise ParseError(path, "no such file")
     fmt = sniff_format(path)
     if fmt == "pdf":
-        pages, warnings = read_pdf_pages(path)
-        return ParsedDocument(doc_id=path.stem, path=str(path), format="pdf", pages=pages, has_pages=True, warnings=warnings)
+        pages, tables, warnings, ocr_pages = read_pdf(path, limits=limits, ocr=ocr)
+        return ParsedDocument(doc_id=path.stem, path=str(path), format="pdf", pages=pages, has_pages=True, warnings=warnings,
+                              tables=tables, ocr_pages=ocr_pages)
+    if fmt == "html":
+        from ingest.html import parse_html
+
+        check_text_bytes(path, path.stat().st_size, limits)
+        return parse_html(path)
     if fmt == "docx":
         text = read_docx_text(path)
+        check_text_bytes(path, len(text.encode("utf-8")), limits)
         return ParsedDocument(doc_id=path.stem, path=str(path), format="docx", pages=[text], has_pages=False)
+    check_text_bytes(path, path.stat().st_size, limits)
     return _parse_text(path, fmt)
 
 
@@ -131,14 +150,28 @@ def _parse_text(path: Path, fmt: str) -> ParsedDocument:
 # ---------------------------------------------------------------- PDF
 
 
-def read_pdf_pages(path: Path) -> tuple[list[str], list[str]]:
-    """Cleaned text of each page and warnings; the file is read lazily, page by page."""
-    from pypdf import PdfReader
-    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError, PdfStreamError
+def read_pdf_pages(path: Path, limits: IngestSettings | None = None, ocr: OcrSettings | None = None) -> tuple[list[str], list[str], list[int]]:
+    """Cleaned text of each page, warnings and the pages OCR read (tables left in as loose text)."""
+    pages, _, warnings, ocr_pages = read_pdf(path, tables=False, limits=limits, ocr=ocr)
+    return pages, warnings, ocr_pages
 
-    raw_pages: list[str] = []
+
+def read_pdf(path: Path, tables: bool = True, limits: IngestSettings | None = None,
+             ocr: OcrSettings | None = None) -> tuple[list[str], list[PdfTable], list[str], list[int]]:
+    """Cleaned text of each page, the tables found, warnings, and the pages OCR read; the file is read lazily, page by page.
+
+    The text comes from pypdf in reading order. Where a table was found its words are
+    left out of the page text and a line TABLE_MARK + index stands in their place.
+    With `ocr`, pages that have no text layer are read from their image (ingest.ocr).
+    """
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PdfReadError, PdfStreamError
+
+    limits = limits or IngestSettings()
+    layouts: list[PageLayout] = []
     warnings: list[str] = []
-    with open(path, "rb") as handle, _quiet_pypdf():
+    text_bytes = 0
+    with open(path, "rb") as handle, _quiet_pypdf(), pdf_stream_limits(limits), _limit_reached_as_parse_error(path, limits, LimitReachedError):
         try:
             reader = PdfReader(handle)
             _unlock(reader, path)
@@ -153,22 +186,102 @@ def read_pdf_pages(path: Path) -> tuple[list[str], list[str]]:
             raise ParseError(path, f"corrupt or truncated PDF ({_short(exc)})") from exc
         if count == 0:
             raise ParseError(path, "PDF has no pages")
+        check_pdf_pages(path, count, limits)
         for number in range(count):
             try:
-                raw_pages.append(page_text_with_footnotes(reader.pages[number]))
+                layouts.append(page_layout(reader.pages[number], keep_fragments=tables))
+            except LimitReachedError:
+                raise
             except (PdfReadError, PdfStreamError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
                 if number == 0 and count == 1:
                     raise ParseError(path, f"corrupt or truncated PDF ({_short(exc)})") from exc
                 warnings.append(f"page {number + 1} could not be read ({_short(exc)})")
-                raw_pages.append("")
+                layouts.append(PageLayout("", [], 0))
+            text_bytes += len(layouts[-1].text.encode("utf-8"))
+            check_text_bytes(path, text_bytes, limits)
             if (number + 1) % PDF_CACHE_PAGES == 0:
                 _drop_resolved_objects(reader)
+    raw_pages = [layout.text for layout in layouts]
+    ocr_pages, why_no_ocr = [], ""
+    if ocr is not None and ocr.enabled:
+        from ingest.ocr import recognise_blank_pages
+
+        outcome = recognise_blank_pages(path, raw_pages, ocr)
+        raw_pages, ocr_pages = outcome.pages, outcome.recognised
+        warnings.extend(outcome.warnings)
+        why_no_ocr = f" ({outcome.unavailable or next(iter(outcome.warnings), 'OCR found no text')})"
     if not any(page.strip() for page in raw_pages):
-        raise ParseError(path, "no text layer; needs OCR")
+        raise ParseError(path, "no text layer; needs OCR" + why_no_ocr)
     blank = [str(i + 1) for i, page in enumerate(raw_pages) if not page.strip()]
     if blank:
         warnings.append(f"no text on page(s) {', '.join(blank)}")
-    return clean_pdf_pages(raw_pages), warnings
+    found = pdf_tables_or_warning(path, layouts, warnings) if tables else []
+    if found:
+        with_marks = pages_without_tables(layouts, found)
+        table_pages = {page for table in found for page, _ in table.regions}
+        raw_pages = [with_marks[i] if i + 1 in table_pages else text for i, text in enumerate(raw_pages)]
+    return clean_pdf_pages(raw_pages), clean_tables(found, "\n".join(l.text for l in layouts)), warnings, ocr_pages
+
+
+def pdf_tables_or_warning(path: Path, layouts: list["PageLayout"], warnings: list[str]) -> list[PdfTable]:
+    """Tables on the pages the pre-check picks; a failure costs the tables, never the paper."""
+    from ingest.tables import find_pdf_tables
+
+    pages = [number for number, layout in enumerate(layouts, start=1) if layout.candidate]
+    if not pages:
+        return []
+    try:
+        return find_pdf_tables(path, pages)
+    except Exception as exc:  # pdfplumber and pdfminer raise many kinds on odd files
+        warnings.append(f"tables could not be read ({type(exc).__name__}: {_short(exc)}); their text is kept as lines")
+        return []
+
+
+# ---------------------------------------------------------------- limits on one file's work
+# Kept apart from the readers above: each check names the setting that raises it.
+
+
+def _megabytes(count: int) -> str:
+    return f"{count / (1024 * 1024):,.0f} MB"
+
+
+def check_text_bytes(path: Path, count: int, limits: IngestSettings) -> None:
+    if count > limits.max_text_bytes:
+        raise ParseError(path, f"more than {_megabytes(limits.max_text_bytes)} of text; the limit is the setting "
+                               f"ingest.max_text_bytes ({limits.max_text_bytes:,} bytes)")
+
+
+def check_pdf_pages(path: Path, count: int, limits: IngestSettings) -> None:
+    if count > limits.max_pdf_pages:
+        raise ParseError(path, f"PDF has {count:,} pages; the limit is the setting ingest.max_pdf_pages ({limits.max_pdf_pages:,})")
+
+
+def pdf_stream_limits(limits: IngestSettings):
+    """pypdf's bounds on inflating one stream, set to ours for the duration of one file."""
+    from pypdf import apply_configuration
+
+    size = limits.max_stream_bytes
+    return apply_configuration(
+        maximum_declared_stream_length=size, zlib_maximum_output_length=size, lzw_maximum_output_length=size,
+        run_length_maximum_output_length=size, jbig2_maximum_output_length=size, brotli_maximum_output_length=size,
+        array_based_stream_maximum_output_length=size, image_maximum_buffer_size=size,
+    )
+
+
+class _limit_reached_as_parse_error:
+    """pypdf's LimitReachedError (a decompression bomb, an absurd stream) as a ParseError naming the setting."""
+
+    def __init__(self, path: Path, limits: IngestSettings, error_type: type):
+        self.path, self.limits, self.error_type = path, limits, error_type
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if kind is not None and issubclass(kind, self.error_type):
+            raise ParseError(self.path, f"a compressed stream inflates past {_megabytes(self.limits.max_stream_bytes)} "
+                                        f"({_short(exc)}); the limit is the setting ingest.max_stream_bytes") from exc
+        return False
 
 
 def _unlock(reader, path: Path) -> None:
@@ -205,10 +318,52 @@ class _quiet_pypdf:
         return False
 
 
-@dataclass
+@dataclass(slots=True)
 class Fragment:
     text: str
     size: float
+    x: float = 0.0  # where the fragment starts, in points from the page's top-left corner
+    top: float = 0.0
+
+
+@dataclass
+class PageLayout:
+    """What one pass of pypdf over a page gives: its text, its pieces with their places, and its drawn rules.
+
+    Only a page that may hold a table keeps its pieces, so a long paper's text is held once.
+    """
+
+    text: str
+    fragments: list[Fragment]
+    rules: int  # line and rectangle operators: many of them suggest a ruled table
+    candidate: bool = False  # the pre-check says it may hold a table
+
+
+RULE_OPERATORS = {b"re", b"l"}
+
+
+def page_layout(page, keep_fragments: bool = True) -> PageLayout:
+    """pypdf's text pieces of a page (as extract_text joins them) with their font size and position."""
+    fragments: list[Fragment] = []
+    rules = 0
+    box = page.mediabox
+    left, top = float(box.left), float(box.top)
+
+    def visit(text, cm, tm, font_dict, font_size):
+        if text:
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            fragments.append(Fragment(text, effective_font_size(font_size, cm, tm), x - left, top - y))
+
+    def count_rules(operator, args, cm, tm):
+        nonlocal rules
+        if operator in RULE_OPERATORS:
+            rules += 1
+
+    page.extract_text(visitor_text=visit, visitor_operand_before=count_rules)
+    text = "".join(_marked_fragments(fragments))
+    candidate = keep_fragments and may_hold_table(text, rules)
+    return PageLayout(text, fragments if candidate else [], rules, candidate)
 
 
 def page_text_with_footnotes(page) -> str:
@@ -218,13 +373,51 @@ def page_text_with_footnotes(page) -> str:
     so a digit set in a clearly smaller font right after a word or number is a
     footnote reference rather than part of it.
     """
-    fragments: list[Fragment] = []
+    return page_layout(page, keep_fragments=False).text
 
-    def visit(text, cm, tm, font_dict, font_size):
-        fragments.append(Fragment(text, effective_font_size(font_size, cm, tm)))
 
-    page.extract_text(visitor_text=visit)
-    return "".join(_marked_fragments([f for f in fragments if f.text]))
+def in_region(fragment: Fragment, box: tuple[float, float, float, float], slack: float = 1.5) -> bool:
+    """Whether a text piece starts inside a table's area (its baseline lies a little below its middle)."""
+    x0, top, x1, bottom = box
+    middle = fragment.top - 0.3 * fragment.size
+    return x0 - slack <= fragment.x + 0.5 <= x1 + slack and top - slack <= middle <= bottom + slack
+
+
+def pages_without_tables(layouts: list[PageLayout], tables: list[PdfTable]) -> list[str]:
+    """Page texts with each table's words left out and its mark line where the table begins."""
+    from ingest.tables import TABLE_MARK
+
+    regions: dict[int, list[tuple[int, tuple[float, float, float, float], bool]]] = {}
+    for index, table in enumerate(tables):
+        for position, (page, box) in enumerate(table.regions):
+            regions.setdefault(page, []).append((index, box, position == 0))
+    pages = []
+    for number, layout in enumerate(layouts, start=1):
+        if number not in regions:
+            pages.append(layout.text)
+            continue
+        kept: list[Fragment] = [] if layout.fragments else [Fragment(layout.text, -1.0)]
+        marked: set[int] = set()
+        dropped = False
+        for fragment in layout.fragments:
+            hit = next(((i, first) for i, box, first in regions[number] if in_region(fragment, box)), None)
+            if hit is None:
+                if dropped and kept and not kept[-1].text.endswith("\n"):
+                    kept.append(Fragment("\n", -1.0))  # the table's lines ended the line before
+                kept.append(fragment)
+                dropped = False
+                continue
+            index, first = hit
+            dropped = True
+            if first and index not in marked:
+                marked.add(index)
+                kept.append(Fragment(f"\n{TABLE_MARK}{index}\n", -1.0))
+        for index, _, first in regions[number]:
+            if first and index not in marked:  # no text piece fell inside it: the table goes at the page's end
+                marked.add(index)
+                kept.append(Fragment(f"\n{TABLE_MARK}{index}\n", -1.0))
+        pages.append("".join(_marked_fragments(kept)))
+    return pages
 
 
 def effective_font_size(font_size: float, cm, tm) -> float:

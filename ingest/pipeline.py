@@ -7,6 +7,7 @@ that replaces the current one atomically, so an interrupted run changes nothing.
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,9 +17,9 @@ import numpy as np
 
 from core.records import Chunk, Document, DocumentMeta, ParsedDocument
 from core.settings import Settings
-from core.text import fold_characters, folded_offsets
+from core.text import display_path, fold_characters, folded_offsets, has_undecodable_name
 
-PAPER_SUFFIXES = {".pdf", ".txt", ".text", ".md", ".markdown", ".docx"}
+PAPER_SUFFIXES = {".pdf", ".txt", ".text", ".md", ".markdown", ".docx", ".html", ".htm"}
 IGNORED_SUFFIXES = {".yaml", ".yml", ".json", ".jsonl", ".csv"}
 # A folder of papers may describe itself; those notes are not papers.
 IGNORED_STEMS = {"readme", "sources", "license", "changelog"}
@@ -27,7 +28,11 @@ IGNORED_STEMS = {"readme", "sources", "license", "changelog"}
 @dataclass
 class Skipped:
     path: str
-    reason: str
+    reason: str  # "<path>: <problem>", the path shown safely even when its name is not UTF-8
+
+
+def skipped(path, problem: str) -> Skipped:
+    return Skipped(display_path(path), f"{display_path(path)}: {problem}")
 
 
 @dataclass
@@ -38,6 +43,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)  # damage found in the published index, rebuilt by this run
     chunks_total: int = 0
     chunks_embedded: int = 0
     embed_seconds: float = 0.0
@@ -66,27 +72,108 @@ class PreparedDocument:
 class Progress:
     """Callbacks the pipeline reports through; the CLI draws them as bars."""
 
-    def start(self, stage: str, total: int) -> None: ...
+    def start(self, stage: str, total: int | None) -> None: ...  # total None: a stage with no count to show
     def extend(self, stage: str, amount: int) -> None: ...  # more work found for a stage already started
     def advance(self, stage: str, amount: int = 1) -> None: ...
+    def finish(self, stage: str) -> None: ...
     def note(self, message: str) -> None: ...
 
 
 def discover_files(paths: Iterable[Path]) -> list[Path]:
     """Paper files under `paths` in a stable order; sidecars and gold files are not papers."""
+    return discover_papers(paths)[0]
+
+
+def is_ignored_name(relative: Path) -> bool:
+    """Hidden files, sidecars, gold files and a folder's notes about itself are not papers."""
+    if any(part.startswith(".") for part in relative.parts):
+        return True
+    suffix = relative.suffix.lower()
+    return suffix in IGNORED_SUFFIXES or relative.name.endswith(".meta.json") or relative.stem.lower() in IGNORED_STEMS
+
+
+def discover_papers(paths: Iterable[Path]) -> tuple[list[Path], list[Skipped]]:
+    """Paper files under `paths` (absolute, in a stable order), and every path passed over with the reason.
+
+    Symbolic links are followed only to files inside the folder being ingested: a link leading
+    elsewhere (to /etc/passwd), round in a loop or to nothing is reported and never read.
+    """
     found: list[Path] = []
+    passed_over: list[Skipped] = []
     for root in paths:
-        root = Path(root)
-        candidates = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
-        for path in candidates:
-            if any(part.startswith(".") for part in path.relative_to(root.parent if root.is_file() else root).parts):
+        root = Path(os.path.abspath(root))
+        if not root.is_dir():
+            if not is_ignored_name(Path(root.name)):
+                problem = unusable_name_problem(root)
+                found.append(root) if problem is None else passed_over.append(skipped(root, problem))
+            continue
+        files, problems = papers_in_folder(root)
+        found += files
+        passed_over += problems
+    return found, passed_over
+
+
+def papers_in_folder(root: Path) -> tuple[list[Path], list[Skipped]]:
+    base = root.resolve()
+    files: list[Path] = []
+    passed_over: list[Skipped] = []
+
+    def unreadable(error: OSError) -> None:
+        passed_over.append(skipped(error.filename or root, f"folder cannot be read ({error.strerror})"))
+
+    for folder, subfolders, names in os.walk(root, onerror=unreadable):
+        folder = Path(folder)
+        for name in sorted(subfolders):
+            path = folder / name
+            if is_ignored_name(path.relative_to(root)):
                 continue
-            suffix = path.suffix.lower()
-            if suffix in IGNORED_SUFFIXES or path.name.endswith(".meta.json") or path.stem.lower() in IGNORED_STEMS:
+            if path.is_symlink():
+                passed_over.append(skipped(path, folder_link_problem(path, base)))
+            elif path.suffix.lower() in PAPER_SUFFIXES:
+                passed_over.append(skipped(path, "a folder named like a paper, not a file; the papers inside it are read"))
+        for name in names:
+            path = folder / name
+            relative = path.relative_to(root)
+            if is_ignored_name(relative) or path.suffix.lower() not in PAPER_SUFFIXES:
                 continue
-            if suffix in PAPER_SUFFIXES or root.is_file():
-                found.append(path)
-    return found
+            problem = link_problem(path, base) or unusable_name_problem(path)
+            files.append(path) if problem is None else passed_over.append(skipped(path, problem))
+    return sorted(files), sorted(passed_over, key=lambda s: s.path)
+
+
+def link_problem(path: Path, base: Path) -> str | None:
+    """Why `path` is not read as a paper (a link out of the corpus, a loop, a dangling link, not a file), or None."""
+    if path.is_symlink():
+        try:
+            target = path.resolve(strict=True)
+        except FileNotFoundError:
+            return f"a symbolic link to nothing ({display_path(os.readlink(path))} does not exist)"
+        except (RuntimeError, OSError):
+            return "a symbolic link that leads round in a loop"
+        if target != base and base not in target.parents:
+            return (f"a symbolic link to {display_path(target)}, outside {display_path(base)}; "
+                    "links are followed only within the folder being ingested")
+        path = target
+    if not path.is_file():
+        return "not a regular file (a pipe, socket or device)"
+    return None
+
+
+def folder_link_problem(path: Path, base: Path) -> str:
+    try:
+        target = path.resolve(strict=True)
+    except (RuntimeError, OSError):
+        return "a symbolic link to a folder that does not exist or leads round in a loop"
+    if target == base or base in target.parents:
+        return f"a symbolic link to {display_path(target)}, whose papers are read where they are"
+    return (f"a symbolic link to the folder {display_path(target)}, outside {display_path(base)}; "
+            "links are followed only within the folder being ingested")
+
+
+def unusable_name_problem(path: Path) -> str | None:
+    if has_undecodable_name(path):
+        return "the file's name is not valid UTF-8 (undecodable bytes shown as \\xNN); rename it to ingest it"
+    return None
 
 
 def file_sha256(path: Path) -> str:
@@ -120,11 +207,11 @@ def embedding_text(meta: DocumentMeta, chunk: Chunk) -> str:
 
 def embedded_unit_spans(meta: DocumentMeta, chunk: Chunk) -> list[tuple[int, int]]:
     """Where each sentence of the chunk (as the answer step splits it) lies in the chunk's embedding text."""
-    from index.answer import sentence_units
+    from index.units import row_lines_of, sentence_units
 
     shift = len(embedding_prefix(meta, chunk))
     offsets = folded_offsets(chunk.text)
-    return [(shift + offsets[start], shift + offsets[end]) for start, end in sentence_units(chunk.text)]
+    return [(shift + offsets[start], shift + offsets[end]) for start, end in sentence_units(chunk.text, row_lines_of(chunk))]
 
 
 def prepare_document(path: Path, sha: str, sidecars: dict[str, dict], settings: Settings) -> PreparedDocument:
@@ -134,12 +221,12 @@ def prepare_document(path: Path, sha: str, sidecars: dict[str, dict], settings: 
     from ingest.parse import parse_file
     from ingest.structure import blocks_from_document
 
-    parsed: ParsedDocument = parse_file(path)
+    parsed: ParsedDocument = parse_file(path, settings.ingest, settings.ocr)
     meta = resolve_metadata(detect_metadata(parsed), sidecars.get(parsed.doc_id))
     chunks = chunk_blocks(parsed.doc_id, blocks_from_document(parsed), settings.chunk)
     document = Document(
         doc_id=parsed.doc_id, path=str(path), format=parsed.format, sha256=sha,
-        pages=len(parsed.pages) if parsed.has_pages else None, chunks=len(chunks), meta=meta,
+        pages=len(parsed.pages) if parsed.has_pages else None, chunks=len(chunks), meta=meta, ocr_pages=parsed.ocr_pages,
     )
     return PreparedDocument(
         document=document,
@@ -152,7 +239,8 @@ def prepare_document(path: Path, sha: str, sidecars: dict[str, dict], settings: 
 
 
 def prepared_with_statements(path: Path, sha: str, sidecars: dict[str, dict], settings: Settings, statements: bool) -> PreparedDocument:
-    """prepare_document, refusing a file without text, plus where the register's statements lie in its chunks."""
+    """prepare_document, refusing a file without text, plus (when `statements`) the register's statements and
+    where they lie in its chunks. Runs where the file is read: the parse child process, or a Ray task."""
     from ingest.parse import ParseError
 
     item = prepare_document(path, sha, sidecars, settings)
@@ -166,15 +254,19 @@ def prepared_with_statements(path: Path, sha: str, sidecars: dict[str, dict], se
 
 
 class ParseAhead:
-    """Parses the files to ingest on a worker thread, a few ahead of the one asked for, so the model
-    encodes one group of papers while the next are read (torch does its work outside the GIL)."""
+    """Reads the files to ingest a few ahead of the one asked for, so the model encodes one group of papers
+    while the next are read (torch does its work outside the GIL). A thread feeds them one at a time to the
+    child process that reads files within limits (ingest.worker.ParseWorker)."""
 
     def __init__(self, jobs: list[tuple[Path, str]], sidecars: dict[str, dict], settings: Settings, statements: bool, ahead: int = 8):
         from concurrent.futures import ThreadPoolExecutor
 
+        from ingest.worker import ParseWorker
+
         self._jobs = list(jobs)
+        self._worker = ParseWorker(settings)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parse")
-        self._submit = lambda path, sha: self._pool.submit(prepared_with_statements, path, sha, sidecars, settings, statements)
+        self._submit = lambda path, sha: self._pool.submit(self._worker.prepare, path, sha, sidecars, statements)
         self._futures = {}
         self._ahead = ahead
         self._next = 0
@@ -187,13 +279,18 @@ class ParseAhead:
             self._next += 1
 
     def result(self, path: Path) -> PreparedDocument:
-        """The prepared file, or the exception parsing it raised; files must be asked for in order."""
+        """The prepared file, or the ParseError reading it raised; files must be asked for in order."""
         future = self._futures.pop(path)
         self._fill()
         return future.result()
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Stop reading: files not yet started are dropped, and one being read (the ingest stopped early) is abandoned."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        if any(not future.done() for future in self._futures.values()):
+            self._worker.interrupt()
+        self._pool.shutdown(wait=True)
+        self._worker.close()
 
 
 def embed_prepared(embedder, items: list[PreparedDocument], progress=None) -> tuple[np.ndarray, list[np.ndarray], dict[str, np.ndarray]]:
@@ -217,12 +314,19 @@ def embed_prepared(embedder, items: list[PreparedDocument], progress=None) -> tu
 
 
 class Written:
-    """What the embedding stage hands on to the commitments register: statements and vectors it already has."""
+    """Writes embedded papers, and keeps what the embedding stage hands on to the commitments register:
+    the statements found while parsing and the vectors it pooled for them."""
 
-    def __init__(self, writer, report: IngestReport):
-        self.writer, self.report = writer, report
+    def __init__(self, writer, progress: Progress, report: IngestReport):
+        self.writer, self.progress, self.report = writer, progress, report
         self.statement_vectors: dict[str, np.ndarray] = {}
         self.extractions: dict[str, tuple] = {}
+
+    def register_inputs(self, settings: Settings) -> dict:
+        """Keyword arguments for the register (commitments.register.index_commitments): the statements extracted
+        while parsing, and their pooled vectors when `commitments.pooled_vectors` is on."""
+        pooled = self.statement_vectors if settings.commitments.pooled_vectors else {}
+        return {"known_vectors": pooled, "known_extractions": self.extractions}
 
     def write(self, items: list[PreparedDocument], embedded: tuple[np.ndarray, list[np.ndarray], dict[str, np.ndarray]]) -> None:
         """Write embedded papers in order; their statements then point at the chunk ids the index gave."""
@@ -234,6 +338,7 @@ class Written:
             part = slice(offset, offset + len(item.chunks))
             self.writer.add_document(item.document, item.chunks, vectors[part], item.contexts, item.bodies, units[part])
             offset += len(item.chunks)
+            self.progress.advance("store")
             if item.extracted is not None:
                 for statement in [*item.extracted[0], *item.extracted[1]]:
                     statement.chunk_id = item.chunks[statement.chunk_id].chunk_id
@@ -246,14 +351,15 @@ class GroupEmbedding(Written):
     The first group is one batch, so the model starts as soon as one batch's worth is parsed."""
 
     def __init__(self, embedder, writer, progress: Progress, report: IngestReport):
-        super().__init__(writer, report)
-        self.embedder, self.progress = embedder, progress
+        super().__init__(writer, progress, report)
+        self.embedder = embedder
         self.group = embedder.settings.batch_size
         self.waiting: list[PreparedDocument] = []
 
     def add(self, item: PreparedDocument) -> None:
         self.waiting.append(item)
         self.progress.extend("embed", len(item.chunks))
+        self.progress.extend("store", 1)
         if sum(len(i.chunks) for i in self.waiting) >= self.group:
             self.flush()
             self.group = 4 * self.embedder.settings.batch_size
@@ -308,17 +414,20 @@ def ingest_paths(
     rebuild: bool = False,
     wait: bool = False,
     commitments: Callable | bool = True,
+    allow_shrink: bool = False,
     runner=None,
 ) -> IngestReport:
     """Bring the index up to date with the papers under `paths` and publish it.
 
     `commitments` extracts the commitments register from the changed papers (True: the
-    built-in extractor; a callable: that one; False: skip it). `runner` parses and embeds
-    (LocalRunner, the default, or ingest.cluster.RayRunner).
+    built-in extractor; a callable: that one; False: skip it). An index that would keep
+    less than `ingest.max_drop_share` of its papers is not published unless `allow_shrink`.
+    Failures writing the index (permissions, a full disk) raise IndexUnwritable, one line.
+    `runner` parses and embeds (LocalRunner, the default, or ingest.cluster.RayRunner).
     """
-    from index.backend import open_builder
-    from index.store import read_current, writer_lock
-    from ingest.parse import ParseError
+    import sqlite3
+
+    from index.store import IndexUnwritable, unwritable_message, writer_lock
 
     progress = progress or Progress()
     started = time.perf_counter()
@@ -326,101 +435,164 @@ def ingest_paths(
     paths = [Path(p) for p in paths]
     for path in paths:
         if not path.exists():
-            raise FileNotFoundError(f"{path}: no such file or folder")
-    files = discover_files(paths)
+            raise FileNotFoundError(f"{display_path(path)}: no such file or folder")
+    files, passed_over = discover_papers(paths)
+    for item in passed_over:
+        progress.note(item.reason)
+    report.skipped.extend(passed_over)
     sidecars, sidecar_problems = load_sidecars(files)
     report.skipped.extend(sidecar_problems)
     report.files = len(files)
     index_dir = Path(settings.index_dir)
-
-    with writer_lock(index_dir, wait=wait):
-        snapshot = {"chunking": settings.chunk.model_dump()}
-        if not rebuild and index_is_up_to_date(index_dir, files, sidecars, embedder.name, snapshot, settings.backend.kind):
-            report.unchanged = [f.stem for f in files]
-            report.generation = read_current(index_dir)
-            report.chunks_total = _count_chunks(index_dir, report.generation)
-            report.seconds = time.perf_counter() - started
-            return report
-        writer = open_builder(settings, embedder.name, embedder.dimension, fresh=rebuild)
-        try:
-            known = writer.document_hashes()
-            known_paths = writer.document_paths()
-            roots = [p.resolve() for p in paths]
-            seen_ids: dict[str, Path] = {}
-            prepared: list[PreparedDocument] = []
-            metadata_changed = False
-
-            hashes: dict[Path, str | OSError] = {}
-            for path in files:
-                try:
-                    hashes[path] = file_sha256(path)
-                except OSError as exc:
-                    hashes[path] = exc
-            first_of_id = {path.stem: path for path in reversed(files)}  # a second file with the same id is refused below
-            to_parse = [(path, sha) for path, sha in hashes.items()
-                        if isinstance(sha, str) and known.get(path.stem) != sha and first_of_id[path.stem] == path]
-            runner = runner or LocalRunner()
-            ahead = runner.parser(to_parse, sidecars, settings, statements=bool(commitments))
-            embedding = runner.embedding(embedder, writer, progress, report)
-            progress.start("parse", len(files))
-            progress.start("embed", 0)
-            try:
-                for path in files:
-                    progress.advance("parse")
-                    doc_id = path.stem
-                    if doc_id in seen_ids:
-                        report.skipped.append(Skipped(str(path), f"same document id as {seen_ids[doc_id]}; rename one of them"))
-                        continue
-                    seen_ids[doc_id] = path
-                    try:
-                        sha = hashes[path]
-                        if isinstance(sha, OSError):
-                            raise sha
-                        if known.get(doc_id) == sha:
-                            report.unchanged.append(doc_id)
-                            metadata_changed |= _refresh_metadata(writer, path, doc_id, sidecars, known_paths)
-                            continue
-                        item = ahead.result(path)
-                    except (ParseError, OSError, ValueError) as exc:
-                        message = str(exc) if isinstance(exc, ParseError) else f"{path}: {exc}"
-                        if strict:
-                            raise
-                        report.skipped.append(Skipped(str(path), message))
-                        progress.note(message)
-                        # A file that fails keeps its previous version in the index rather than vanishing.
-                        continue
-                    (report.updated if doc_id in known else report.added).append(doc_id)
-                    prepared.append(item)
-                    embedding.add(item)  # encodes and writes once a group's worth of chunks has gathered
-                embedding.flush()
-            finally:
-                ahead.close()
-
-            for doc_id, old_path in known_paths.items():
-                if doc_id not in seen_ids and _under(old_path, roots) and not Path(old_path).exists():
-                    writer.delete_document(doc_id)
-                    report.removed.append(doc_id)
-
-            if not prepared and not report.removed and not metadata_changed and writer.reused_previous:
-                # Nothing to do: keep the current generation rather than publish an identical copy.
-                writer.abandon()
-                report.generation = writer.previous
-                report.chunks_total = _count_chunks(index_dir, writer.previous)
-                report.seconds = time.perf_counter() - started
-                return report
-
-            if commitments is True:
-                from commitments.register import index_commitments as commitments
-            if commitments:
-                commitments(writer, [item.document.doc_id for item in prepared], embedder,
-                            known_vectors=embedding.statement_vectors, known_extractions=embedding.extractions)
-            report.generation = writer.publish()
-            report.chunks_total = _count_chunks(index_dir, report.generation)
-        except BaseException:
-            writer.abandon()
-            raise
+    try:
+        with writer_lock(index_dir, wait=wait):
+            _ingest_locked(report, files, paths, sidecars, settings, embedder, progress, strict, rebuild, commitments,
+                           allow_shrink, runner or LocalRunner())
+    except (OSError, sqlite3.Error) as exc:
+        raise IndexUnwritable(unwritable_message(exc, index_dir, published=report.generation is not None)) from exc
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _ingest_locked(report: IngestReport, files: list[Path], paths: list[Path], sidecars: dict[str, dict], settings: Settings,
+                   embedder, progress: Progress, strict: bool, rebuild: bool, commitments, allow_shrink: bool, runner) -> None:
+    from decisions.trail import index_decisions
+    from index.backend import open_builder
+    from index.lexical import LEXICAL_NAME
+    from index.store import DB_NAME, VECTORS_NAME, generation_damage, read_current
+
+    index_dir = Path(settings.index_dir)
+    snapshot = {"chunking": settings.chunk.model_dump()}
+    damage = generation_damage(index_dir)
+    if damage:
+        report.repaired = [f"{name}: {problem}" for name, problem in damage.items()]
+        # FAISS and BM25 are rebuilt from the database at every publish; only a damaged database needs the papers again.
+        whole = DB_NAME in damage or not set(damage) <= {VECTORS_NAME, LEXICAL_NAME}
+        progress.note(f"the published index at {index_dir} is damaged ({'; '.join(report.repaired)}); "
+                      + ("rebuilding it from the papers" if whole else "rebuilding its vectors and BM25 from its database"))
+        rebuild = rebuild or whole
+    elif not rebuild and index_is_up_to_date(index_dir, files, sidecars, embedder.name, snapshot, settings.backend.kind):
+        report.unchanged = [f.stem for f in files]
+        report.generation = read_current(index_dir)
+        report.chunks_total = _count_chunks(index_dir, report.generation)
+        return
+    writer = open_builder(settings, embedder.name, embedder.dimension, fresh=rebuild)
+    try:
+        before = writer.previous_document_count()
+        if commitments is True:
+            from commitments.register import index_commitments as commitments
+        prepared, metadata_changed, embedding = _parse_and_embed(report, files, sidecars, settings, writer, embedder, progress,
+                                                                 strict, runner, statements=bool(commitments))
+        roots = [p.resolve() for p in paths]
+        present = {f.stem for f in files}
+        for doc_id, old_path in writer.document_paths().items():
+            if doc_id not in present and _under(old_path, roots) and not Path(old_path).exists():
+                writer.delete_document(doc_id)
+                report.removed.append(doc_id)
+
+        if not prepared and not report.removed and not metadata_changed and writer.reused_previous and not damage:
+            # Nothing to do: keep the current generation rather than publish an identical copy.
+            writer.abandon()
+            report.generation = writer.previous
+            report.chunks_total = _count_chunks(index_dir, writer.previous)
+            return
+
+        changed = [item.document.doc_id for item in prepared]
+        if commitments:
+            progress.start("commitments", None)
+            commitments(writer, changed, embedder, **embedding.register_inputs(settings))
+            progress.finish("commitments")
+        index_decisions(writer, changed)
+        check_shrink(before, writer.document_count(), index_dir, paths, settings.ingest.max_drop_share, allow_shrink)
+        progress.start("publish", None)
+        report.generation = writer.publish()
+        progress.finish("publish")
+        report.chunks_total = _count_chunks(index_dir, report.generation)
+    except BaseException:
+        writer.abandon()
+        raise
+
+
+def file_hashes(files: list[Path]) -> dict[Path, str | OSError]:
+    """Each file's content hash, or the error reading it gave (reported with the file in its turn)."""
+    hashes: dict[Path, str | OSError] = {}
+    for path in files:
+        try:
+            hashes[path] = file_sha256(path)
+        except OSError as exc:
+            hashes[path] = exc
+    return hashes
+
+
+def _parse_and_embed(report: IngestReport, files: list[Path], sidecars: dict[str, dict], settings: Settings, writer, embedder,
+                     progress: Progress, strict: bool, runner, statements: bool) -> tuple[list[PreparedDocument], bool, "Written"]:
+    """Every new or changed file read and chunked (by the runner's parser, a few files ahead) and embedded and
+    written as groups of them gather; unchanged ones only re-described."""
+    from ingest.parse import ParseError
+
+    known = writer.document_hashes()
+    known_paths = writer.document_paths()
+    hashes = file_hashes(files)
+    first_of_id = {path.stem: path for path in reversed(files)}  # a second file with the same id is refused below
+    to_parse = [(path, sha) for path, sha in hashes.items()
+                if isinstance(sha, str) and known.get(path.stem) != sha and first_of_id[path.stem] == path]
+    seen_ids: dict[str, Path] = {}
+    prepared: list[PreparedDocument] = []
+    metadata_changed = False
+    progress.start("parse", len(files))
+    progress.start("embed", 0)
+    progress.start("store", 0)
+    ahead = runner.parser(to_parse, sidecars, settings, statements)
+    try:
+        embedding = runner.embedding(embedder, writer, progress, report)
+        for path in files:
+            progress.advance("parse")
+            doc_id = path.stem
+            if doc_id in seen_ids:
+                problem = f"same document id {doc_id!r} as {display_path(seen_ids[doc_id])}; rename one of them"
+                report.skipped.append(skipped(path, problem))
+                progress.note(report.skipped[-1].reason)
+                continue
+            seen_ids[doc_id] = path
+            try:
+                sha = hashes[path]
+                if isinstance(sha, OSError):
+                    raise sha
+                if known.get(doc_id) == sha:
+                    report.unchanged.append(doc_id)
+                    metadata_changed |= _refresh_metadata(writer, path, doc_id, sidecars, known_paths)
+                    continue
+                item = ahead.result(path)
+            except (ParseError, OSError) as exc:
+                error = exc if isinstance(exc, ParseError) else ParseError(path, exc.strerror or str(exc))
+                if strict:
+                    raise error from exc
+                report.skipped.append(Skipped(error.path, str(error)))
+                progress.note(str(error))
+                # A file that fails keeps its previous version in the index rather than vanishing.
+                continue
+            (report.updated if doc_id in known else report.added).append(doc_id)
+            prepared.append(item)
+            embedding.add(item)  # encodes and writes once a group's worth of chunks has gathered
+        embedding.flush()
+    finally:
+        ahead.close()
+    return prepared, metadata_changed, embedding
+
+
+def check_shrink(before: int | None, after: int, index_dir: Path, paths: list[Path], max_drop_share: float,
+                 allow_shrink: bool) -> None:
+    """Refuse to publish an index that drops more than `max_drop_share` of the papers (an unmounted share looks empty)."""
+    from index.store import IndexShrinkRefused
+
+    if allow_shrink or not before or before - after <= max_drop_share * before:
+        return
+    folders = ", ".join(display_path(p) for p in paths)
+    raise IndexShrinkRefused(
+        f"this ingest would drop {before - after} of the {before} papers in the index at {index_dir}, leaving {after}; "
+        f"nothing was published. Check that {folders} holds the papers (an unmounted share reads as an empty folder), "
+        f"or run the ingest again with --allow-shrink to publish it"
+    )
 
 
 def index_is_up_to_date(index_dir: Path, files: list[Path], sidecars: dict[str, dict], model: str, snapshot: dict,

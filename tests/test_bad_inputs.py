@@ -6,20 +6,23 @@ Each bad file must be named with its problem on one line while every good file g
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 import time
 import tracemalloc
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from pypdf import PdfWriter
 
 from index.store import CURRENT_NAME, IndexReader
-from ingest.parse import parse_file
-from sample_files import text_pdf, zip_bomb_docx
+from ingest.parse import ParseError, parse_file
+from sample_files import flate_bomb_pdf, long_pdf, text_pdf, zip_bomb_docx
 from ingest.pipeline import discover_files, ingest_paths
 from core.settings import load_settings
 from server import cli as cli_module
@@ -192,3 +195,215 @@ def test_a_500_page_pdf_is_generated_fast_and_parsed_in_bounded_memory(tmp_path)
     before_kb, after_kb, pages = json.loads(output.strip().splitlines()[-1])
     assert pages == HUGE_PAGES
     assert after_kb - before_kb < HUGE_PDF_RSS_GROWTH_KB, f"RSS grew {(after_kb - before_kb) / 1024:.0f} MB"
+
+
+# ---------------------------------------------------------------- one hostile file never stops the rest
+
+LATIN1_NAME = os.fsdecode(b"r\xe9sum\xe9.txt")  # a Latin-1 name from an old share: not valid UTF-8
+
+
+def ingest_cli(folder: Path, index_dir: Path, *options: str):
+    return CliRunner().invoke(scrutiny_cli(), ["ingest", str(folder), "--index", str(index_dir), "--quiet", *options])
+
+
+def test_a_file_whose_name_is_not_utf8_is_named_safely_and_new_good_files_still_go_in(tmp_path):
+    papers = tmp_path / "papers"
+    papers.mkdir()
+    shutil.copy(SEED, papers)
+    index_dir = tmp_path / "index"
+    assert ingest_cli(papers, index_dir).exit_code == 0
+
+    (papers / LATIN1_NAME).write_text("1. Purpose\n1.1 A paper saved under a Latin-1 file name.\n", encoding="utf-8")
+    (papers / "new-good.txt").write_text("1. Budget\n1.1 The library budget rose by 4 per cent.\n", encoding="utf-8")
+    result = ingest_cli(papers, index_dir)
+
+    assert result.exit_code == 1, result.output
+    lines = skipped_lines(result.stderr)
+    assert len(lines) == 1 and "r\\xe9sum\\xe9.txt: " in lines[0] and "not valid UTF-8" in lines[0], lines
+    assert "1 added" in result.stdout
+    assert {d.doc_id for d in IndexReader.open(index_dir).documents()} == {SEED.stem, "new-good"}
+
+
+def test_a_flate_bomb_pdf_is_refused_with_its_name_and_the_limit_and_the_rest_go_in(tmp_path):
+    papers = tmp_path / "papers"
+    papers.mkdir()
+    shutil.copy(SEED, papers)
+    bomb = flate_bomb_pdf(papers / "bomb.pdf", inflated_mb=200)
+    assert bomb.stat().st_size < 1024 * 1024
+    result = ingest_cli(papers, tmp_path / "index")
+
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    lines = skipped_lines(result.stderr)
+    assert len(lines) == 1 and lines[0].startswith(f"skipped: {bomb}: "), lines
+    assert "inflates past 64 MB" in lines[0] and "ingest.max_stream_bytes" in lines[0]
+    assert {d.doc_id for d in IndexReader.open(tmp_path / "index").documents()} == {SEED.stem}
+
+
+def test_whatever_a_parser_raises_is_one_named_line(tmp_path, monkeypatch):
+    """A library failing in a way nobody listed (here a damaged Word file's XML) is that file's problem only."""
+    papers = tmp_path / "papers"
+    papers.mkdir()
+    shutil.copy(SEED, papers)
+    with zipfile.ZipFile(papers / "odd.docx", "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document><unclosed")
+    result = ingest_cli(papers, tmp_path / "index")
+    assert result.exit_code == 1, result.output
+    lines = skipped_lines(result.stderr)
+    assert len(lines) == 1 and lines[0].startswith(f"skipped: {papers / 'odd.docx'}: "), lines
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_a_50_mb_single_line_text_file_is_refused_at_the_text_limit_without_holding_up_the_rest(tmp_path):
+    papers = tmp_path / "papers"
+    papers.mkdir()
+    shutil.copy(SEED, papers)
+    line = papers / "one-line.txt"
+    with open(line, "w", encoding="utf-8") as handle:
+        word = "committee " * 10_000
+        for _ in range(50 * 1024 * 1024 // len(word) + 1):
+            handle.write(word)
+    result = run_ingest_process(papers, tmp_path / "index")
+    assert result.returncode == 1, result.stderr[-2000:]
+    lines = skipped_lines(result.stderr)
+    assert len(lines) == 1 and lines[0].startswith(f"skipped: {line}: "), lines
+    assert "more than 16 MB of text" in lines[0] and "ingest.max_text_bytes" in lines[0]
+    assert {d.doc_id for d in IndexReader.open(tmp_path / "index").documents()} == {SEED.stem}
+
+
+def run_ingest_process(folder: Path, index_dir: Path, env: dict | None = None, timeout: float = 600):
+    """`scrutiny ingest` in its own process; the timeout only turns a hang into a failure."""
+    scrutiny = Path(sys.executable).parent / "scrutiny"
+    return subprocess.run([str(scrutiny), "ingest", str(folder), "--index", str(index_dir), "--quiet"],
+                          capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
+
+
+@pytest.fixture(scope="module")
+def two_thousand_page_pdf(tmp_path_factory) -> Path:
+    return long_pdf(tmp_path_factory.mktemp("long") / "pack-2000.pdf", 2000)
+
+
+@pytest.mark.slow
+def test_a_2000_page_pdf_is_refused_at_the_page_limit_and_the_rest_go_in(tmp_path, two_thousand_page_pdf):
+    papers = tmp_path / "papers"
+    papers.mkdir()
+    shutil.copy(SEED, papers)
+    pack = Path(shutil.copy(two_thousand_page_pdf, papers))
+    result = run_ingest_process(papers, tmp_path / "index")
+    assert result.returncode == 1, result.stderr[-2000:]
+    lines = skipped_lines(result.stderr)
+    assert lines == [f"skipped: {pack}: PDF has 2,000 pages; the limit is the setting ingest.max_pdf_pages (1,500)"]
+    assert {d.doc_id for d in IndexReader.open(tmp_path / "index").documents()} == {SEED.stem}
+
+
+@pytest.mark.slow
+def test_a_file_that_overruns_the_parse_time_is_stopped_and_named_and_the_rest_go_in(tmp_path, two_thousand_page_pdf):
+    papers = tmp_path / "papers"
+    papers.mkdir()
+    shutil.copy(SEED, papers)
+    pack = Path(shutil.copy(two_thousand_page_pdf, papers))
+    env = {"SCRUTINY_INGEST__MAX_PDF_PAGES": "5000", "SCRUTINY_INGEST__PARSE_SECONDS": "5"}
+    result = run_ingest_process(papers, tmp_path / "index", env)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert skipped_lines(result.stderr) == [
+        f"skipped: {pack}: took longer than 5 s to read; the limit is the setting ingest.parse_seconds"]
+    assert {d.doc_id for d in IndexReader.open(tmp_path / "index").documents()} == {SEED.stem}
+
+
+def test_a_file_that_needs_more_memory_than_allowed_is_named_and_the_rest_go_in(tmp_path):
+    papers = tmp_path / "papers"
+    papers.mkdir()
+    shutil.copy(SEED, papers)
+    big = papers / "big.txt"
+    big.write_text("1. Budget\n" + "1.1 The council agreed the budget for libraries and parks.\n" * 200_000, encoding="utf-8")
+    settings = load_settings(tmp_path / "index")
+    settings.ingest.parse_memory_mb = 250
+    from ingest.worker import ParseWorker
+
+    with ParseWorker(settings) as worker:
+        with pytest.raises(ParseError, match=r"ingest.parse_memory_mb") as caught:
+            worker.prepare(big, "sha", {})
+        assert caught.value.path == str(big)
+        # The worker starts afresh and reads the next file.
+        assert worker.prepare(papers / SEED.name, "sha", {}).chunks
+
+
+# ---------------------------------------------------------------- links, odd entries, names and paths
+
+
+def test_links_are_followed_only_inside_the_corpus_and_every_odd_entry_is_reported(tmp_path, shared_embedder):
+    papers = tmp_path / "papers"
+    (papers / "sub").mkdir(parents=True)
+    shutil.copy(SEED, papers)
+    (papers / "sub" / "real.txt").write_text("1. Parks\n1.1 The parks budget was 2 million pounds.\n", encoding="utf-8")
+    (papers / "inside.txt").symlink_to(papers / "sub" / "real.txt")
+    (papers / "passwd.txt").symlink_to("/etc/passwd")
+    (papers / "loop-a.txt").symlink_to(papers / "loop-b.txt")
+    (papers / "loop-b.txt").symlink_to(papers / "loop-a.txt")
+    (papers / "dangling.pdf").symlink_to(papers / "gone.pdf")
+    (papers / "x.pdf").mkdir()
+    (papers / "etc-folder").symlink_to("/etc")
+    os.mkfifo(papers / "pipe.txt")
+
+    result = CliRunner().invoke(scrutiny_cli(), ["ingest", str(papers), "--index", str(tmp_path / "index"), "--quiet"])
+    assert result.exit_code == 1, result.output
+    lines = skipped_lines(result.stderr)
+    expected = {
+        "passwd.txt": "outside", "loop-a.txt": "loop", "loop-b.txt": "loop", "dangling.pdf": "to nothing",
+        "x.pdf": "a folder named like a paper", "etc-folder": "outside", "pipe.txt": "not a regular file",
+    }
+    assert len(lines) == len(expected), lines
+    for name, words in expected.items():
+        line = next((line for line in lines if line.startswith(f"skipped: {papers / name}: ")), None)
+        assert line is not None and words in line, (name, lines)
+    reader = IndexReader.open(tmp_path / "index")
+    assert {d.doc_id for d in reader.documents()} == {SEED.stem, "real", "inside"}
+
+    from fastapi.testclient import TestClient
+
+    from index.service import Scrutiny
+    from server.app import create_app
+
+    settings = load_settings(tmp_path / "index")
+    with TestClient(create_app(settings, Scrutiny(settings, shared_embedder))) as client:
+        assert client.get("/documents/passwd/file").status_code == 404
+        assert b"root:" not in client.get("/documents/passwd/file").content
+        assert client.get("/documents/inside/file").text.startswith("1. Parks")
+
+
+def test_a_duplicate_document_id_names_both_files(tmp_path):
+    papers = tmp_path / "papers"
+    for folder in ("a", "b"):
+        (papers / folder).mkdir(parents=True)
+        (papers / folder / "minutes.txt").write_text(f"1. Minutes\n1.1 Minutes of meeting {folder}.\n", encoding="utf-8")
+    result = CliRunner().invoke(scrutiny_cli(), ["ingest", str(papers), "--index", str(tmp_path / "index"), "--quiet"])
+    assert result.exit_code == 1
+    assert skipped_lines(result.stderr) == [
+        f"skipped: {papers / 'b' / 'minutes.txt'}: same document id 'minutes' as {papers / 'a' / 'minutes.txt'}; "
+        "rename one of them"]
+
+
+def test_papers_ingested_by_a_relative_path_download_from_any_folder(tmp_path, monkeypatch, shared_embedder):
+    from fastapi.testclient import TestClient
+
+    from index.service import Scrutiny
+    from server.app import create_app
+
+    (tmp_path / "papers").mkdir()
+    shutil.copy(SEED, tmp_path / "papers")
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(tmp_path / "index")
+    ingest_paths([Path("papers")], settings, shared_embedder)
+    stored = IndexReader.open(settings.index_dir).document(SEED.stem).path
+    assert Path(stored).is_absolute() and Path(stored) == tmp_path / "papers" / SEED.name
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    with TestClient(create_app(settings, Scrutiny(settings, shared_embedder))) as client:
+        download = client.get(f"/documents/{SEED.stem}/file")
+        assert download.status_code == 200 and download.content == SEED.read_bytes()
+    # The same folder named absolutely is the same papers: nothing to do.
+    assert ingest_paths([tmp_path / "papers"], settings, shared_embedder).unchanged == [SEED.stem]

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -15,11 +17,14 @@ from commitments.extract import (
     Unit, commitment_kind, due_date, owner_of, stated_target, units_of_chunks, values_in,
 )
 from commitments.register import commitments_for_question, index_commitments, load_register, RegisterQuery
+from commitments.phrase import measure_phrase
+from commitments.status import target_status
 from core.records import Chunk
 from core.settings import load_settings
 from core.text import contains_normalised, normalise_for_matching
 from index.store import IndexReader
 from ingest.pipeline import ingest_paths
+from server.routes.commitments import PAGE_SIZE, RegisterFilters, csv_filename, spreadsheet_safe
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -93,6 +98,32 @@ def test_stated_targets_keep_value_and_unit(text, expected, direction):
     assert target.direction == direction or direction == 0
 
 
+@pytest.mark.parametrize("text, kind, phrase", [
+    ("The percentage of care leavers in education, employment or training, at 53.6%, remained below the target of 65.0%.",
+     "target", "percentage of care leavers in education, employment or training"),
+    ("The latest performance for completion of initial assessments within 7 working days is 71% with a target of 85% by "
+     "the end of March 2004.", "target", "completion of initial assessments within 7 working days"),
+    ("The rate of re-referrals within 12 months for the 12 months to December 2024 was 22.2%, compared to 23.4% the "
+     "previous Quarter, continuing to achieve the target of 25.0% or lower.", "target", "rate of re-referrals within 12 months"),
+    ("As of 31st December 2024, there were 613 approved households against a target of 700 households.", "target",
+     "approved households"),
+    ("Target no more than 10% vacancy rate over the next six months.", "target", "vacancy rate"),
+    ("The Family Hub service will be delivered from within existing Family Hubs in Margate.", "promise", "Family Hub service"),
+    ("APPROVE the proposal to not re-commission the Family Hub services that are currently provided at Seashells",
+     "recommendation", "proposal to not re-commission the Family Hub services"),
+    ("DELEGATE authority to the Director for Operational Integrated Children’s Services to explore the option",
+     "recommendation", "authority to the Director for Operational Integrated Children's Services"),
+    ("• We will give parents and carers information, advice and support to understand what transition may mean",
+     "action", "parents and carers information"),
+    ("g) | Recruitment and Retention | Implement strategy | Maintain low vacancy rates (under 10%)", "action",
+     "Recruitment and Retention"),
+    ("There will be an 'Access' team that will more robustly screen contacts", "promise", "'Access' team"),
+    ("This will be monitored by audit.", "promise", None),  # names nothing: the register falls back to the topic
+])
+def test_measures_are_named_by_the_papers_own_phrase(text, kind, phrase):
+    assert measure_phrase(text, kind, kind == "target") == phrase
+
+
 def test_values_leave_out_margins_years_and_paragraph_numbers():
     text = ("3.4 Suffolk undertook 77.4% of these assessments within seven working days of referral which is 20% above "
             "the national average and 30% above the regional average in 2004.")
@@ -139,7 +170,7 @@ def test_action_plan_rows_are_single_commitments_with_their_owners():
 def test_suffolk_register_links_the_2004_target_to_the_2005_outturn(seed_index):
     entries = cli_json(seed_index, "--authority", "Suffolk")
     initial = [e for e in entries if e["doc_id"] == SUFFOLK_2004 and e["target"] == "85%"
-               and e["measure"] == "initial assessments within 7 working days"]
+               and "initial assessments within 7 working days" in e["measure"]]
     assert len(initial) == 1
     commitment = initial[0]
     assert "71% with a target of 85% by the end of March 2004" in commitment["text"]
@@ -149,7 +180,8 @@ def test_suffolk_register_links_the_2004_target_to_the_2005_outturn(seed_index):
     assert "77.4%" in evidence[0]["text"]
     assert commitment["status"] == "not met"
 
-    re_referrals = [e for e in entries if e["doc_id"] == SUFFOLK_2005 and e["measure"] == "re-referrals" and e["target"] == "15%"]
+    re_referrals = [e for e in entries if e["doc_id"] == SUFFOLK_2005 and "re-referral" in e["measure"].lower()
+                    and e["target"] == "15%"]
     assert re_referrals, "the action plan's re-referral target is missing"
     assert "Reduction in re-referrals from 23% to 15%" in re_referrals[0]["text"]
     assert "Allan Cadzow" in re_referrals[0]["owner"]
@@ -178,15 +210,28 @@ def test_cli_filters_by_measure_due_date_and_status(seed_index):
     not_met = cli_json(seed_index, "--status", "not met")
     assert not_met and all(e["status"] == "not met" for e in not_met)
     vacancy = cli_json(seed_index, "--measure", "vacancy")
-    assert vacancy and all("vacanc" in (e["measure"] + e["text"]).lower() for e in vacancy)
+    topics = dict(IndexReader.open(seed_index.index_dir).conn.execute("SELECT id, measure FROM commitments"))
+    assert vacancy and all("vacanc" in (e["measure"] + e["text"] + topics[e["id"]]).lower() for e in vacancy)
     bad = CliRunner().invoke(commitments_command, ["--due-before", "March 2004", "--index", str(seed_index.index_dir)])
     assert bad.exit_code == 2 and "--due-before" in bad.output
 
 
-def test_cli_prints_a_readable_table(seed_index):
-    result = CliRunner().invoke(commitments_command, ["--authority", "Peterborough", "--index", str(seed_index.index_dir)])
+def test_cli_prints_a_readable_table_wrapped_on_words(seed_index, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    result = CliRunner().invoke(commitments_command, ["--authority", "Suffolk", "--index", str(seed_index.index_dir)])
     assert result.exit_code == 0
-    assert "commitments" in result.output and "80.8%" in result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["Paper", "Date", "Measure", "Target", "Due", "Status"]
+    assert max(len(line) for line in lines) <= 80
+    assert "Review update" in result.output and SUFFOLK_2004 not in result.output  # papers by title, not id
+    entries = cli_json(seed_index, "--authority", "Suffolk")
+    titles = [row[0] for row in IndexReader.open(seed_index.index_dir).conn.execute("SELECT title FROM documents")]
+    words = {w for e in entries for text in (e["measure"], e["target"] or "", e["status"]) for w in text.split()}
+    words |= {w for title in titles for w in title.split()}
+    table_words = {w for line in lines[2:-1] for w in line.split() if not any(ch.isdigit() for ch in w)}
+    assert table_words <= words | {"Mar", "Dec", "Jun", "Sep", "Apr", "May", "Jan", "Feb", "Jul", "Aug", "Oct", "Nov"}, \
+        table_words - words  # every word whole: none split across lines
+    assert f"{len(entries)} commitments" in lines[-1]
 
 
 def test_chat_finds_what_suffolk_promised_about_vacancy_rates(seed_conn):
@@ -286,11 +331,65 @@ def test_api_returns_the_filtered_register(register_client):
 def test_csv_download_matches_the_filtered_table(register_client):
     response = register_client.get("/commitments.csv", params={"authority": "Suffolk", "measure": "re-referral"})
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert response.content.startswith(b"\xef\xbb\xbf")  # the byte-order mark Excel needs for UTF-8
+    today = dt.date.today().isoformat()
+    assert response.headers["content-disposition"] == f'attachment; filename="commitments_suffolk_re-referral_{today}.csv"'
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     api = register_client.get("/api/commitments", params={"authority": "Suffolk", "measure": "re-referral"}).json()
     assert [int(r["id"]) for r in rows] == [e["id"] for e in api]
     assert any(r["target"] == "15%" for r in rows)
-    assert all(r["source_url"].startswith(f"/documents/{r['doc_id']}#chunk-") for r in rows)
+    assert all(r["source_url"].startswith(f"http://testserver/documents/{r['doc_id']}#chunk-") for r in rows)
+    assert all(r["latest_follow_up_url"].startswith("http://testserver/documents/") for r in rows if r["latest_follow_up_doc_id"])
+    plain = register_client.get("/commitments.csv").headers["content-disposition"]
+    assert plain == f'attachment; filename="commitments_{today}.csv"'
+
+
+@pytest.mark.parametrize("value, cell", [
+    ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+    ("+44 20 7946 0000", "'+44 20 7946 0000"),
+    ("-2+3", "'-2+3"),
+    ("@SUM(A1)", "'@SUM(A1)"),
+    ("\t=1+1", "'\t=1+1"),
+    ("\r=1+1", "'\r=1+1"),
+    ("-12.5", "-12.5"),  # a plain number stays a number
+    (42, "42"),
+    (None, ""),
+    ("85% by March 2004", "85% by March 2004"),
+    ("“curly” quotes – and dashes", "“curly” quotes – and dashes"),
+])
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised(value, cell):
+    assert spreadsheet_safe(value) == cell
+
+
+def test_csv_filename_says_the_filters_and_the_day():
+    filters = RegisterFilters(authority="Suffolk County Council", measure="Initial assessments!", due_before="2005-04-01",
+                              status="not met")
+    assert csv_filename(filters, dt.date(2026, 11, 30)) == (
+        "commitments_suffolk-county-council_initial-assessments_not-met_due-before-2005-04-01_2026-11-30.csv")
+    assert csv_filename(RegisterFilters(authority='"; rm -rf /'), dt.date(2026, 1, 2)) == "commitments_rm-rf_2026-01-02.csv"
+
+
+def test_page_counts_statuses_pages_and_sorts_on_the_server(register_client, seed_conn):
+    total = seed_conn.execute("SELECT count(*) FROM commitments").fetchone()[0]
+    assert total > PAGE_SIZE  # the seed papers fill more than one page
+    first = register_client.get("/commitments").text
+    counts = {status: int(n) for n, status in re.findall(r'<span class="count">(\d+)</span> ([A-Za-z ]+?)</a>', first)}
+    assert counts["All"] == total and sum(n for s, n in counts.items() if s != "All") == total
+    assert first.count('<tr id="commitment-') == PAGE_SIZE
+    pages = -(-total // PAGE_SIZE)
+    last = register_client.get("/commitments", params={"page": pages}).text
+    assert last.count('<tr id="commitment-') == total - PAGE_SIZE * (pages - 1)
+    shown = set(re.findall(r'<tr id="commitment-(\d+)"', first)) | set(re.findall(r'<tr id="commitment-(\d+)"', last))
+    assert len(shown) == PAGE_SIZE + total - PAGE_SIZE * (pages - 1)  # pages do not overlap
+    not_met = register_client.get("/commitments", params={"status": "not met"}).text
+    assert not_met.count('<tr id="commitment-') == counts["Not met"]
+    by_due = register_client.get("/commitments", params={"sort": "-due"}).text
+    dues = re.findall(r'data-label="Due"><time datetime="([\d-]+)"', by_due)
+    assert dues and dues == sorted(dues, reverse=True)
+    assert 'aria-sort="descending"' in by_due and 'href="/commitments?sort=due"' in by_due
+    assert "1 March 2004" in first and "2004-03-01</" not in first  # en-GB long dates
+    for bad in ({"page": "0"}, {"page": "²"}, {"page": "9" * 20}, {"sort": "id; drop"}):
+        assert register_client.get("/commitments", params=bad).status_code == 400
 
 
 def test_page_links_sources_and_escapes_input(register_client):
@@ -302,3 +401,57 @@ def test_page_links_sources_and_escapes_input(register_client):
     hostile = register_client.get("/commitments", params={"measure": "<script>alert(1)</script>"})
     assert hostile.status_code == 200
     assert "<script>alert(1)</script>" not in hostile.text and "&lt;script&gt;" in hostile.text
+
+
+# ------------------------------------------------------------------ follow-up links against hand-labelled ones
+
+LINKS_LABELLED = ROOT / "commitments" / "links_labelled.jsonl"
+
+
+def test_follow_up_links_against_the_labelled_set(seed_conn):
+    """Every labelled later statement of a labelled commitment should be linked, and nothing else.
+
+    On the whole corpus (Suffolk and Kent labels, 20 commitments, 38 later statements) the rules that a promise
+    must be close in meaning to a statement on its topic, and that the same day's resolutions settle
+    recommendations, took link precision from 0.52 to 0.80 (recall 0.89 to 0.82) and the labelled
+    "no later report" statuses right from 13 to 16 of 20.
+    """
+    present = {row[0] for row in seed_conn.execute("SELECT doc_id FROM documents")}
+    labels = [json.loads(line) for line in LINKS_LABELLED.read_text().splitlines() if line.strip()]
+    labels = [label for label in labels if label["doc_id"] in present]
+    assert len(labels) >= 12
+    entries = load_register(seed_conn)
+    predicted = correct = wanted = found = status_right = 0
+    for label in labels:
+        entry = next(e for e in entries if e.commitment.doc_id == label["doc_id"]
+                     and contains_normalised(e.commitment.text, label["commitment_contains"]))
+        later = label["later"]
+
+        def labelled(follow_up) -> bool:
+            return any(follow_up.doc_id == l["doc_id"] and contains_normalised(follow_up.text, l["contains"]) for l in later)
+
+        predicted += len(entry.follow_ups)
+        correct += sum(labelled(f) for f in entry.follow_ups)
+        wanted += len(later)
+        found += sum(any(f.doc_id == l["doc_id"] and contains_normalised(f.text, l["contains"]) for f in entry.follow_ups)
+                     for l in later)
+        status_right += (entry.commitment.status == "no later report") == (not later)
+    precision, recall = correct / predicted, found / wanted
+    print(f"\nfollow-up links: precision {precision:.3f} ({predicted} linked), recall {recall:.3f} ({wanted} labelled), "
+          f"no-later-report right {status_right}/{len(labels)}")
+    assert precision >= 0.75
+    assert recall >= 0.8
+    assert status_right >= len(labels) - 2
+
+
+def test_target_status_gives_both_quotes_and_their_sources(seed_conn):
+    statuses = target_status(seed_conn, "Did Suffolk meet its target for initial assessments within 7 working days?")
+    assert statuses
+    first = statuses[0]
+    assert first.status == "not met" and first.target == "85%" and first.due == "2004-03-31"
+    assert "initial assessments within 7 working days" in first.measure
+    assert first.commitment.doc_id == SUFFOLK_2004 and "71% with a target of 85%" in first.commitment.text
+    assert first.follow_up.doc_id == SUFFOLK_2005 and first.follow_up.date == "2005-03-15"
+    assert "77.4%" in first.follow_up.text and first.value == "77.4%"
+    assert first.commitment.title.startswith("Review update of performance")
+    assert target_status(seed_conn, "Did Narnia meet its target for dragons?") == []

@@ -2,7 +2,7 @@
 import numpy as np
 
 from core.text import fold_characters, folded_offsets
-from index.answer import sentence_units
+from index.units import row_lines_of, sentence_units
 from index.store import IndexReader
 from ingest.pipeline import embedded_unit_spans, embedding_text
 
@@ -51,10 +51,10 @@ def test_ingest_stores_a_vector_for_every_sentence_unit(corpus_index):
     stored = reader.unit_vectors_of(c.chunk_id for c in chunks)
     assert set(stored) == {c.chunk_id for c in chunks}
     for chunk in chunks:
-        assert len(stored[chunk.chunk_id]) == len(sentence_units(chunk.text))
+        assert len(stored[chunk.chunk_id]) == len(sentence_units(chunk.text, row_lines_of(chunk)))
         spans = embedded_unit_spans(document.meta, chunk)
         text = embedding_text(document.meta, chunk)
-        first = sentence_units(chunk.text)[0]
+        first = sentence_units(chunk.text, row_lines_of(chunk))[0]
         assert text[spans[0][0] : spans[0][1]] == fold_characters(chunk.text[first[0] : first[1]])
 
 

@@ -111,3 +111,15 @@ def test_missing_gold_file_and_missing_index_are_clear_errors(tmp_path, gold_fil
     missing_index = run_eval("--gold", str(gold_file), "--index", str(tmp_path / "no-index"))
     assert missing_index.exit_code == 2
     assert "no-index" in missing_index.stderr
+
+
+def test_a_gold_file_without_tags_is_scored(corpus_index, tmp_path):
+    untagged = tmp_path / "untagged.jsonl"
+    untagged.write_text("\n".join(json.dumps({k: v for k, v in record.items() if k != "tags"}) for record in TINY_GOLD),
+                        encoding="utf-8")
+    result = run_eval("--gold", str(untagged), "--index", str(corpus_index.index_dir), "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["n"] == 3 and data["per_tag"] == {}
+    table = run_eval("--gold", str(untagged), "--index", str(corpus_index.index_dir))
+    assert table.exit_code == 0 and "Per tag" not in table.stdout

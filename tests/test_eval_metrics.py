@@ -129,12 +129,22 @@ def test_load_gold_reads_a_file_or_every_jsonl_in_a_folder_and_ignores_unknown_k
     (json.dumps({"id": "x", "question": "Q?", "answers": ["1"], "doc": None, "tags": []}), "missing key(s): evidence"),
     (json.dumps(record("x", answers="1")), "'answers' must be a list of strings"),
     (json.dumps(record("a1")), "duplicate gold id 'a1'"),
+    (json.dumps(record("x", history="What was it in 2004?")), "'history' must be a list of strings"),
+    (json.dumps(record("x", history=["What was it in 2004?", 2004])), "'history' must be a list of strings"),
 ])
 def test_load_gold_names_the_file_and_line_of_a_bad_question(tmp_path, bad_line, message):
     write_lines(tmp_path / "a.jsonl", [record("a1"), bad_line])
     with pytest.raises(ValueError, match="a.jsonl") as caught:
         load_gold(tmp_path / "a.jsonl")
     assert message in str(caught.value)
+
+
+def test_history_holds_the_earlier_questions_of_a_follow_up_oldest_first(tmp_path):
+    earlier = ["How many children were looked after in 2004?", "And in 2005?"]
+    write_lines(tmp_path / "a.jsonl", [record("f1", history=earlier), record("f2"), record("f3", history=None)])
+    follow_up, standalone, null = load_gold(tmp_path / "a.jsonl")
+    assert follow_up.history == earlier
+    assert standalone.history == [] and null.history == []
 
 
 def test_load_gold_refuses_a_missing_file_or_an_empty_folder(tmp_path):

@@ -23,9 +23,10 @@ from server.app import create_app
 from server.validation import MAX_QUESTION_CHARS
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
-ANSWER_KEYS = {"question", "found", "answer", "mode", "lines", "citations"}
+ANSWER_KEYS = {"question", "found", "confidence", "score", "answer", "mode", "read_as", "notice", "lines", "verdict",
+               "decision_ref", "citations"}
 CITATION_KEYS = {"doc_id", "title", "authority", "committee", "date", "page", "section", "text", "highlight", "score",
-                 "chunk_id", "reference"}
+                 "chunk_id", "reference", "source_url", "ocr", "highlights", "cited", "row"}
 SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy")
 
 # Text that FTS5 or SQL would read as syntax if it reached them unquoted.
@@ -51,11 +52,11 @@ SCRIPTS = [
 CONTROL = ["agency\x00social\x07workers\x1b[31m", "agency\r\nsocial\tworkers", "\x7f\x85agency"]
 ANSWERED = QUERY_SYNTAX + PROMPT_LIKE + SCRIPTS + CONTROL + ["x" * MAX_QUESTION_CHARS]
 REFUSED = {  # question -> (status, words of the error)
-    "": (400, "empty"),
-    "   \t\n ": (400, "empty"),
-    "\x00\x01\x02": (400, "empty"),
-    "\u200b\ufeff": (400, "empty"),
-    "x" * (MAX_QUESTION_CHARS + 1): (400, f"limit is {MAX_QUESTION_CHARS}"),
+    "": (422, "empty"),
+    "   \t\n ": (422, "empty"),
+    "\x00\x01\x02": (422, "empty"),
+    "\u200b\ufeff": (422, "empty"),
+    "x" * (MAX_QUESTION_CHARS + 1): (422, f"limit is {MAX_QUESTION_CHARS}"),
     "why " * 10_000: (422, "question"),
 }
 
@@ -112,7 +113,7 @@ def test_empty_and_over_long_questions_are_refused_with_a_json_error(client, que
     assert words in error
     assert_error_json(client.get("/api/search", params={"q": question}), status)
     page = client.get("/", params={"q": question})
-    assert page.status_code in (400, 422)
+    assert page.status_code == 422
     assert_security_headers(page)
 
 
@@ -140,7 +141,7 @@ def test_hostile_filters_are_applied_as_values_or_refused(client, filters):
         if filters.get("authority") == "' OR 1=1 --":
             assert body["citations"] == []
     else:
-        assert_error_json(response, 400)
+        assert_error_json(response, 422)
 
 
 # ---------------------------------------------------------------- paths
@@ -334,3 +335,109 @@ def test_no_operation_of_the_openapi_schema_answers_with_a_server_error(client):
             case.validate_response(response, checks=[schemathesis.checks.not_a_server_error])
 
         call()
+
+
+# ---------------------------------------------------------------- strict input, body limit, HEAD
+
+SUNDERLAND_DOC = "001_29f912cc4fd0f26b"
+
+
+@pytest.mark.parametrize("hl", ["\u00b2", "1" * 4301, "\u0661", "-1", "1e3", " 7", "0x10"])
+def test_a_highlight_that_is_not_a_plain_chunk_number_is_a_400_page(client, hl):
+    response = client.get(f"/documents/{SUNDERLAND_DOC}", params={"hl": hl})
+    assert response.status_code == 400, response.text[:300]
+    assert "chunk number" in response.text
+    assert_security_headers(response)
+
+
+def test_a_plain_chunk_number_highlights_that_chunk(client):
+    chunk_id = client.get(f"/api/documents/{SUNDERLAND_DOC}").json()["chunks"][2]["chunk_id"]
+    page = client.get(f"/documents/{SUNDERLAND_DOC}", params={"hl": str(chunk_id)})
+    assert page.status_code == 200
+    assert re.search(rf'id="chunk-{chunk_id}"[^>]*class="[^"]*cited', page.text) or \
+        re.search(rf'class="[^"]*cited[^"]*"[^>]*id="chunk-{chunk_id}"', page.text), page.text[:2000]
+
+
+@pytest.mark.parametrize("k", [True, False, 5.0, "5", [5], None])
+def test_k_must_be_a_json_whole_number(client, k):
+    response = client.post("/api/ask", json={"question": "vacancy rate", "k": k})
+    if k is None:
+        assert response.status_code == 200
+    else:
+        assert_error_json(response, 422)
+
+
+def test_a_body_over_the_limit_is_a_413_whether_declared_or_streamed(client):
+    limit = client.app.state.settings.server.max_body_bytes
+    padding = "x" * (limit + 10)
+    declared = client.post("/api/ask", json={"question": "vacancy", "filters": {"authority": padding}})
+    assert declared.status_code == 413 and "server.max_body_bytes" in assert_error_json(declared, 413)
+    assert_security_headers(declared)
+
+    def streamed():
+        yield b'{"question": "vacancy", "filters": {"authority": "'
+        for _ in range(limit // 1024 + 2):
+            yield b"x" * 1024
+        yield b'"}}'
+
+    chunked = client.post("/api/ask", content=streamed(), headers={"content-type": "application/json"})
+    assert chunked.status_code == 413, chunked.text[:300]
+    assert "server.max_body_bytes" in chunked.json()["error"]
+    assert client.post("/api/ask", json={"question": "vacancy"}).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/", "/documents", f"/documents/{SUNDERLAND_DOC}", f"/documents/{SUNDERLAND_DOC}/file",
+                                  "/api/health", "/api/documents", "/commitments", "/static/app.css", "/docs"])
+def test_head_answers_every_get_route_with_headers_and_no_body(client, path):
+    head = client.head(path)
+    assert head.status_code == 200, (path, head.status_code)
+    assert head.content == b""
+    get = client.get(path)
+    assert head.headers["content-type"] == get.headers["content-type"]
+    assert_security_headers(head)
+
+
+def test_head_on_a_post_only_route_is_still_refused(client):
+    assert client.head("/api/ask").status_code == 405
+
+
+# ---------------------------------------------------------------- the admin endpoint
+
+ADMIN_TOKEN = "correct horse battery staple"
+
+
+@pytest.fixture(scope="module")
+def admin_client(corpus_index, corpus_scrutiny):
+    settings = corpus_index.model_copy(deep=True)
+    settings.server.admin_token = ADMIN_TOKEN
+    with TestClient(create_app(settings, corpus_scrutiny)) as test_client:
+        yield test_client
+
+
+ADMIN_JSON = {"authorization": f"Bearer {ADMIN_TOKEN}", "content-type": "application/json"}
+
+
+def test_reload_is_off_without_a_token(client):
+    assert client.app.state.settings.server.admin_token is None
+    assert "is off" in assert_error_json(client.post("/api/reload", headers=ADMIN_JSON), 403)
+
+
+@pytest.mark.parametrize(("headers", "status", "words"), [
+    ({}, 415, "application/json"),
+    ({"content-type": "text/plain"}, 415, "application/json"),
+    ({"content-type": "application/x-www-form-urlencoded", "authorization": f"Bearer {ADMIN_TOKEN}"}, 415, "application/json"),
+    ({"content-type": "application/json"}, 401, "admin token"),
+    ({"content-type": "application/json", "authorization": "Bearer wrong"}, 401, "admin token"),
+    ({**ADMIN_JSON, "origin": "https://evil.example"}, 403, "cross-origin"),
+    ({**ADMIN_JSON, "sec-fetch-site": "cross-site"}, 403, "cross-origin"),
+    ({**ADMIN_JSON, "origin": "null"}, 403, "cross-origin"),
+])
+def test_reload_refuses_cross_origin_non_json_and_tokenless_requests(admin_client, headers, status, words):
+    response = admin_client.post("/api/reload", headers=headers, content=b"{}")
+    assert words in assert_error_json(response, status)
+
+
+def test_reload_with_the_token_from_the_same_origin_reopens_the_index(admin_client):
+    response = admin_client.post("/api/reload", headers={**ADMIN_JSON, "origin": "http://testserver"}, content=b"{}")
+    assert response.status_code == 200, response.text
+    assert response.json()["index_loaded"] is True

@@ -12,17 +12,27 @@ from core.records import Document, Filters
 from index.search import MODES
 from index.service import Scrutiny
 from index.store import IndexCorrupt, IndexError_
-from server.validation import ValidationError, checked_iso_date
+from server.validation import MAX_FILTER_CHARS, ValidationError, checked_filter_values  # noqa: F401  (re-exported for routes)
 
 # "-date" is newest first, the order councillors usually want.
 DOCUMENT_SORTS = ("-date", "date", "title")
 BUILD_COMMAND = "scrutiny ingest"
 REBUILD_COMMAND = "scrutiny ingest --rebuild"
-MAX_FILTER_CHARS = 200
 
 
 def scrutiny_of(request: Request) -> Scrutiny:
     return request.app.state.scrutiny
+
+
+async def in_answer_pool(request: Request, function, *args):
+    """Run CPU-bound answering in a worker thread, at most `server.answer_threads` at once.
+
+    The event loop stays free to accept and queue requests, and a burst of questions does not
+    become dozens of threads fighting over the interpreter lock and the model's cores.
+    """
+    from anyio import to_thread
+
+    return await to_thread.run_sync(function, *args, limiter=request.app.state.answer_limiter)
 
 
 def templates_of(request: Request) -> Jinja2Templates:
@@ -56,17 +66,10 @@ def index_problem(scrutiny: Scrutiny) -> IndexProblem | None:
     return None
 
 
-def optional_text(value: str | None, name: str) -> str | None:
-    text = (value or "").strip()
-    if len(text) > MAX_FILTER_CHARS:
-        raise ValidationError(f"{name} is longer than {MAX_FILTER_CHARS} characters")
-    return text or None
-
-
-def checked_mode(mode: str | None) -> str | None:
+def checked_mode(mode: str | None, label: str = "mode") -> str | None:
     mode = (mode or "").strip() or None
     if mode is not None and mode not in MODES:
-        raise ValidationError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        raise ValidationError(f"{label} must be one of {', '.join(MODES)}, not {mode!r}")
     return mode
 
 
@@ -77,17 +80,10 @@ def checked_filters(
     since: str | None = None,
     until: str | None = None,
     doc_id: str | None = None,
+    labels: dict[str, str] | None = None,
 ) -> Filters:
-    """Filters from user input: blanks dropped, dates checked, the document known to the index."""
-    filters = Filters(
-        authority=optional_text(authority, "authority"),
-        committee=optional_text(committee, "committee"),
-        since=checked_iso_date(since, "since"),
-        until=checked_iso_date(until, "until"),
-        doc_id=optional_text(doc_id, "doc_id"),
-    )
-    if filters.since and filters.until and filters.since > filters.until:
-        raise ValidationError(f"since ({filters.since}) is after until ({filters.until})")
+    """Filters from user input (see checked_filter_values), the document known to the index."""
+    filters = checked_filter_values(authority, committee, since, until, doc_id, labels)
     if filters.doc_id and filters.doc_id not in documents:
         raise ValidationError(f"no paper with id {filters.doc_id!r} in the index")
     return filters
@@ -136,6 +132,7 @@ MEDIA_TYPES = {
     "txt": "text/plain; charset=utf-8",
     "md": "text/markdown; charset=utf-8",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "html": "text/html",  # sent as an attachment, so the page's own markup never runs here
 }
 
 
@@ -153,6 +150,12 @@ def document_json(document: Document) -> dict:
         "committee": meta.committee,
         "date": meta.date,
         "reference": meta.reference,
+        "source_url": meta.source_url,
+        "agenda_item": meta.agenda_item,
+        "agenda_item_title": meta.agenda_item_title,
+        "decision": meta.decision,
+        "fetched_at": meta.fetched_at,
+        "ocr_pages": document.ocr_pages,
         "format": document.format,
         "pages": document.pages,
         "chunks": document.chunks,

@@ -1,5 +1,8 @@
-"""Errors as `{"error": ..., "detail": ...}` under /api and as a page elsewhere; bad input is a 4xx, never a 500."""
+"""Errors as `{"error": ..., "detail": ...}` under /api and as a page elsewhere; bad input is a 422 naming the
+field and the problem in plain words, never a 500."""
 from __future__ import annotations
+
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -37,14 +40,34 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
     return response
 
 
+def field_name(location) -> str:
+    """"filters.since" for ("body", "filters", "since"): where the problem is, as the request spells it."""
+    parts = [str(part) for part in location]
+    return ".".join(parts[1:] if parts and parts[0] in ("body", "query", "path") else parts) or "the request"
+
+
+def plain_problem(error: dict) -> str:
+    """One validation problem in words: "k must be less than or equal to 50"."""
+    name = field_name(error.get("loc", ()))
+    kind = error.get("type", "")
+    if kind == "json_invalid":
+        return "the request body is not valid JSON"
+    if kind == "missing":
+        return f"{name} is required"
+    if kind == "extra_forbidden":
+        return f"{name} is not a field this request takes"
+    message = re.sub(r"^(?:Input|String|List|Value|Dictionary)\s+should\b", "must", error.get("msg", "is not valid"))
+    return f"{name} {message[0].lower()}{message[1:]}" if message.startswith("must") else f"{name}: {message}"
+
+
 async def request_invalid(request: Request, exc: RequestValidationError) -> Response:
     problems = [{key: error.get(key) for key in ("loc", "msg", "type")} for error in exc.errors()]
-    summary = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in problems)
-    return error_response(request, 422, f"invalid request: {summary}", problems)
+    summary = "; ".join(dict.fromkeys(plain_problem(problem) for problem in problems))
+    return error_response(request, 422, summary, problems)
 
 
 async def input_invalid(request: Request, exc: ValueError) -> Response:
-    return error_response(request, 400, str(exc))
+    return error_response(request, 422, str(exc))
 
 
 async def index_unavailable(request: Request, exc: IndexError_) -> Response:

@@ -1,0 +1,306 @@
+"""fit_answer_model: fit the answer model on a gold split, calibrate its confidence, measure each feature.
+
+For every gold question the real retrieval runs and every candidate line of the passages read is
+described by all the features in index.features and labelled by whether it quotes an accepted
+answer. Then:
+1. the line model, a logistic regression over the features, is fitted (its regularisation chosen
+   by cross-validation over questions, so no question's lines are both fitted and judged);
+2. with out-of-fold line scores, each question's answer is composed as `scrutiny ask` would and
+   the confidence model is fitted on question-level evidence to predict whether it is right;
+3. the thresholds are set on out-of-fold confidences: `answer` where precision reaches the target,
+   `not_found` below the confidence that best trades answers given against unanswerable questions refused;
+4. the ablation refits without each feature in turn and reports what is lost.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from core.settings import AnswerSettings
+from evaluation.gold import GoldQuestion
+from evaluation.metrics import QuestionScore, answer_is_correct, contains_any
+from index.answer import CONFIDENCE_FEATURES, Reading, compose_answer, confidence_evidence, lead_line, refusal_rule, supporting_lines
+from index.features import FEATURES, AskedQuestion, Candidate, feature_matrix
+from index.scorer import AnswerModel, Logistic
+
+REGULARISATION = (0.1, 0.3, 1.0, 3.0, 10.0)
+FOLDS = 5
+SEED = 13
+
+
+@dataclass
+class Example:
+    """One gold question as the answer step sees it."""
+
+    gold: GoldQuestion
+    asked: AskedQuestion
+    candidates: list[Candidate]
+    top_cosine: float
+    matrix: np.ndarray  # candidates x FEATURES
+    labels: np.ndarray  # 1 where the line quotes an accepted answer
+
+
+@dataclass
+class Outcome:
+    confidence: float  # out of fold: the chance the answer is right
+    correct: bool  # the composed answer quotes an accepted answer (never, for an unanswerable question)
+    answerable: bool
+    refused_by_rule: bool
+
+    def refused(self, threshold: float) -> bool:
+        return self.refused_by_rule or self.confidence < threshold
+
+    def as_score(self) -> QuestionScore:
+        return QuestionScore("", [], None, self.correct, None, "", self.confidence)
+
+
+@dataclass
+class Fit:
+    model: AnswerModel
+    dev: list[Outcome]
+    lead_accuracy: float  # out of fold: the lead line quotes an accepted answer
+    ablation: list[dict] = field(default_factory=list)
+
+
+def collect_examples(scrutiny, gold: list[GoldQuestion], mode: str = "hybrid", progress=None) -> list[Example]:
+    """Run retrieval for every question and describe every candidate line with every feature."""
+    names = list(FEATURES)
+    examples = []
+    for question in gold:
+        read = scrutiny.read(question.question, question.history)
+        asked, candidates, top_cosine = scrutiny.candidates(read, None, mode)
+        matrix = feature_matrix(candidates, asked, names)
+        labels = np.array([question.answerable and contains_any(c.text, question.answers) for c in candidates], dtype=np.int8)
+        examples.append(Example(question, asked, candidates, top_cosine, matrix, labels))
+        if progress is not None:
+            progress()
+    return examples
+
+
+def fitted_logistic(matrix: np.ndarray, labels: np.ndarray, names: list[str], regularisation: float) -> Logistic:
+    from sklearn.linear_model import LogisticRegression
+
+    mean = matrix.mean(axis=0)
+    scale = matrix.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    if len(set(labels.tolist())) < 2:
+        return Logistic(names, [0.0] * len(names), 0.0, mean.tolist(), scale.tolist())
+    model = LogisticRegression(C=regularisation, max_iter=2000)
+    model.fit((matrix - mean) / scale, labels)
+    return Logistic(names, model.coef_[0].tolist(), float(model.intercept_[0]), mean.tolist(), scale.tolist())
+
+
+def fitted_ranker(groups: list[tuple[np.ndarray, np.ndarray]], names: list[str], regularisation: float) -> Logistic:
+    """A conditional logit: within each question the candidates' probabilities are softmax(w . x), fitted
+    to put the lines that quote an answer first (maximum likelihood of the answering lines, L2 penalty
+    1 / regularisation). Features equal across a question's candidates cancel, so only differences count."""
+    from scipy.optimize import minimize
+
+    groups = [(m, y) for m, y in groups if len(m) and y.any()]
+    if not groups:
+        return Logistic(names, [0.0] * len(names), 0.0, [0.0] * len(names), [1.0] * len(names), "softmax")
+    stacked = np.vstack([m for m, _ in groups])
+    mean = stacked.mean(axis=0)
+    scale = stacked.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    standard = [((m - mean) / scale, y.astype(bool)) for m, y in groups]
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        total, gradient = 0.5 * (w @ w) / regularisation, w / regularisation
+        for x, positive in standard:
+            z = x @ w
+            top = z.max()
+            p = np.exp(z - top)
+            p /= p.sum()
+            q = p * positive
+            q_sum = q.sum()
+            total -= np.log(q_sum + 1e-300)
+            gradient = gradient - (q / q_sum) @ x + p @ x
+        return total, gradient
+
+    result = minimize(loss, np.zeros(len(names)), jac=True, method="L-BFGS-B")
+    return Logistic(names, result.x.tolist(), 0.0, mean.tolist(), scale.tolist(), "softmax")
+
+
+def columns(names: list[str]) -> list[int]:
+    every = list(FEATURES)
+    return [every.index(name) for name in names]
+
+
+def line_model(examples: list[Example], names: list[str], regularisation: float) -> Logistic:
+    return fitted_ranker([(e.matrix[:, columns(names)], e.labels) for e in examples], names, regularisation)
+
+
+def folds_of(examples: list[Example], folds: int = FOLDS) -> list[int]:
+    """A fold number per question, fixed by a seeded shuffle so refits compare like with like."""
+    order = np.random.default_rng(SEED).permutation(len(examples))
+    fold = np.empty(len(examples), dtype=int)
+    fold[order] = np.arange(len(examples)) % folds
+    return fold.tolist()
+
+
+def out_of_fold_line_scores(examples: list[Example], names: list[str], regularisation: float) -> list[np.ndarray]:
+    """Each question's line probabilities from a model fitted without that question's fold."""
+    fold = folds_of(examples)
+    scores: list[np.ndarray] = [np.zeros(0)] * len(examples)
+    for held in sorted(set(fold)):
+        model = line_model([e for e, f in zip(examples, fold) if f != held], names, regularisation)
+        for i, example in enumerate(examples):
+            if fold[i] == held:
+                scores[i] = model.probabilities(example.matrix[:, columns(names)])
+    return scores
+
+
+def lead_accuracy(examples: list[Example], scores: list[np.ndarray]) -> float:
+    """Share of answerable questions whose lead line quotes an accepted answer."""
+    right = total = 0
+    for example, probabilities in zip(examples, scores):
+        if not example.gold.answerable:
+            continue
+        total += 1
+        lead = ranked_lead(example, probabilities)
+        right += lead is not None and bool(example.labels[example.candidates.index(lead)])
+    return right / total if total else 0.0
+
+
+def ranked_lead(example: Example, probabilities: np.ndarray) -> Candidate | None:
+    for candidate, probability, row in zip(example.candidates, probabilities, example.matrix):
+        candidate.probability = float(probability)
+        candidate.features = dict(zip(FEATURES, row.tolist()))
+    ranked = sorted(example.candidates, key=lambda c: (-c.probability, c.hit_rank, c.start))
+    return lead_line(ranked, example.asked)
+
+
+def composed(example: Example, probabilities: np.ndarray, settings: AnswerSettings) -> tuple[bool, dict[str, float], bool]:
+    """Whether the answer `scrutiny ask` would compose is right, its confidence evidence, and whether a rule refuses it."""
+    lead = ranked_lead(example, probabilities)
+    ranked = sorted(example.candidates, key=lambda c: (-c.probability, c.hit_rank, c.start))
+    evidence = confidence_evidence(example.asked, ranked, lead, example.top_cosine)
+    refused = refusal_rule(example.asked, lead) is not None
+    if lead is None:
+        return False, evidence, True
+    reading = Reading(example.asked, ranked, lead, supporting_lines(lead, ranked, example.asked, settings), evidence, 1.0, "answer")
+    answer = compose_answer(example.gold.question, reading)
+    correct = example.gold.answerable and answer_is_correct(True, answer.answer, example.gold)
+    return correct, evidence, refused
+
+
+def confidence_data(examples: list[Example], scores: list[np.ndarray], settings: AnswerSettings) -> tuple[np.ndarray, np.ndarray, list[bool]]:
+    rows, labels, refused = [], [], []
+    for example, probabilities in zip(examples, scores):
+        correct, evidence, by_rule = composed(example, probabilities, settings)
+        rows.append([evidence[name] for name in CONFIDENCE_FEATURES])
+        labels.append(int(correct))
+        refused.append(by_rule)
+    return np.array(rows), np.array(labels), refused
+
+
+def out_of_fold_probabilities(matrix: np.ndarray, labels: np.ndarray, examples: list[Example], names: list[str]) -> np.ndarray:
+    fold = folds_of(examples)
+    scores = np.zeros(len(labels))
+    for held in sorted(set(fold)):
+        train = np.array([f != held for f in fold])
+        model = fitted_logistic(matrix[train], labels[train], names, 1.0)
+        scores[~train] = model.probabilities(matrix[~train])
+    return scores
+
+
+def possible_threshold(outcomes: list[Outcome], refusal_weight: float) -> float:
+    """The confidence below which an answer is withheld ("not found"), chosen to maximise answer accuracy
+    plus `refusal_weight` times refusal accuracy (out of fold); the lowest such threshold on a tie."""
+    answerable = [o for o in outcomes if o.answerable]
+    unanswerable = [o for o in outcomes if not o.answerable]
+
+    def value(threshold: float) -> float:
+        accuracy = sum(o.correct and not o.refused(threshold) for o in answerable) / max(len(answerable), 1)
+        refusal = sum(o.refused(threshold) for o in unanswerable) / len(unanswerable) if unanswerable else 0.0
+        return accuracy + refusal_weight * refusal
+
+    thresholds = sorted({0.0, *(round(o.confidence + 1e-6, 6) for o in outcomes)})
+    return max(thresholds, key=lambda t: (round(value(t), 9), -t))
+
+
+def answer_threshold(outcomes: list[Outcome], refused_below: float, precision: float) -> float:
+    """The lowest confidence above which the answers given are right at least `precision` of the time."""
+    given = sorted((o for o in outcomes if not o.refused(refused_below)), key=lambda o: -o.confidence)
+    best = 1.0
+    right = 0
+    for count, outcome in enumerate(given, start=1):
+        right += outcome.correct
+        if right / count >= precision:
+            best = outcome.confidence
+    return best
+
+
+def fit_answer_model(examples: list[Example], settings: AnswerSettings, precision: float = 0.92, refusal_weight: float = 1.0,
+                     names: list[str] | None = None, regularisation: float | None = None) -> Fit:
+    """Fit both models on `examples` and calibrate the thresholds on their out-of-fold scores.
+
+    `precision` is the share of `answer`-level answers that must be right on dev, with a margin above
+    the product's 0.90 as a threshold set on a few hundred questions moves on new ones; `refusal_weight`
+    says how much refusing an unanswerable question is worth against answering an answerable one.
+    """
+    names = names or list(FEATURES)
+    if regularisation is None:
+        regularisation = max(REGULARISATION, key=lambda c: lead_accuracy(examples, out_of_fold_line_scores(examples, names, c)))
+    scores = out_of_fold_line_scores(examples, names, regularisation)
+    matrix, correct, refused = confidence_data(examples, scores, settings)
+    confidences = out_of_fold_probabilities(matrix, correct, examples, CONFIDENCE_FEATURES)
+    outcomes = [Outcome(float(c), bool(y), e.gold.answerable, r) for c, y, e, r in zip(confidences, correct, examples, refused)]
+    refuse_below = possible_threshold(outcomes, refusal_weight)
+    answer = max(answer_threshold(outcomes, refuse_below, precision), refuse_below)
+    # The confidence model learns from the line model's out-of-fold scores: what it will see on new questions.
+    model = AnswerModel(line_model(examples, names, regularisation), fitted_logistic(matrix, correct, CONFIDENCE_FEATURES, 1.0),
+                        round(answer, 4), round(refuse_below, 4), {"regularisation": regularisation})
+    return Fit(model, outcomes, lead_accuracy(examples, scores))
+
+
+def test_lead_accuracy(model: Logistic, examples: list[Example]) -> float:
+    return lead_accuracy(examples, [model.probabilities(e.matrix[:, columns(model.features)]) for e in examples])
+
+
+def ablation(dev: list[Example], test: list[Example], regularisation: float) -> list[dict]:
+    """Lead accuracy without each feature: out of fold on dev, and on test when a test split is given."""
+    every = list(FEATURES)
+    baseline_dev = lead_accuracy(dev, out_of_fold_line_scores(dev, every, regularisation))
+    baseline_test = test_lead_accuracy(line_model(dev, every, regularisation), test) if test else None
+    rows = [{"feature": "(all)", "dev": baseline_dev, "test": baseline_test}]
+    for name in every:
+        kept = [n for n in every if n != name]
+        dev_score = lead_accuracy(dev, out_of_fold_line_scores(dev, kept, regularisation))
+        test_score = test_lead_accuracy(line_model(dev, kept, regularisation), test) if test else None
+        rows.append({"feature": name, "dev": dev_score, "test": test_score,
+                     "dev_change": dev_score - baseline_dev,
+                     "test_change": None if test_score is None else test_score - baseline_test})
+    return rows
+
+
+def gold_fingerprint(path: Path) -> str:
+    digest = hashlib.sha256()
+    for file in sorted(path.glob("*.jsonl")) if path.is_dir() else [path]:
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def provenance(fit: Fit, gold_path: Path, examples: list[Example], precision: float, refusal_weight: float) -> dict:
+    threshold = fit.model.possible_threshold
+    given = [o for o in fit.dev if not o.refused(threshold)]
+    answered = [o for o in given if o.confidence >= fit.model.answer_threshold]
+    unanswerable = [o for o in fit.dev if not o.answerable]
+    answerable = [o for o in fit.dev if o.answerable]
+    return {
+        **fit.model.provenance,
+        "gold": str(gold_path), "gold_sha256": gold_fingerprint(gold_path), "questions": len(examples),
+        "fitted": date.today().isoformat(),
+        "targets": {"answer_precision": precision, "refusal_weight": refusal_weight},
+        "dev_out_of_fold": {
+            "lead_accuracy": round(fit.lead_accuracy, 4),
+            "answer_accuracy": round(sum(o.correct for o in given) / len(answerable), 4) if answerable else None,
+            "answer_precision": round(sum(o.correct for o in answered) / len(answered), 4) if answered else None,
+            "refusal": round(sum(o.refused(threshold) for o in unanswerable) / len(unanswerable), 4) if unanswerable else None,
+        },
+    }

@@ -1,0 +1,471 @@
+"""What the answer step knows about each quotable line: one small function per feature.
+
+`candidate_lines` turns the best passages into quotable units (sentences and table rows) and
+`feature_matrix` describes each with the features below; the fitted scorer (index.scorer)
+weighs them. Every feature is a number in about [0, 1], computed from the question analysis,
+the passage and the line alone, so the same code serves answering, fitting and the ablation.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from core.records import Hit
+from index.query import QueryAnalysis, tokens_of
+from index.units import Row, parsed_row, row_lines_of, sentence_units, table_captions
+
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+_NUMBER_WORD = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|"
+    r"eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|half|quarter|third)\b"
+)
+_DATE = re.compile(
+    r"\b(?:\d{1,2}(?:st|nd|rd|th)?\s+)?(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?\s*(?:\d{2,4})?|\b(?:19|20)\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b|"
+    r"\b(?:q[1-4]|quarter [1-4])\b",
+    re.I,
+)
+_TITLED_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr|Cllr|Councillor|Sir|Dame|Professor|Prof)\.?\s+(?:[A-Z]\.?\s+){0,3}[A-Z][a-z]+")
+_NAME = re.compile(r"\b[A-Z][a-z]+\s+(?:[A-Z]\.?\s+)?[A-Z][a-z']+(?:-[A-Z][a-z]+)?\b")
+_NOT_NAME_WORDS = frozenset(
+    """council county city borough district cabinet committee member members panel board chamber house hall services
+    service children young people education health social care adult public the this that report strategy plan
+    director directorate officer officers team teams school schools family hub hubs england local authority government
+    department national regional corporate combined mayoral west east north south road street lane park transport
+    policy levy fund funding programme project scheme january february march april may june july august september
+    october november december monday tuesday wednesday thursday friday saturday sunday item minutes decision
+    appendix annex section paragraph table page""".split()
+)
+# What a line holding each kind of answer looks like.
+KIND_SHAPES: dict[str, Callable[[str, str], bool]] = {}
+_AMOUNT = re.compile(r"£\s?-?\(?\d|\b\d[\d,.]*\s?(?:m|bn|k)\b|\b\d[\d,.]*\s(?:million|billion|thousand)\b|\(\d[\d,.]*\)", re.I)
+_PERCENT = re.compile(r"\d\s?%|\bper ?cent\b", re.I)
+_DECISION = re.compile(
+    r"\b(?:approve[sd]?|agree[sd]?|resolved?|decided?|decision|endorse[sd]?|delegate[sd]?|authorise[sd]?|"
+    r"noted|recommend(?:s|ed|ation|ations)?|adopt(?:s|ed)?|accept(?:s|ed)?|reject(?:s|ed)?|refuse[sd]?)\b",
+    re.I,
+)
+_TARGET = re.compile(r"\b(?:target|targets|aim|aims|ambition|trajectory|aspiration|goal|expected to|will reduce|to reduce|to increase)\b", re.I)
+_RATING = re.compile(r"\b(?:RED|AMBER|GREEN|Red|Amber|Green|Outstanding|Good|Requires [Ii]mprovement|Inadequate)\b")
+_VOTE = re.compile(r"\b(?:for|against|abstain\w*|abstention\w*|unanimous\w*|carried|votes?|voted)\b", re.I)
+_STATUS = re.compile(
+    r"\b(?:met|achieved|exceeded|missed|not met|on track|off track|behind|ahead|below|above|yes|no|carried|lost|agreed|"
+    r"approved|rejected|defeated|refused|deferred|withdrawn|unanimously)\b",
+    re.I,
+)
+_VERB = re.compile(
+    r"\b(?:is|are|was|were|be|been|has|have|had|will|would|can|could|should|may|must|did|does|do|"
+    r"\w+ed|\w+es)\b",
+    re.I,
+)
+
+
+_LIST_NUMBER = re.compile(r"^\s*(?:\d{1,3}(?:\.\d{1,3})*\.?|\(?[a-z]{1,3}\)|[a-z]\.)\s+", re.I)
+
+
+def figures_in(text: str) -> frozenset[str]:
+    """Numbers a text states, in digits or in words ("nine indicators")."""
+    return frozenset(d.replace(",", "") for d in _DIGITS.findall(text)) | frozenset(_NUMBER_WORD.findall(text.lower()))
+
+
+def quantities_in(text: str) -> frozenset[str]:
+    """Numbers that count or measure something: not a paragraph number, a year or part of a date."""
+    return figures_in(_DATE.sub(" ", _LIST_NUMBER.sub("", text)))
+
+
+def names_a_person(question: str, text: str) -> bool:
+    """Whether the line names someone the question does not already name."""
+    asked = set(tokens_of(question))
+    if any(set(tokens_of(m.group())[1:]) - asked for m in _TITLED_NAME.finditer(text)):
+        return True
+    for match in _NAME.finditer(text):
+        words = set(tokens_of(match.group()))
+        if not words & _NOT_NAME_WORDS and not words <= asked:
+            return True
+    return False
+
+
+KIND_SPANS: dict[str, re.Pattern] = {
+    "amount": _AMOUNT,
+    "percentage": re.compile(r"\d[\d,.]*\s?%|\bper ?cent\b", re.I),
+    "count": re.compile(r"\b\d[\d,.]*\b"),
+    "date": _DATE,
+    "target": re.compile(r"\d[\d,.]*\s?%?"),
+    "vote": re.compile(r"\b\d+\b"),
+}
+
+
+def kind_spans(kind: str, text: str) -> list[tuple[int, int]]:
+    """Where the things of a kind (amounts, percentages, dates ...) sit in a line."""
+    pattern = KIND_SPANS.get(kind)
+    return [m.span() for m in pattern.finditer(text)] if pattern else []
+
+
+def carries_kind(kind: str, question: str, text: str) -> bool:
+    """Whether `text` holds the kind of thing the question asks for (an amount, a date, a person, ...)."""
+    if kind == "amount":
+        return bool(_AMOUNT.search(text)) and bool(quantities_in(text) - figures_in(question))
+    if kind == "percentage":
+        return bool(_PERCENT.search(text))
+    if kind == "count":
+        return bool(quantities_in(text) - figures_in(question))
+    if kind == "date":
+        return bool(_DATE.search(text))
+    if kind == "person":
+        return names_a_person(question, text)
+    if kind == "decision":
+        return bool(_DECISION.search(text))
+    if kind == "target":
+        return bool(_TARGET.search(text)) and bool(figures_in(text) or _DATE.search(text))
+    if kind == "rating":
+        return bool(_RATING.search(text))
+    if kind == "vote":
+        return bool(_VOTE.search(text)) and bool(quantities_in(text) - figures_in(question))
+    if kind == "yes_no":
+        return bool(_STATUS.search(text))
+    return False
+
+
+# ------------------------------------------------------------------ candidates
+
+
+@dataclass
+class Candidate:
+    """One quotable line of a retrieved passage."""
+
+    hit_rank: int
+    start: int
+    end: int
+    text: str
+    unit: int  # its place in sentence_units(chunk text): where its stored vector sits
+    caption: str = ""  # for a table row, the caption above its table
+    row: Row | None = None  # the label and cells of a table row
+    tabbed: bool = False  # a tab-separated row of a text paper
+    previous: str = ""  # the line before it in the passage: a figure often follows the sentence naming it
+    closeness: float = 0.0  # cosine of its vector to the question's
+    features: dict[str, float] = field(default_factory=dict)
+    probability: float = 0.0
+
+    @property
+    def is_row(self) -> bool:
+        return self.row is not None or self.tabbed
+
+
+def candidate_lines(hits: list[Hit]) -> list[Candidate]:
+    """Every quotable unit of the given passages, in passage order."""
+    candidates = []
+    for rank, hit in enumerate(hits):
+        text = hit.chunk.text
+        rows = row_lines_of(hit.chunk)
+        captions = table_captions(text, rows)
+        previous = ""
+        for unit, (start, end) in enumerate(sentence_units(text, rows)):
+            quote = text[start:end]
+            line_start = text.rfind("\n", 0, start) + 1
+            is_row = line_start == start and line_start in captions
+            candidates.append(Candidate(
+                hit_rank=rank, start=start, end=end, text=quote, unit=unit, caption=captions.get(line_start, "") if is_row else "",
+                row=parsed_row(quote) if is_row else None, tabbed="\t" in quote, previous=previous,
+            ))
+            previous = quote
+    return candidates
+
+
+# ------------------------------------------------------------------ the question, once
+
+
+@dataclass
+class AskedQuestion:
+    """What every feature needs to know about the question, computed once."""
+
+    analysis: QueryAnalysis
+    weights: dict[str, float]  # idf of each question term
+    hits: list[Hit]
+    named_authority: str | None = None
+    unseen_idf: float = 1.0  # the idf of a word no paper holds, to put the others on a 0-1 scale
+    absent_councils: tuple[str, ...] = ()  # councils the question names that have no papers: a line must name them
+
+    @functools.cached_property
+    def figures(self) -> frozenset[str]:
+        return figures_in(self.analysis.text)
+
+    @functools.cached_property
+    def question_tokens(self) -> frozenset[str]:
+        return frozenset(tokens_of(self.analysis.text))
+
+    @functools.cached_property
+    def top_score(self) -> float:
+        return max((hit.score for hit in self.hits), default=1.0) or 1.0
+
+    @functools.cached_property
+    def kinds(self) -> frozenset[str]:
+        return self.analysis.asks - {"yes_no"} if self.analysis.asks - {"yes_no"} else self.analysis.asks
+
+
+def _matches(term: str, tokens: set[str], prefixes: set[str]) -> bool:
+    return term in tokens or (len(term) >= 5 and term[:5] in prefixes)
+
+
+def weighted_overlap(terms: list[str], expansions: list[str], weights: dict[str, float], text: str) -> float:
+    """Share of the (idf-weighted) terms that `text` contains; an abbreviation's expansion counts half."""
+    tokens = set(tokens_of(text))
+    prefixes = {t[:5] for t in tokens if len(t) >= 5}
+    total = sum(weights.get(term, 1.0) for term in terms)
+    if not total:
+        return 0.0
+    matched = sum(weights.get(term, 1.0) for term in terms if _matches(term, tokens, prefixes))
+    matched += sum(0.5 * weights.get(term, 1.0) for term in expansions if _matches(term, tokens, prefixes))
+    return min(1.0, matched / total)
+
+
+# ------------------------------------------------------------------ features: one function each
+
+
+def subject_overlap(c: Candidate, q: AskedQuestion) -> float:
+    """How much of what the question is about the line itself says."""
+    return weighted_overlap(q.analysis.subject or q.analysis.terms, q.analysis.expansions, q.weights, c.text)
+
+
+def context_overlap(c: Candidate, q: AskedQuestion) -> float:
+    """The same, counting the paper's council, title, section and the table caption as part of the line."""
+    hit = q.hits[c.hit_rank]
+    meta = hit.document.meta
+    described = f"{meta.authority or ''} {meta.title or ''} {hit.chunk.section or ''} {c.caption} {c.text}"
+    return weighted_overlap(q.analysis.terms, q.analysis.expansions, q.weights, described)
+
+
+def previous_overlap(c: Candidate, q: AskedQuestion) -> float:
+    """How much of the subject the line before says: "The target is as follows. 85% by March." """
+    return weighted_overlap(q.analysis.subject or q.analysis.terms, [], q.weights, c.previous) if c.previous else 0.0
+
+
+def closeness(c: Candidate, q: AskedQuestion) -> float:
+    """Cosine of the line's meaning to the question's (late-chunked sentence vector)."""
+    return c.closeness
+
+
+def closeness_rank(c: Candidate, q: AskedQuestion, best: float | None = None) -> float:
+    """Closeness relative to the closest line: 0 for the closest, negative below it."""
+    return c.closeness - (best if best is not None else c.closeness)
+
+
+def passage_score(c: Candidate, q: AskedQuestion) -> float:
+    return max(q.hits[c.hit_rank].score, 0.0) / q.top_score
+
+
+def passage_rank(c: Candidate, q: AskedQuestion) -> float:
+    return 1.0 / (1.0 + c.hit_rank)
+
+
+def kind_match(c: Candidate, q: AskedQuestion) -> float:
+    """Share of the kinds of answer asked for (amount, date, person, ...) that the line holds."""
+    if not q.kinds:
+        return 0.0
+    return sum(carries_kind(kind, q.analysis.text, c.text) for kind in q.kinds) / len(q.kinds)
+
+
+def kind_missing(c: Candidate, q: AskedQuestion) -> float:
+    """1 when the question asks for a kind of answer and the line holds none of it."""
+    return float(bool(q.kinds) and not any(carries_kind(kind, q.analysis.text, c.text) for kind in q.kinds))
+
+
+def matched_kind_overlap(c: Candidate, q: AskedQuestion) -> float:
+    """The subject overlap of a line that also holds what is asked for: the two together make an answer."""
+    return subject_overlap(c, q) * kind_match(c, q)
+
+
+def carried_kind_overlap(c: Candidate, q: AskedQuestion) -> float:
+    """The line before names the subject and this one holds what is asked: "... repeat referrals" / "Latest: 22.2%"."""
+    return previous_overlap(c, q) * kind_match(c, q)
+
+
+def person_match(c: Candidate, q: AskedQuestion) -> float:
+    """A "who" question and a line that names someone the question does not."""
+    return float("person" in q.kinds and names_a_person(q.analysis.text, c.text))
+
+
+def date_match(c: Candidate, q: AskedQuestion) -> float:
+    return float("date" in q.kinds and bool(_DATE.search(c.text)))
+
+
+def kind_match_of(kind: str) -> Callable[[Candidate, AskedQuestion], float]:
+    """A feature for one kind of answer: the question asks for it and the line holds it."""
+    def match(c: Candidate, q: AskedQuestion) -> float:
+        return float(kind in q.kinds and carries_kind(kind, q.analysis.text, c.text))
+
+    match.__doc__ = f"The question asks for a {kind} and the line holds one."
+    return match
+
+
+def named_cell_kind(c: Candidate, q: AskedQuestion) -> float:
+    """For a table row: the cell under the column the question names holds the kind of answer asked for."""
+    if c.row is None or not q.kinds:
+        return 0.0
+    best = 0.0
+    for header, cell in c.row.cells:
+        if header and cell and any(carries_kind(kind, q.analysis.text, cell) for kind in q.kinds):
+            best = max(best, weighted_overlap(q.analysis.terms, [], q.weights, header))
+    return best
+
+
+def decision_match(c: Candidate, q: AskedQuestion) -> float:
+    """A question about a decision and a line in a decision's wording ("APPROVE ...", "RESOLVED that ...")."""
+    return float("decision" in q.kinds and bool(_DECISION.search(c.text)))
+
+
+def kind_near_subject(c: Candidate, q: AskedQuestion) -> float:
+    """How close (in words) a thing of the kind asked for sits to a word of the subject: "the target of
+    25%" beats a line where the figure belongs to something else. 1 when adjacent, falling with distance."""
+    subject = set(q.analysis.subject or q.analysis.terms)
+    if not subject or not q.kinds:
+        return 0.0
+    text = c.text
+    words = [(m.start(), m.group().lower()) for m in re.finditer(r"[A-Za-z][A-Za-z'-]+", text)]
+    subject_at = [start for start, word in words if word in subject or (len(word) >= 5 and word[:5] in {t[:5] for t in subject if len(t) >= 5})]
+    if not subject_at:
+        return 0.0
+    best = 0.0
+    for kind in q.kinds:
+        for start, end in kind_spans(kind, text):
+            between = min(abs(len(text[min(start, at):max(start, at)].split())) for at in subject_at)
+            best = max(best, 1.0 / (1.0 + between / 4.0))
+    return best
+
+
+def new_figure(c: Candidate, q: AskedQuestion) -> float:
+    return float(bool(quantities_in(c.text) - q.figures))
+
+
+def restatement(c: Candidate, q: AskedQuestion) -> float:
+    """Share of the line's words that are the question's own: a line that only echoes the question answers nothing."""
+    words = [t for t in tokens_of(c.text) if len(t) > 2]
+    if not words:
+        return 1.0
+    return sum(1 for t in words if t in q.question_tokens) / len(words)
+
+
+def holds_facts(text: str) -> bool:
+    """Figures, dates or names: a short line holding them is data ("Latest: 175 Target: 180"), not a label."""
+    return bool(figures_in(text) or _DATE.search(text) or _TITLED_NAME.search(text))
+
+
+def fragment(c: Candidate, q: AskedQuestion) -> float:
+    """A heading, a label or an introduction ("as follows:") rather than a statement or a row of data."""
+    text = c.text.strip()
+    if c.is_row:
+        return 0.0
+    words = text.split()
+    if re.search(r"(?:as follows|below|the following|include|includes|including):?$", text, re.I):
+        return 1.0
+    if (text.endswith(":") or len(words) < 5) and not holds_facts(text.rstrip(":")):
+        return 1.0
+    letters = [ch for ch in text if ch.isalpha()]
+    if letters and sum(ch.isupper() for ch in letters) / len(letters) > 0.8 and len(words) < 12 and not holds_facts(text):
+        return 1.0
+    return 0.0 if _VERB.search(text) or holds_facts(text) else 0.5
+
+
+def is_table_row(c: Candidate, q: AskedQuestion) -> float:
+    return float(c.is_row)
+
+
+def row_label_overlap(c: Candidate, q: AskedQuestion) -> float:
+    """For a table row, how much of the subject its row label (and caption) names."""
+    if c.row is None:
+        return 0.0
+    return weighted_overlap(q.analysis.subject or q.analysis.terms, q.analysis.expansions, q.weights, f"{c.row.label} {c.caption}")
+
+
+def column_overlap(c: Candidate, q: AskedQuestion) -> float:
+    """For a table row, how well the best column header holding a value matches the question."""
+    if c.row is None:
+        return 0.0
+    scores = [weighted_overlap(q.analysis.terms, [], q.weights, header) for header, cell in c.row.cells if header and cell]
+    return max(scores, default=0.0)
+
+
+def year_match(c: Candidate, q: AskedQuestion) -> float:
+    """The question names a year that the paper's date or the line itself has."""
+    years = q.analysis.years
+    if not years:
+        return 0.0
+    paper_year = (q.hits[c.hit_rank].document.meta.date or "")[:4]
+    return float(paper_year in years or any(year in c.text for year in years))
+
+
+def year_absent(c: Candidate, q: AskedQuestion) -> float:
+    """The question names a year that neither the paper's date, its title nor the passage mentions."""
+    years = q.analysis.years
+    if not years:
+        return 0.0
+    hit = q.hits[c.hit_rank]
+    stated = f"{hit.document.meta.date or ''} {hit.document.meta.title or ''} {hit.chunk.text}"
+    return float(not any(year in stated for year in years))
+
+
+def council_match(c: Candidate, q: AskedQuestion) -> float:
+    if not q.named_authority:
+        return 0.0
+    return float(q.hits[c.hit_rank].document.meta.authority == q.named_authority)
+
+
+def ends_question(c: Candidate, q: AskedQuestion) -> float:
+    """A line that is itself a question (public questions papers) asks rather than answers."""
+    return float(c.text.rstrip().endswith("?"))
+
+
+def length(c: Candidate, q: AskedQuestion) -> float:
+    return min(math.log1p(len(c.text.split())) / math.log1p(80), 1.0)
+
+
+FEATURES: dict[str, Callable[[Candidate, AskedQuestion], float]] = {
+    "subject_overlap": subject_overlap,
+    "context_overlap": context_overlap,
+    "previous_overlap": previous_overlap,
+    "closeness": closeness,
+    "closeness_rank": closeness_rank,
+    "passage_score": passage_score,
+    "passage_rank": passage_rank,
+    "kind_match": kind_match,
+    "kind_missing": kind_missing,
+    "matched_kind_overlap": matched_kind_overlap,
+    "carried_kind_overlap": carried_kind_overlap,
+    "person_match": person_match,
+    "date_match": date_match,
+    "decision_match": decision_match,
+    "amount_match": kind_match_of("amount"),
+    "percentage_match": kind_match_of("percentage"),
+    "count_match": kind_match_of("count"),
+    "yes_no_match": kind_match_of("yes_no"),
+    "named_cell_kind": named_cell_kind,
+    "kind_near_subject": kind_near_subject,
+    "new_figure": new_figure,
+    "restatement": restatement,
+    "fragment": fragment,
+    "is_table_row": is_table_row,
+    "row_label_overlap": row_label_overlap,
+    "column_overlap": column_overlap,
+    "year_match": year_match,
+    "year_absent": year_absent,
+    "council_match": council_match,
+    "ends_question": ends_question,
+    "length": length,
+}
+
+
+def feature_matrix(candidates: list[Candidate], question: AskedQuestion, names: list[str]) -> np.ndarray:
+    """One row per candidate, one column per named feature (in `names` order)."""
+    best = max((c.closeness for c in candidates), default=0.0)
+    matrix = np.zeros((len(candidates), len(names)), dtype=np.float64)
+    for i, candidate in enumerate(candidates):
+        for j, name in enumerate(names):
+            if name == "closeness_rank":
+                matrix[i, j] = closeness_rank(candidate, question, best)
+            else:
+                matrix[i, j] = FEATURES[name](candidate, question)
+    return matrix

@@ -1,0 +1,157 @@
+"""read_question: a follow-up ("and what about 2005?", "who presented it?") read in the light of the turns before.
+
+A question that names its own subject stands alone and ignores the history. One that does not
+inherits the council, the period and the subject of the previous question (itself read the same
+way), and the answer says how it was read: "Read as: Suffolk County Council, re-referral target, 2005".
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from index.query import KIND_WORDS, STOPWORDS, content_terms, named_authority, tokens_of, years_named
+
+MAX_TURNS = 10
+_PERIOD = re.compile(r"\b(?:19|20)\d{2}(?:[/-]\d{2,4})?\b")
+MAX_SUBJECT_WORDS = 8
+_TRAILING = {"did", "does", "do", "was", "were", "is", "are", "has", "have", "in", "for", "of", "by", "the", "to", "a", "an",
+             "on", "at", "according", "and", "or", "with", "from"}
+# Words that carry no subject of their own in a follow-up.
+_FOLLOW_UP_WORDS = frozenset(
+    """and also then what about how it its they them their that this those these one ones same there so too instead
+    else again meet met achieve achieved hit reach reached happen happened compare compared previous earlier later
+    last next year years quarter period time figure figures presented present decide decided agree agreed who when
+    why where report paper""".split()
+) | KIND_WORDS
+_ANAPHOR = re.compile(r"\b(?:it|its|they|them|their|that|this|those|these|the same|he|she|his|her)\b", re.I)
+_LEADING_LINK = re.compile(r"^\s*(?:and|but|so|also|what about|how about|and what about|and how about|same for|now)\b", re.I)
+_GENERIC_COUNCIL_WORDS = {"county", "city", "council", "borough", "district", "metropolitan", "of", "the", "and", "combined", "authority", "mayoral"}
+
+
+@dataclass(frozen=True)
+class ReadQuestion:
+    asked: str  # as typed
+    text: str  # as answered: a follow-up completed from the turn before
+    read_as: str | None = None  # how a follow-up was read; None for a question that stands alone
+    authority: str | None = None  # the council it is about, named or inherited
+    years: tuple[str, ...] = ()  # the periods it is about, as written ("2005", "2025/26")
+    subject: str = ""  # the subject phrase, as worded in the question it came from
+
+
+def subject_phrase(question: str, authorities: list[str]) -> str:
+    """The question's own words from its first to its last subject word, without council names or years:
+    "What was Suffolk's re-referral target?" -> "re-referral target"."""
+    council_words = {w for a in authorities for w in tokens_of(a)} - _GENERIC_COUNCIL_WORDS
+    words = list(re.finditer(r"[\w'\u2019£%-]+", question))
+    keep = [
+        m for m in words
+        if (terms := content_terms(m.group()))
+        and not ({t.removesuffix("'s") for t in tokens_of(m.group())} & council_words)
+        and not years_named(m.group())
+        and any(t not in KIND_WORDS and t not in STOPWORDS for t in terms)
+    ]
+    if not keep:
+        return ""
+    phrase = question[keep[0].start() : keep[-1].end()]
+    # A council name inside the span ("agency social workers did Sunderland") is cut at its first word.
+    for m in words:
+        if keep[0].start() < m.start() < keep[-1].end() and {t.removesuffix("'s") for t in tokens_of(m.group())} & council_words:
+            phrase = question[keep[0].start() : m.start()]
+            break
+    phrase = re.sub(r"['\u2019]s\b", "", phrase).strip(" ?.,")
+    words = phrase.split()[:MAX_SUBJECT_WORDS]
+    while words and words[-1].lower() in _TRAILING:
+        words.pop()
+    return " ".join(words)
+
+
+def own_subject_terms(question: str, authorities: list[str]) -> list[str]:
+    """Content words of a question that say what it is about (not its council, years or follow-up wording)."""
+    council_words = {w for a in authorities for w in tokens_of(a)}
+    return [
+        t for t in content_terms(_PERIOD.sub(" ", question))
+        if t not in _FOLLOW_UP_WORDS and t not in council_words and not years_named(t)
+    ]
+
+
+def is_follow_up(question: str, authorities: list[str]) -> bool:
+    """A question that leans on the one before: it links on ("and ...", "what about ..."), points back
+    ("it", "them") without naming much of its own, or names too little to be understood alone."""
+    own = own_subject_terms(question, authorities)
+    if _LEADING_LINK.match(question):
+        return True
+    if _ANAPHOR.search(question):
+        return len(own) <= 4
+    return len(own) <= 1
+
+
+def periods_in(question: str) -> tuple[str, ...]:
+    """The years and financial years a question names, as written: ("2005",), ("2025/26",)."""
+    return tuple(dict.fromkeys(_PERIOD.findall(question)))
+
+
+def stand_alone(question: str, authorities: list[str]) -> ReadQuestion:
+    authority = named_authority(question, authorities)
+    return ReadQuestion(question, question, None, authority, periods_in(question), subject_phrase(question, authorities))
+
+
+def with_period(text: str, period: str) -> str:
+    """The question about `period` ("2005", "2027/28") instead of the one it names, or with it added."""
+    named = _PERIOD.findall(text)
+    if len(named) == 1:
+        return _PERIOD.sub(period, text)
+    return f"{text.rstrip('?.! ')} in {period}?"
+
+
+def completed_question(question: str, previous: ReadQuestion, authority: str | None, authorities: list[str]) -> str:
+    """The follow-up written out in full: the previous question about the new council or period ("and what
+    about 2005?"), or the follow-up's own wording followed by the previous question ("who presented it?")."""
+    own_words = own_subject_terms(question, authorities)
+    if own_words or _ANAPHOR.search(question):
+        # "who presented it?" keeps its own wording and takes the subject from before.
+        own = re.sub(_LEADING_LINK, "", question).strip()
+        return f"{own.rstrip('?.! ')}: {previous.text}"
+    base = previous.text
+    periods = _PERIOD.findall(question)
+    if periods:
+        base = with_period(base, " and ".join(periods))
+    if authority and authority != previous.authority:
+        base = with_council(base, previous.authority, authority)
+    return base
+
+
+def council_words(authority: str) -> list[str]:
+    """The words that tell a council apart: "Kent County Council" -> ["Kent"]."""
+    return [w for w in authority.split() if w.lower() not in _GENERIC_COUNCIL_WORDS]
+
+
+def with_council(text: str, old: str | None, new: str) -> str:
+    """The question about `new` instead of `old`: "...did Sunderland have?" -> "...did Kent have?"."""
+    name = " ".join(council_words(new)) or new
+    old_name = " ".join(council_words(old)) if old else ""
+    if old_name and re.search(rf"\b{re.escape(old_name)}\b", text, flags=re.I):
+        return re.sub(rf"\b{re.escape(old_name)}\b", name, text, flags=re.I)
+    return f"{text.rstrip('?.! ')} in {name}?"
+
+
+def read_as_label(authority: str | None, subject: str, years: tuple[str, ...]) -> str:
+    return ", ".join(part for part in (authority, subject, " and ".join(years)) if part)
+
+
+def read_question(question: str, history: list[str], authorities: list[str]) -> ReadQuestion:
+    """How to answer `question` after the earlier questions in `history` (oldest first)."""
+    previous: ReadQuestion | None = None
+    for earlier in history[-MAX_TURNS:]:
+        previous = read_one(earlier, previous, authorities)
+    return read_one(question, previous, authorities)
+
+
+def read_one(question: str, previous: ReadQuestion | None, authorities: list[str]) -> ReadQuestion:
+    if previous is None or not is_follow_up(question, authorities):
+        return stand_alone(question, authorities)
+    authority = named_authority(question, authorities) or previous.authority
+    years = periods_in(question) or previous.years
+    own = subject_phrase(question, authorities)
+    subject = previous.subject if not own_subject_terms(question, authorities) else f"{previous.subject}: {own}".strip(": ")
+    text = completed_question(question, previous, authority if authority != previous.authority else None, authorities)
+    return ReadQuestion(question, text, read_as_label(authority, subject, years), authority, years, subject)

@@ -1,0 +1,653 @@
+"""Tables as tables: cells from PDFs (pdfplumber), Word, tab-separated and Markdown text.
+
+Each body row becomes one line that reads on its own, the form the answer step quotes:
+
+    <row label> | <column header>: <cell> | <column header>: <cell>
+
+PDF tables come from two finders over pdfplumber's words and rules: ruled tables
+(cell borders drawn on the page, pdfplumber's own `find_tables`) and aligned tables
+(figures standing in columns under a header, with at most horizontal rules), which
+pdfplumber's text strategy cuts mid-word. Only pages that pypdf's text or drawing
+operators say may hold a table are opened with pdfplumber (see `may_hold_table`).
+"""
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.records import PdfTable
+
+TABLE_MARK = "\ue000table "  # a page line "<mark><index>" stands where ParsedDocument.tables[index] sits
+MAX_HEADER_LINES = 6
+MIN_RULES = 20  # drawn lines and rectangles from which a page may hold a ruled table (every table page of the 35 papers had 20 or more)
+MIN_VALUE_LINES = 2  # pypdf lines ending in figures from which a page may hold an aligned table
+PHRASE_GAP = 0.6  # of the text height: a wider gap between words separates cells
+LINE_GAP = 2.6  # of the text height: a wider gap between lines ends an aligned table
+CAPTION_REACH = 45.0  # points above a table within which its caption is looked for
+CONTINUED_TOP = 0.3  # of the page height: a table starting above this may continue the last page's
+SAME_EDGE = 4.0
+MIN_FIGURE_SHARE = 0.4  # of an aligned table's value cells that must be figures  # points within which two tables' column edges are the same
+
+_FIGURE = re.compile(
+    r"^(?:[-+−–(£$€]|\+\s)*\s*\d[\d,]*(?:\.\d+)?\s*(?:%|m|k|bn|FE)?\)?%?\*?[#*]?$|^[-–—]$|^n/?a$|^\(\d[\d,.]*%?\)$"
+    r"|^\d{2}(?:\d{2})?[-/]\d{2}$",
+    re.IGNORECASE,
+)
+_UNIT = re.compile(r"^\(?£?(?:000'?’?s|m|bn|k)\)?$|^%$", re.IGNORECASE)
+UNITS_NOTE = re.compile(r"\b(?:all )?figures (?:are )?in\b|^\(?£(?:000'?’?s|m)\)?$", re.IGNORECASE)
+_FOOTER = re.compile(r"^(?:page \d+(?: of \d+)?|-?\s*\d{1,3}\s*-?|\d+ of \d+)$", re.IGNORECASE)
+_RAG = {"GREEN", "AMBER", "RED"}
+
+
+# ---------------------------------------------------------------- row lines
+
+
+def is_figure(cell: str) -> bool:
+    """A number, amount, percentage or dash: a value rather than a label."""
+    text = cell.strip()
+    return bool(text) and (bool(_FIGURE.match(text)) or text.upper() in _RAG) and not _UNIT.match(text)
+
+
+def row_label(cells: list[str], number: int) -> str:
+    """The row's first non-empty cell that is not a figure, else "Row N"."""
+    return next((c.strip() for c in cells if c.strip() and not is_figure(c)), f"Row {number}")
+
+
+def row_line(header: list[str], cells: list[str], number: int) -> str:
+    """`<row label> | <header>: <cell> | ...`; empty cells left out, a cell with no header alone."""
+    label = row_label(cells, number)
+    label_index = next((i for i, c in enumerate(cells) if c.strip() == label), None)
+    label_header = header[label_index].strip() if label_index is not None and label_index < len(header) else ""
+    parts = [label]
+    for index, cell in enumerate(cells):
+        text = " ".join(cell.split())
+        if not text or index == label_index:
+            continue
+        name = " ".join(header[index].split()) if index < len(header) else ""
+        if name and name == label_header:
+            name = ""  # a column headed like the label column says nothing new
+        parts.append(f"{name}: {text}" if name else text)
+    return " | ".join(parts)
+
+
+def table_lines(caption: str, header: list[str], rows: list[list[str]]) -> list[str]:
+    """The caption line, then one line per body row."""
+    return [caption or "Table"] + [row_line(header, cells, number) for number, cells in enumerate(rows, start=1)]
+
+
+# ---------------------------------------------------------------- text tables (txt, md, docx)
+
+
+_PIPE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")
+
+
+def split_tab_row(line: str) -> list[str]:
+    return [" ".join(cell.split()) for cell in line.strip("\n").split("\t")]
+
+
+def is_pipe_row(line: str) -> bool:
+    stripped = line.strip()
+    return stripped.startswith("|") and stripped.endswith("|") and stripped.count("|") >= 3
+
+
+def is_pipe_rule(line: str) -> bool:
+    return bool(_PIPE_RULE.match(line.strip()))
+
+
+def split_pipe_row(line: str) -> list[str]:
+    return [" ".join(cell.split()) for cell in line.strip().strip("|").split("|")]
+
+
+def text_table_cells(lines: list[str]) -> tuple[list[str], list[list[str]]]:
+    """Header and body rows of a tab-separated or Markdown pipe table (its first row is the header)."""
+    rows = []
+    for line in lines:
+        if not line.strip() or is_pipe_rule(line):
+            continue
+        rows.append(split_pipe_row(line) if is_pipe_row(line) else split_tab_row(line))
+    if not rows:
+        return [], []
+    return rows[0], rows[1:]
+
+
+# ---------------------------------------------------------------- which PDF pages to open
+
+
+def may_hold_table(page_text: str, rule_count: int) -> bool:
+    """The cheap pre-check: enough drawn rules, or enough lines ending in two or more figures."""
+    from ingest.structure import is_value_row
+
+    if rule_count >= MIN_RULES:
+        return True
+    return sum(1 for line in page_text.split("\n") if is_value_row(line)) >= MIN_VALUE_LINES
+
+
+# ---------------------------------------------------------------- PDF words, lines and phrases
+
+
+@dataclass
+class Phrase:
+    """Words of one line close enough to be one cell's text."""
+
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+
+    @property
+    def figure(self) -> bool:
+        return is_figure(self.text)
+
+
+@dataclass
+class TextLine:
+    top: float
+    bottom: float
+    phrases: list[Phrase]
+
+    @property
+    def x0(self) -> float:
+        return min(p.x0 for p in self.phrases)
+
+    @property
+    def x1(self) -> float:
+        return max(p.x1 for p in self.phrases)
+
+    @property
+    def text(self) -> str:
+        return " ".join(p.text for p in self.phrases)
+
+
+def page_lines(words: list[dict]) -> list[TextLine]:
+    """Words grouped into lines (by their top) and each line into phrases (by the gaps between words)."""
+    lines: list[list[dict]] = []
+    for word in sorted(words, key=lambda w: (round(w["top"]), w["x0"])):
+        if lines and abs(lines[-1][0]["top"] - word["top"]) <= 2.5:
+            lines[-1].append(word)
+        else:
+            lines.append([word])
+    out = []
+    for group in lines:
+        group.sort(key=lambda w: w["x0"])
+        height = statistics.median(w["bottom"] - w["top"] for w in group)
+        phrases: list[list[dict]] = [[group[0]]]
+        for word in group[1:]:
+            if word["x0"] - phrases[-1][-1]["x1"] > PHRASE_GAP * height:
+                phrases.append([word])
+            else:
+                phrases[-1].append(word)
+        out.append(TextLine(
+            top=min(w["top"] for w in group), bottom=max(w["bottom"] for w in group),
+            phrases=[Phrase(" ".join(w["text"] for w in p), p[0]["x0"], p[-1]["x1"], min(w["top"] for w in p), max(w["bottom"] for w in p)) for p in phrases],
+        ))
+    out.sort(key=lambda line: line.top)
+    return out
+
+
+def horizontal_rules(page) -> list[tuple[float, float, float]]:
+    """(x0, x1, y) of drawn horizontal lines and thin rectangles."""
+    rules = [(l["x0"], l["x1"], (l["top"] + l["bottom"]) / 2) for l in page.lines if abs(l["top"] - l["bottom"]) < 1.0]
+    rules += [(r["x0"], r["x1"], (r["top"] + r["bottom"]) / 2) for r in page.rects if r["height"] < 2.0 and r["width"] > 20]
+    return rules
+
+
+# ---------------------------------------------------------------- found tables, before cleaning and joining
+
+
+@dataclass
+class Found:
+    page: int
+    bbox: tuple[float, float, float, float]
+    header: list[str]
+    rows: list[list[str]]
+    edges: list[float]  # left edge of each column, for matching a continuation
+    caption: str = ""
+    regions: list[tuple[int, tuple[float, float, float, float]]] = field(default_factory=list)
+    row_pages: list[int] = field(default_factory=list)
+    page_height: float = 842.0
+    spans: list[tuple[float, float]] = field(default_factory=list)  # value columns of an aligned table
+    label_column: bool = True
+    bold_header: bool = False  # a ruled table's first row is bold: its header even when it holds figures
+    header_guessed: bool = False  # no header was printed: the first row stands in for it (or there is none)
+
+
+def clean_rows(rows: list[list[str | None]]) -> list[list[str]]:
+    return [[(cell or "").strip() for cell in row] for row in rows]
+
+
+def has_figures(row: list[str]) -> bool:
+    return any(is_figure(cell) for cell in row[1:])
+
+
+def header_and_body(rows: list[list[str]], bold_header: bool = False) -> tuple[list[str], list[list[str]], str]:
+    """Split a ruled table's rows into header (leading rows before the first row of figures), body and a units note."""
+    note = ""
+    while rows and sum(1 for c in rows[0] if c) == 1 and len(rows[0]) >= 3 and UNITS_NOTE.search(" ".join(rows[0])):
+        note = " ".join(c for c in rows[0] if c)
+        rows = rows[1:]
+    if not rows:
+        return [], [], note
+    first_values = next((i for i, row in enumerate(rows) if has_figures(row)), None)
+    count = 1 if first_values is None or first_values == 0 else min(first_values, 3)
+    if first_values == 0 and not bold_header:
+        count = 0
+    header = [" ".join(" ".join(row[i] for row in rows[:count] if i < len(row) and row[i]).split()) for i in range(max(len(r) for r in rows))]
+    return header, rows[count:], note
+
+
+def packed_cells(rows: list[list[str]]) -> float:
+    """Share of filled cells holding several figures: drawn boxes that are not the table's real columns."""
+    filled = [c for row in rows for c in row if c]
+    packed = [c for c in filled if len(c.split()) >= 2 and all(is_figure(t) for t in c.split())]
+    return len(packed) / len(filled) if filled else 0.0
+
+
+def bold_first_row(page, table) -> bool:
+    """Whether the table's first row is set in bold and its second is not: a header row of figures."""
+    if len(table.rows) < 2:
+        return False
+
+    def bold_share(row) -> float:
+        x0, top, x1, bottom = row.bbox
+        chars = [c for c in page.chars if x0 <= c["x0"] <= x1 and top <= c["top"] <= bottom and c["text"].strip()]
+        return sum("bold" in c["fontname"].lower() for c in chars) / len(chars) if chars else 0.0
+
+    return bold_share(table.rows[0]) > 0.8 and bold_share(table.rows[1]) < 0.5
+
+
+def ruled_tables(page, number: int) -> list[Found]:
+    """Tables whose cells are drawn (pdfplumber's lines strategy), boxes stacked with the same columns joined."""
+    found: list[Found] = []
+    for table in page.find_tables():
+        rows = [row for row in clean_rows(table.extract()) if any(row)]
+        if packed_cells(rows) > 0.2:
+            continue
+        columns = sum(1 for i in range(max((len(r) for r in rows), default=0)) if any(i < len(r) and r[i] for r in rows))
+        if columns < 2 or len(rows) < 2 and not (found and len(rows) == 1):
+            if not (len(rows) == 1 and columns >= 2):
+                continue
+        edges = sorted({round(cell[0], 1) for cell in table.cells})
+        found.append(Found(number, tuple(table.bbox), [], rows, edges, page_height=float(page.height)))
+        found[-1].bold_header = bold_first_row(page, table)
+    return [finish_ruled(f) for f in stack_boxes(found) if len(f.rows) >= 2]
+
+
+def stack_boxes(found: list[Found]) -> list[Found]:
+    """Boxes drawn one under another with the same column edges are one table (a heading box, then groups)."""
+    found.sort(key=lambda f: f.bbox[1])
+    out: list[Found] = []
+    for table in found:
+        last = out[-1] if out else None
+        if last and table.bbox[1] - last.bbox[3] < 30 and same_edges(last.edges[1:], table.edges[1:]):
+            last.rows.extend(table.rows)
+            last.bbox = (min(last.bbox[0], table.bbox[0]), last.bbox[1], max(last.bbox[2], table.bbox[2]), table.bbox[3])
+        else:
+            out.append(table)
+    return out
+
+
+def same_edges(a: list[float], b: list[float]) -> bool:
+    return len(a) == len(b) and all(abs(x - y) <= SAME_EDGE for x, y in zip(a, b))
+
+
+def finish_ruled(found: Found) -> Found:
+    width = max(len(r) for r in found.rows)
+    rows = [r + [""] * (width - len(r)) for r in found.rows]
+    found.header, found.rows, note = header_and_body(rows, bold_header=found.bold_header)
+    found.header_guessed = not found.bold_header and not any(has_figures(r) for r in rows)
+    found.caption = note
+    found.row_pages = [found.page] * len(found.rows)
+    found.regions = [(found.page, found.bbox)]
+    return found
+
+
+# ---------------------------------------------------------------- aligned tables
+
+
+def is_value_line(line: TextLine) -> bool:
+    figures = sum(1 for p in line.phrases[1:] if p.figure) + (line.phrases[0].figure and len(line.phrases) > 2)
+    return figures >= 2 or (len(line.phrases) >= 2 and line.phrases[-1].text.upper() in _RAG)
+
+
+def line_height(lines: list[TextLine]) -> float:
+    return statistics.median(l.bottom - l.top for l in lines) if lines else 10.0
+
+
+def value_runs(lines: list[TextLine]) -> list[tuple[int, int]]:
+    """(first, last) indexes of runs of value lines joined by at most three label lines."""
+    height = line_height(lines)
+    runs: list[tuple[int, int]] = []
+    index = 0
+    while index < len(lines):
+        if not is_value_line(lines[index]):
+            index += 1
+            continue
+        first = last = index
+        probe = index + 1
+        while probe < len(lines) and lines[probe].top - lines[probe - 1].bottom <= LINE_GAP * height:
+            if is_value_line(lines[probe]):
+                last = probe
+            probe += 1
+        if sum(is_value_line(l) for l in lines[first : last + 1]) >= MIN_VALUE_LINES:
+            runs.append((first, last))
+        index = last + 1
+    return runs
+
+
+def column_spans(body: list[TextLine]) -> list[tuple[float, float]]:
+    """Spans of the value columns: the x-ranges of the non-label phrases of value lines, merged where they overlap."""
+    value_lines = [l for l in body if is_value_line(l)]
+    first_figure = min(next(p.x0 for p in l.phrases if p.figure) for l in value_lines)
+    spans = sorted((p.x0, p.x1) for l in body for p in l.phrases if p.x0 >= first_figure - 1)
+    merged: list[list[float]] = []
+    for x0, x1 in spans:
+        if merged and x0 <= merged[-1][1] + 1.5:
+            merged[-1][1] = max(merged[-1][1], x1)
+        else:
+            merged.append([x0, x1])
+    return [(a, b) for a, b in merged]
+
+
+def column_of(phrase: Phrase, spans: list[tuple[float, float]], label_column: bool) -> int:
+    """Index of the column a phrase belongs to: the label column (0) left of the value columns, else best overlap."""
+    offset = 1 if label_column else 0
+    if label_column and phrase.x1 < spans[0][0] - 1:
+        return 0
+    overlaps = [min(phrase.x1, b) - max(phrase.x0, a) for a, b in spans]
+    best = max(range(len(spans)), key=lambda i: overlaps[i])
+    if overlaps[best] <= 0:
+        centre = (phrase.x0 + phrase.x1) / 2
+        best = min(range(len(spans)), key=lambda i: abs((spans[i][0] + spans[i][1]) / 2 - centre))
+    return best + offset
+
+
+def is_header_line(line: TextLine, spans: list[tuple[float, float]], height: float = 0.0) -> bool:
+    """Words over the value columns in the table's own size of type, none of them a sentence."""
+    if height and line.bottom - line.top > 1.35 * height:
+        return False  # a heading above the table
+    if any(p.text.rstrip().endswith(".") and len(p.text.split()) > 6 for p in line.phrases):
+        return False
+    over = [p for p in line.phrases if p.x1 > spans[0][0] - 2]
+    if not over:
+        return False
+    if len(line.phrases) == 1 and len(spans) >= 3 and sum(1 for a, b in spans if min(b, line.x1) - max(a, line.x0) > 0) >= 2:
+        return False  # one phrase across several columns: a title or a units note
+    return True
+
+
+def lines_into_rows(body: list[TextLine], rules: list[tuple[float, float, float]], x0: float, x1: float) -> list[list[TextLine]]:
+    """Body lines grouped into rows: between drawn rules when there are any, else around each value line."""
+    width = x1 - x0
+    ys = sorted({round(y, 1) for a, b, y in rules if min(b, x1) - max(a, x0) >= 0.6 * width and body[0].top - 4 <= y <= body[-1].bottom + 4})
+    if len(ys) >= 2:
+        groups: dict[int, list[TextLine]] = {}
+        for line in body:
+            middle = (line.top + line.bottom) / 2
+            groups.setdefault(sum(1 for y in ys if y < middle), []).append(line)
+        return [groups[k] for k in sorted(groups)]
+    anchors = [i for i, line in enumerate(body) if is_value_line(line)]
+    rows: dict[int, list[TextLine]] = {a: [] for a in anchors}
+    for index, line in enumerate(body):
+        middle = (line.top + line.bottom) / 2
+        nearest = min(anchors, key=lambda a: (abs((body[a].top + body[a].bottom) / 2 - middle), -a))
+        rows[nearest].append(line)
+    return [rows[a] for a in anchors]
+
+
+def cells_of(lines: list[TextLine], spans: list[tuple[float, float]], label_column: bool) -> list[str]:
+    cells = [[] for _ in range(len(spans) + label_column)]
+    for line in lines:
+        for phrase in line.phrases:
+            cells[column_of(phrase, spans, label_column)].append(phrase.text)
+    return ["\n".join(parts) for parts in cells]
+
+
+def first_row_start(lines: list[TextLine], first: int, rules: list[tuple[float, float, float]], x0: float, x1: float, height: float) -> int:
+    """Where the first row begins: at the rule drawn above the first line of figures, when one is near."""
+    width = x1 - x0
+    above = [y for a, b, y in rules if min(b, x1) - max(a, x0) >= 0.6 * width and y <= lines[first].top + 1]
+    if not above:
+        return first
+    rule = max(above)
+    start = first
+    while start > 0 and lines[start - 1].top > rule and lines[first].top - lines[start - 1].top < 12 * height:
+        start -= 1
+    return start
+
+
+def header_lines_above(lines: list[TextLine], first: int, spans: list[tuple[float, float]], height: float) -> int:
+    """Index of the first header line above lines[first]."""
+    start = first
+    while start > 0 and first - start < MAX_HEADER_LINES:
+        above = lines[start - 1]
+        if lines[start].top - above.bottom > LINE_GAP * height or not is_header_line(above, spans, height):
+            break
+        start -= 1
+    if start == first:
+        # Group headings ("Adult Social Care & Health") may stand between the header and the first row.
+        probe = first
+        while probe > 0 and first - probe < 3 and lines[probe - 1].x1 < spans[0][0] - 1 and lines[probe].top - lines[probe - 1].bottom <= LINE_GAP * height:
+            probe -= 1
+        if probe < first and probe > 0 and lines[probe].top - lines[probe - 1].bottom <= LINE_GAP * height and is_header_line(lines[probe - 1], spans, height):
+            return header_lines_above(lines, probe, spans, height) if probe < first else start
+    return start
+
+
+def header_cells(header: list[TextLine], spans: list[tuple[float, float]], label_column: bool) -> list[str]:
+    return [" ".join(cell.split("\n")) for cell in cells_of(header, spans, label_column)]
+
+
+def aligned_tables(page, number: int, lines: list[TextLine], taken: list[tuple[float, float, float, float]]) -> list[Found]:
+    """Tables of figures set in columns, found from the words' positions."""
+    lines = [l for l in lines if not any(inside(l, box) for box in taken)]
+    rules = horizontal_rules(page)
+    height = line_height(lines)
+    found = []
+    for first, last in value_runs(lines):
+        body = lines[first : last + 1]
+        spans = column_spans(body)
+        if len(spans) < 1:
+            continue
+        x0 = min(l.x0 for l in body)
+        x1 = max(l.x1 for l in body)
+        first = first_row_start(lines, first, rules, x0, x1, height)
+        body = lines[first : last + 1]
+        start = header_lines_above(lines, first, spans, height)
+        # A wrapped label or group heading just above the first row belongs to the body, not to the header.
+        while start < first and lines[first - 1].x1 < spans[0][0] - 1 and not lines[first - 1].phrases[0].figure:
+            first -= 1
+            body = lines[first : last + 1]
+        table_header_found = start < first
+        header = lines[start:first]
+        label_column = any(p.x1 < spans[0][0] - 1 for l in body + header for p in l.phrases)
+        x0 = min(l.x0 for l in lines[start : last + 1])
+        x1 = max(l.x1 for l in lines[start : last + 1])
+        grouped = lines_into_rows(body, rules, x0, x1)
+        rows = [cells_of(group, spans, label_column) for group in grouped]
+        if figure_share(rows, label_column) < MIN_FIGURE_SHARE:
+            continue  # justified prose in boxes, not columns of figures
+        head = header_cells(header, spans, label_column)
+        bbox = (x0, lines[start].top, x1, body[-1].bottom)
+        edges = [spans[0][0] if not label_column else x0] + [a for a, _ in spans]
+        table = Found(number, bbox, head, rows, edges, page_height=float(page.height))
+        table.row_pages = [number] * len(rows)
+        table.regions = [(number, bbox)]
+        table.caption = caption_above(lines, start, height)
+        table.spans, table.label_column = spans, label_column
+        table.header_guessed = not table_header_found
+        found.append(table)
+    return found
+
+
+def figure_share(rows: list[list[str]], label_column: bool) -> float:
+    cells = [c for row in rows for c in row[1 if label_column else 0 :] if c.strip()]
+    return sum(is_figure(c) for c in cells) / len(cells) if cells else 0.0
+
+
+def inside(line: TextLine, box: tuple[float, float, float, float]) -> bool:
+    middle = (line.top + line.bottom) / 2
+    return box[1] - 1 <= middle <= box[3] + 1 and line.x0 >= box[0] - 2 and line.x1 <= box[2] + 2
+
+
+def caption_above(lines: list[TextLine], start: int, height: float) -> str:
+    """The nearest short line above the table; a units note goes with the title above it."""
+    parts: list[str] = []
+    bottom = lines[start].top if start < len(lines) else 0.0
+    for line in reversed(lines[:start]):
+        if bottom - line.bottom > CAPTION_REACH or _FOOTER.match(line.text.strip()):
+            break
+        text = " ".join(line.text.split())
+        if len(text.split()) > 20 or text.endswith(".") and not parts:
+            break
+        parts.insert(0, text)
+        if not UNITS_NOTE.search(text):
+            break
+        bottom = line.top
+    if len(parts) == 2:
+        return f"{parts[0]} ({parts[1]})"
+    return parts[0] if parts else ""
+
+
+def ruled_caption(lines: list[TextLine], table: Found, height: float) -> str:
+    start = next((i for i, l in enumerate(lines) if l.top >= table.bbox[1] - 1), len(lines))
+    above = caption_above(lines, start, height)
+    if table.caption and above and not UNITS_NOTE.search(above):
+        return f"{above} ({table.caption})"
+    return above or table.caption
+
+
+# ---------------------------------------------------------------- one page, and tables over pages
+
+
+def open_top_row(table: Found, lines: list[TextLine], height: float) -> None:
+    """A ruled table continued from the page before may lose its first row's top rule: take that row back."""
+    x0, top, x1, _ = table.bbox
+    row = [l for l in lines if l.bottom <= top + 1 and top - l.bottom < 2 * height and l.x0 >= x0 - 2 and l.x1 <= x1 + 2]
+    if not row or len(table.edges) < 2:
+        return
+    cells = [[] for _ in table.edges]
+    for line in row:
+        for phrase in line.phrases:
+            index = max((i for i, edge in enumerate(table.edges) if edge <= phrase.x0 + 2), default=0)
+            cells[index].append(phrase.text)
+    if sum(1 for c in cells if c) < 2:
+        return
+    table.rows.insert(0, ["\n".join(c) for c in cells])
+    table.row_pages.insert(0, table.page)
+    table.bbox = (x0, min(l.top for l in row), x1, table.bbox[3])
+    table.regions = [(table.page, table.bbox)]
+    table.header_guessed = True
+
+
+def page_tables(page, number: int) -> tuple[list[Found], list[TextLine]]:
+    lines = words_lines(page)
+    height = line_height(lines)
+    ruled = ruled_tables(page, number)
+    for table in ruled:
+        table.caption = ruled_caption(lines, table, height)
+        if table.header_guessed and table.bbox[1] < CONTINUED_TOP * float(page.height):
+            open_top_row(table, lines, height)
+    aligned = aligned_tables(page, number, lines, [t.bbox for t in ruled])
+    tables = sorted(ruled + aligned, key=lambda t: t.bbox[1])
+    return tables, lines
+
+
+def header_from_previous_page(table: Found, previous_lines: list[TextLine], spans: list[tuple[float, float]]) -> tuple[list[TextLine], str]:
+    """Header lines printed at the foot of the previous page, above a table that starts a page."""
+    lines = [l for l in previous_lines if not _FOOTER.match(l.text.strip())]
+    if not lines:
+        return [], ""
+    height = line_height(lines)
+    start = header_lines_above(lines + [TextLine(lines[-1].bottom + height, lines[-1].bottom + 2 * height, [])], len(lines), spans, height)
+    header = lines[start:]
+    if not header or not all(len(l.phrases) >= 2 for l in header):
+        return [], ""
+    return header, caption_above(lines, start, height)
+
+
+def join_continued(tables: list[Found]) -> list[Found]:
+    """A table at the top of a page with the same columns as the table ending the page before is its continuation."""
+    out: list[Found] = []
+    for table in tables:
+        last = out[-1] if out else None
+        if last and continues(last, table):
+            repeated = [loose(h) for h in table.header] == [loose(h) for h in last.header]
+            rows = table.rows if repeated or not any(table.header) else [table.header] + table.rows
+            if rows and rows[0] and not rows[0][0].strip() and last.rows:
+                # The row ran over the page break: its first cell stays on the page before.
+                last.rows[-1] = [join_cell(a, b) for a, b in zip(last.rows[-1], rows[0])]
+                rows = rows[1:]
+            last.rows.extend(rows)
+            last.row_pages.extend([table.page] * len(rows))
+            last.regions.extend(table.regions)
+        else:
+            out.append(table)
+    return out
+
+
+def continues(last: Found, table: Found) -> bool:
+    if table.page != last.regions[-1][0] + 1 or table.bbox[1] > CONTINUED_TOP * table.page_height:
+        return False
+    if last.bbox[3] < 0.5 * last.page_height and last.regions[-1][0] == last.page:
+        return False  # the table before ends mid-page
+    width = max(len(last.header), max((len(r) for r in last.rows), default=0))
+    other = max(len(table.header), max((len(r) for r in table.rows), default=0))
+    repeated = any(table.header) and [loose(h) for h in table.header] == [loose(h) for h in last.header]
+    headless = not any(table.header) or table.header_guessed
+    return width == other and (repeated or (headless and same_edges(last.edges, table.edges)))
+
+
+def join_cell(a: str, b: str) -> str:
+    return f"{a}\n{b}" if a and b else a or b
+
+
+def loose(text: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", text.lower())
+
+
+def find_pdf_tables(path: Path, pages: list[int]) -> list[PdfTable]:
+    """Tables on the given 1-based pages of a PDF, continued tables joined, cells not yet cleaned."""
+    import pdfplumber
+
+    found: list[Found] = []
+    lines_of: dict[int, list[TextLine]] = {}
+    with pdfplumber.open(str(path)) as pdf:
+        for number in pages:
+            page = pdf.pages[number - 1]
+            if page.rotation:
+                continue
+            tables, lines_of[number] = page_tables(page, number)
+            if tables and number > 1 and tables[0].bbox[1] < CONTINUED_TOP * float(page.height):
+                lift_header_from_previous(tables[0], lambda: lines_of.get(number - 1) or words_lines(pdf.pages[number - 2]), number - 1, lines_of[number])
+            found.extend(tables)
+            page.close()
+    return [as_record(t) for t in join_continued(found)]
+
+
+def words_lines(page) -> list[TextLine]:
+    return page_lines(page.extract_words(x_tolerance=1.5, y_tolerance=2.5))
+
+
+def lift_header_from_previous(table: Found, previous_lines_of, previous_number: int, lines: list[TextLine]) -> None:
+    """The Kent layout: a table's first header line at the foot of one page, the rest on the next."""
+    above = [l for l in lines if l.bottom <= table.bbox[1] and not _FOOTER.match(l.text.strip())]
+    if above or len(table.spans) < 2 or table.header_guessed:
+        return  # text above it, or a continuation with no header of its own
+    header, caption = header_from_previous_page(table, previous_lines_of(), table.spans)
+    if not header:
+        return
+    lifted = header_cells(header, table.spans, table.label_column)
+    if len(lifted) != len(table.header):
+        return
+    table.header = [" ".join(f"{a} {b}".split()) for a, b in zip(lifted, table.header)]
+    box = (min(l.x0 for l in header), header[0].top, max(l.x1 for l in header), header[-1].bottom)
+    table.regions.insert(0, (previous_number, box))
+    table.caption = caption or table.caption
+
+
+def as_record(table: Found) -> PdfTable:
+    return PdfTable(page=table.regions[0][0] if table.regions else table.page, bbox=table.bbox, caption=table.caption,
+                    header=table.header, rows=table.rows, row_pages=table.row_pages, regions=table.regions)

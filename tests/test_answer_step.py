@@ -1,0 +1,256 @@
+"""The answer step's parts, each on its own: question kinds, follow-ups, quotable units, features, the model file."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from core.records import Chunk, Document, DocumentMeta, Hit, TableRowRef
+from core.settings import AnswerSettings
+from index.answer import Reading, can_lead, compose_answer, supporting_lines
+from index.councils import councils_named, councils_without_papers
+from index.features import AskedQuestion, candidate_lines, carries_kind, feature_matrix, FEATURES, fragment, restatement
+from index.followup import read_question, subject_phrase
+from index.query import analyse_question
+from index.scorer import DEFAULT_MODEL, Logistic, ModelError, load_answer_model
+from index.units import parsed_row, sentence_units
+
+COUNCILS = ["Suffolk County Council", "Sunderland City Council", "Kent County Council", "Peterborough City Council"]
+
+
+@pytest.mark.parametrize(("question", "kinds"), [
+    ("What was the re-referral target?", {"target"}),
+    ("How many agency social workers did Sunderland have?", {"count"}),
+    ("When do the Seashells and Millmead family hub contracts end?", {"date"}),
+    ("What did the Cabinet Member decide about the family hubs?", {"decision"}),
+    ("Who chaired the meeting?", {"person"}),
+    ("What is the forecast overspend for children's social care in Kent?", {"amount"}),
+    ("What percentage of assessments were on time?", {"percentage"}),
+    ("Did Suffolk meet its target?", {"target", "yes_no"}),
+    ("How many councillors voted against the motion?", {"count", "vote"}),
+])
+def test_the_kind_of_answer_a_question_asks_for(question, kinds):
+    assert analyse_question(question).asks == kinds
+
+
+def test_the_subject_leaves_out_the_words_that_only_say_what_kind_of_answer_is_wanted():
+    assert analyse_question("How many agency social workers did Sunderland have?").subject == ["agency", "social", "workers", "sunderland"]
+
+
+@pytest.mark.parametrize(("kind", "line", "holds"), [
+    ("amount", "The directorate forecasts an overspend of £35.4m.", True),
+    ("amount", "The directorate forecasts an overspend.", False),
+    ("percentage", "Re-referrals fell to 22.2%.", True),
+    ("date", "The contracts end on 31 March 2025.", True),
+    ("date", "The contracts end soon.", False),
+    ("person", "The report was presented by Councillor Sue Chandler.", True),
+    ("decision", "RESOLVED that the plan be adopted.", True),
+    ("decision", "The plan has been published.", False),
+    ("target", "Reduction in re-referrals from 23% to 15%", False),
+    ("target", "The target is 85% by 31 March 2005.", True),
+])
+def test_a_line_holds_the_kind_of_thing_asked_for(kind, line, holds):
+    assert carries_kind(kind, "What is it?", line) is holds
+
+
+def test_a_figure_the_question_already_states_is_not_an_answer_to_how_many():
+    assert not carries_kind("count", "How many of the 222 assessments were late?", "There were 222 assessments.")
+    assert carries_kind("count", "How many of the 222 assessments were late?", "Of the 222, 31 were late.")
+
+
+def test_table_row_lines_are_whole_units_and_parse_into_label_and_cells():
+    text = ("Table 2: Revenue forecast by directorate\n"
+            "Children, Young People & Education | Budget: £400.1m | Forecast variance: -£9.9m\n"
+            "Adult Social Care & Health | Budget: £600.2m | Forecast variance: +£35.4m. Overspend.")
+    units = [text[s:e] for s, e in sentence_units(text, (1, 2))]
+    assert units[1].startswith("Children, Young People & Education |") and units[1].endswith("-£9.9m")
+    assert units[2].endswith("Overspend."), "a row is never cut at a full stop inside a cell"
+    row = parsed_row(units[1])
+    assert row.label == "Children, Young People & Education"
+    assert ("Forecast variance", "-£9.9m") in row.cells
+    heading = "3b | Children, Young People & Education. The directorate is underspent."
+    assert len(sentence_units(heading)) == 2, "a line with a bar that is not a recorded row is prose"
+
+
+def hit_of(text: str, rank_score: float = 1.0, authority: str = "Kent County Council", date: str = "2025-01-30",
+           rows: tuple[int, ...] = ()) -> Hit:
+    meta = DocumentMeta(authority=authority, committee="Cabinet", date=date, title="Finance monitoring")
+    chunk = Chunk(chunk_id=1, doc_id="d", ordinal=0, text=text, kind="paragraph", page=3,
+                  table_rows=[TableRowRef(line, 3, n) for n, line in enumerate(rows, start=1)])
+    return Hit(chunk=chunk, document=Document("d", "d.pdf", "pdf", "x", 10, 1, meta), score=rank_score)
+
+
+def asked(question: str, hits: list[Hit]) -> AskedQuestion:
+    analysis = analyse_question(question)
+    return AskedQuestion(analysis, {t: 1.0 for t in analysis.terms}, hits, None, 5.0)
+
+
+def test_candidates_carry_their_table_caption_and_the_line_before():
+    text = "Table 2: Revenue forecast\nCYPE | Forecast variance: -£9.9m\nASCH | Forecast variance: +£35.4m"
+    candidates = candidate_lines([hit_of(text, rows=(1, 2))])
+    rows = [c for c in candidates if c.row is not None]
+    assert [c.caption for c in rows] == ["Table 2: Revenue forecast"] * 2
+    assert rows[1].previous == rows[0].text
+
+
+def test_features_are_computed_for_every_candidate_in_the_order_asked():
+    hits = [hit_of("The contracts end on 31 March 2025. The providers were told in writing.")]
+    question = asked("When do the contracts end?", hits)
+    candidates = candidate_lines(hits)
+    names = list(FEATURES)
+    matrix = feature_matrix(candidates, question, names)
+    assert matrix.shape == (2, len(names))
+    date_match = names.index("date_match")
+    assert matrix[0, date_match] == 1.0 and matrix[1, date_match] == 0.0
+
+
+def test_a_heading_or_an_introduction_is_a_fragment_but_a_short_row_of_figures_is_not():
+    question = asked("What was the target?", [])
+    lines = {"Performance against targets": 1.0, "The changes are as follows:": 1.0, "Latest: 175 Target: 180 Floor:": 0.0,
+             "The target of 85% was met in March.": 0.0}
+    for text, expected in lines.items():
+        candidate = candidate_lines([hit_of(text)])[0]
+        assert fragment(candidate, question) == expected, text
+
+
+def test_a_line_that_only_echoes_the_question_is_a_restatement():
+    question = asked("What was the re-referral target?", [])
+    echo = candidate_lines([hit_of("The re-referral target.")])[0]
+    answer = candidate_lines([hit_of("Reduction in re-referrals from 23% to 15%")])[0]
+    assert restatement(echo, question) > 0.9 > restatement(answer, question)
+
+
+def test_a_follow_up_inherits_council_subject_and_period_and_says_how_it_was_read():
+    read = read_question("and what about 2005?", ["What was Suffolk's re-referral target?"], COUNCILS)
+    assert read.text == "What was Suffolk's re-referral target in 2005?"
+    assert read.read_as == "Suffolk County Council, re-referral target, 2005"
+
+
+def test_a_follow_up_naming_another_council_swaps_the_council():
+    read = read_question("and in Kent?", ["How many agency social workers did Sunderland have?"], COUNCILS)
+    assert read.text == "How many agency social workers did Kent have?"
+    assert read.authority == "Kent County Council"
+
+
+def test_a_follow_up_with_its_own_wording_keeps_it_and_takes_the_subject_from_before():
+    read = read_question("who presented it?", ["What did the Cabinet Member decide about the family hubs?"], COUNCILS)
+    assert read.text.startswith("who presented it") and "family hubs" in read.text
+    assert read.read_as is not None
+
+
+def test_a_question_that_stands_alone_ignores_the_history():
+    read = read_question("What is the forecast overspend for children's social care in Kent?", ["What was Suffolk's target?"], COUNCILS)
+    assert read.read_as is None
+    assert read.text == "What is the forecast overspend for children's social care in Kent?"
+
+
+def test_the_subject_phrase_is_the_question_s_own_words():
+    assert subject_phrase("How many agency social workers did Sunderland have?", COUNCILS) == "agency social workers"
+
+
+def test_councils_named_in_a_question_come_from_the_uk_list_or_the_word_council():
+    assert councils_named("How many Family Hubs does Medway run?") == ["Medway"]
+    assert councils_named("What did West Sussex decide?") == ["West Sussex"]
+    assert councils_named("What is the budget of Narnia County Council?") == ["Narnia"]
+
+
+def test_councils_without_papers_are_those_no_indexed_paper_comes_from():
+    assert councils_without_papers("How many Family Hubs does Medway run?", COUNCILS) == ["Medway"]
+    assert councils_without_papers("What was Suffolk's target?", COUNCILS) == []
+
+
+def test_a_council_without_papers_can_be_answered_only_by_a_line_that_names_it():
+    hits = [hit_of("Leeds dealt with 3,727 referrals, a rate of 54%. Sunderland dealt with 8,392 referrals.")]
+    question = asked("What was the referral rate in Leeds?", hits)
+    question.absent_councils = ("Leeds",)
+    leeds, sunderland = candidate_lines(hits)
+    assert can_lead(leeds, question) and not can_lead(sunderland, question)
+
+
+def test_a_softmax_line_model_gives_a_distribution_over_a_question_s_lines():
+    model = Logistic(["a", "b"], [1.0, -1.0], 0.0, [0.0, 0.0], [1.0, 1.0], "softmax")
+    p = model.probabilities(np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]))
+    assert p.sum() == pytest.approx(1.0) and p[0] > p[2] > p[1]
+
+
+def test_the_shipped_answer_model_names_only_features_the_code_computes():
+    model = load_answer_model()
+    assert set(model.line.features) <= set(FEATURES)
+    assert 0.0 <= model.possible_threshold <= model.answer_threshold <= 1.0
+    assert model.provenance.get("gold_sha256") and model.provenance.get("fitted"), "a weight says what it was fitted on"
+
+
+def test_a_broken_model_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "model.json"
+    data = json.loads(DEFAULT_MODEL.read_text())
+    data["line"]["weights"] = data["line"]["weights"][:-1]
+    path.write_text(json.dumps(data))
+    with pytest.raises(ModelError, match="model.json"):
+        load_answer_model(path)
+    with pytest.raises(ModelError, match="cannot read"):
+        load_answer_model(tmp_path / "missing.json")
+
+
+def scored(question: AskedQuestion, probabilities: list[float]) -> list:
+    """The question's candidate lines with the given line-model probabilities, best first."""
+    candidates = candidate_lines(question.hits)
+    for candidate, probability in zip(candidates, probabilities):
+        candidate.probability = probability
+        candidate.features = {}
+    return sorted(candidates, key=lambda c: -c.probability)
+
+
+def test_supporting_lines_are_at_most_two_and_score_a_share_of_the_lead():
+    hits = [hit_of("The target is 85% by March. The outturn was 77%. The board met twice during the year. Staff were thanked for their work.")]
+    question = asked("What was the target?", hits)
+    ranked = scored(question, [0.6, 0.25, 0.1, 0.05])
+    supports = supporting_lines(ranked[0], ranked, question, AnswerSettings(support_lines=2, support_ratio=0.15))
+    assert [c.text for c in supports] == ["The outturn was 77%.", "The board met twice during the year."]
+    assert supporting_lines(ranked[0], ranked, question, AnswerSettings(support_ratio=0.5)) == []
+
+
+def test_another_council_s_answer_comes_before_more_of_the_lead_s_paper():
+    kent = hit_of("Kent's target is 25% or lower. Kent reported 22.2%.", authority="Kent County Council")
+    suffolk = hit_of("Suffolk aims to reduce re-referrals from 23% to 15%.", authority="Suffolk County Council")
+    suffolk.chunk = Chunk(chunk_id=2, doc_id="s", ordinal=0, text=suffolk.chunk.text, kind="paragraph")
+    suffolk.document = Document("s", "s.txt", "txt", "y", None, 1, suffolk.document.meta)
+    question = asked("What was the re-referral target?", [kent, suffolk])
+    ranked = scored(question, [0.5, 0.3, 0.2])
+    supports = supporting_lines(ranked[0], ranked, question, AnswerSettings(support_lines=1, other_council_ratio=0.3))
+    assert [question.hits[c.hit_rank].document.meta.authority for c in supports] == ["Suffolk County Council"]
+
+
+def test_the_composed_answer_leads_with_the_lead_and_cites_every_quoted_span():
+    hits = [hit_of("The contracts end on 31 March 2025. The providers were told in writing.")]
+    question = asked("When do the contracts end?", hits)
+    ranked = scored(question, [0.8, 0.2])
+    reading = Reading(question, ranked, ranked[0], [ranked[1]], {}, 0.95, "answer")
+    answer = compose_answer("When do the contracts end?", reading)
+    assert answer.confidence == "answer" and answer.found
+    assert [line.role for line in answer.lines] == ["lead", "support"]
+    assert answer.lines[0].text == "The contracts end on 31 March 2025."
+    citation = answer.citations[0]
+    assert citation.cited and len(citation.highlights) == 2
+    assert [citation.text[s:e] for s, e in citation.highlights] == [line.text for line in answer.lines]
+
+
+def test_a_possible_answer_says_so_and_a_not_found_one_quotes_nothing():
+    hits = [hit_of("The contracts end on 31 March 2025.")]
+    question = asked("When do the contracts end?", hits)
+    ranked = scored(question, [0.9])
+    possible = compose_answer("q", Reading(question, ranked, ranked[0], [], {}, 0.5, "possible"))
+    assert possible.found and possible.answer.startswith("Possible answer")
+    refused = compose_answer("q", Reading(question, ranked, ranked[0], [], {}, 0.1, "not_found"))
+    assert not refused.found and not refused.lines and not any(c.cited for c in refused.citations)
+
+
+def test_a_quoted_table_row_is_cited_with_its_row_and_page():
+    text = "Revenue forecast\nCYPE | Forecast variance: -£9.9m\nASCH | Forecast variance: +£35.4m"
+    hit = hit_of(text, rows=(1, 2))
+    hit.chunk.table_rows = [TableRowRef(1, 6, 2), TableRowRef(2, 7, 3)]
+    question = asked("What is the forecast variance for CYPE?", [hit])
+    ranked = scored(question, [0.0, 0.9, 0.1])
+    lead = next(c for c in ranked if c.text.startswith("CYPE"))
+    answer = compose_answer("q", Reading(question, ranked, lead, [], {}, 0.95, "answer"))
+    assert answer.citations[0].row == 2 and answer.citations[0].page == 6

@@ -1,0 +1,169 @@
+"""Tables as tables: cells from the real papers' PDFs, Word, tab-separated and Markdown tables, one line per row."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import docx
+import pytest
+
+from core.settings import ChunkSettings, load_settings
+from evaluation.tables import load_truth, score_extraction
+from ingest.chunk import chunk_blocks
+from ingest.parse import parse_file
+from ingest.structure import blocks_from_document
+from ingest.tables import find_pdf_tables, row_line
+
+ROOT = Path(__file__).resolve().parent.parent
+FINANCE = ROOT / "corpus" / "kent_2025-01_cabinet_finance-monitoring-q3-2024-25.pdf"
+MINUTES = ROOT / "corpus" / "bristol-city_2025-10_transport-connectivity-policy-committee_printed-minutes.pdf"
+FORWARD_PLAN = ROOT / "corpus" / "bristol-city_2026-01_transport-connectivity-policy-committee_forward-plan.pdf"
+TRUTH = ROOT / "tests" / "data" / "tables_truth.json"
+# Measured on tests/data/tables_truth.json (docs/tables.md): 356 of 374 cells, 19 of 20 tables.
+CELL_ACCURACY_FLOOR = 0.90
+FOUND_FLOOR = 18
+CYPE = "Children, Young People & Education | Revenue Budget: 430.6 | Revenue Forecast: 420.8 | Revenue Variance: -9.9 | % Variance: -2.3%"
+
+
+@pytest.fixture(scope="module")
+def finance():
+    return parse_file(FINANCE)
+
+
+@pytest.fixture(scope="module")
+def finance_blocks(finance):
+    return blocks_from_document(finance)
+
+
+def test_kent_finance_table_pairs_each_directorate_with_its_columns(finance_blocks):
+    # Page 5 prints "Directorate Revenue Revenue Revenue %" at its foot; page 6 the second header line and the rows.
+    table = next(b for b in finance_blocks if b.kind == "table" and CYPE in b.text.split("\n"))
+    assert table.header[1:] == ["Revenue Budget", "Revenue Forecast", "Revenue Variance", "% Variance"]
+    assert table.caption.endswith("(All figures in £m)")
+    row = table.rows.index(next(r for r in table.rows if r[0] == "Children, Young People & Education"))
+    assert table.row_pages[row] == 6 and table.page == 5
+
+
+def test_a_table_continued_over_a_page_keeps_its_header():
+    # Bristol's forward plan repeats its header on every page, and a row runs over from page 5 to page 6.
+    plan = find_pdf_tables(FORWARD_PLAN, [5, 6])
+    assert len(plan) == 1
+    table = plan[0]
+    assert table.header == ["Lead Officer", "Title and summary of Decision", "Meeting date", "Decision taker", "Report Type"]
+    settlement = next(i for i, r in enumerate(table.rows) if " ".join(r[1].split()).startswith("City Regional Sustainable Transport Settlement"))
+    assert table.row_pages[settlement] == 6
+    assert "| Meeting date: 5 Feb 2026 | Decision taker: Transport & Connectivity Policy Committee | Report Type: Decision Report" in (
+        row_line(table.header, table.rows[settlement], settlement + 1))
+    assert not any(r[0] == "Lead Officer" for r in table.rows)  # the repeated header is not a row
+    bus_stops = next(r for r in table.rows if " ".join(r[1].split()).startswith("Early delivery bus stop scheme"))
+    assert "maximum budget" in " ".join(bus_stops[1].split())  # the part printed on page 6 stays with its row
+
+
+def test_a_headerless_continuation_takes_the_header_of_the_page_before():
+    # Bristol's public statements run from page 2 (with "Ref No | Name | Title") to page 3, which has no header row.
+    statements = next(t for t in find_pdf_tables(MINUTES, [2, 3]) if t.header == ["Ref No", "Name", "Title"])
+    evie = statements.rows.index(next(r for r in statements.rows if r[1] == "Evie Smets"))
+    # cells keep their printed line breaks until the paper's vocabulary cleans them (ingest.clean.clean_tables)
+    assert statements.row_pages[evie] == 3
+    assert row_line(statements.header, statements.rows[evie], evie + 1) == (
+        "Evie Smets | Ref No: 14 | Title: Views and concerns around South Bristol Liveable Neighbourhoods")
+
+
+def test_table_rows_are_not_repeated_as_loose_text(finance):
+    page6 = finance.pages[5]
+    assert "430.6" not in page6 and "Overall Position" not in page6
+    assert "Directorate Revenue" not in finance.pages[4]
+    # The table sits where it was printed: after the section's paragraphs on page 5.
+    assert "savings will have a significant impact" in finance.pages[4]
+
+
+def test_each_row_line_knows_its_page_and_row(finance_blocks):
+    chunks = chunk_blocks(FINANCE.stem, finance_blocks, load_settings().chunk)
+    chunk = next(c for c in chunks if CYPE in c.text.split("\n"))
+    line = chunk.text.split("\n").index(CYPE)
+    ref = next(r for r in chunk.table_rows if r.line == line)
+    assert (ref.page, ref.row) == (6, 2)
+    directorate_rows = [r for r in chunk.table_rows if r.line in range(line - 1, line + 9)]
+    assert all(" | Revenue Budget: " in chunk.text.split("\n")[r.line] and r.page == 6 for r in directorate_rows)
+
+
+def test_a_long_table_is_cut_between_rows_and_every_piece_starts_with_the_caption():
+    lines = ["Measure\tValue"] + [f"Indicator number {n} for the quarter\t{n}" for n in range(1, 61)]
+    text = "# Performance\n\nQuarterly indicators\n\n" + "\n".join(lines)
+    blocks = blocks_from_document(_text_document(text))
+    chunks = chunk_blocks("t", blocks, ChunkSettings(target_words=80, max_words=120, min_words=40, overlap_words=10))
+    tables = [c for c in chunks if c.kind == "table"]
+    assert len(tables) >= 3
+    rows_seen = []
+    for chunk in tables:
+        text_lines = chunk.text.split("\n")
+        assert "Quarterly indicators" in text_lines[0] or "Quarterly indicators" in chunk.text.split("\n\n")[-1].split("\n")[0]
+        for ref in chunk.table_rows:
+            assert text_lines[ref.line] == f"Indicator number {ref.row} for the quarter | Value: {ref.row}"
+            rows_seen.append(ref.row)
+    assert rows_seen == list(range(1, 61))
+
+
+def _text_document(text: str):
+    from core.records import ParsedDocument
+
+    return ParsedDocument(doc_id="t", path="t.txt", format="txt", pages=[text], has_pages=False)
+
+
+def test_docx_txt_and_markdown_tables_give_the_same_row_lines(tmp_path):
+    cells = [("Measure", "Value", "Target"), ("Households", "40", "45"), ("Vacancy rate", "10%", "")]
+    document = docx.Document()
+    document.add_heading("Fostering recruitment", level=1)
+    table = document.add_table(rows=3, cols=3)
+    for row, values in zip(table.rows, cells):
+        for cell, value in zip(row.cells, values):
+            cell.text = value
+    document.save(tmp_path / "review.docx")
+    (tmp_path / "review.txt").write_text("Fostering recruitment\n\n" + "\n".join("\t".join(r) for r in cells) + "\n")
+    (tmp_path / "review.md").write_text("# Fostering recruitment\n\n| Measure | Value | Target |\n|---|---|---|\n"
+                                        "| Households | 40 | 45 |\n| Vacancy rate | 10% | |\n")
+    expected = ["Fostering recruitment", "Households | Value: 40 | Target: 45", "Vacancy rate | Value: 10%"]
+    for name in ("review.docx", "review.txt", "review.md"):
+        blocks = blocks_from_document(parse_file(tmp_path / name))
+        table = next(b for b in blocks if b.kind == "table")
+        assert table.text.split("\n") == expected, name
+        assert table.header == ["Measure", "Value", "Target"]
+
+
+def test_a_failing_table_reader_keeps_the_text_and_warns(monkeypatch):
+    import ingest.tables
+
+    def broken(path, pages):
+        raise ValueError("unreadable content stream")
+
+    monkeypatch.setattr(ingest.tables, "find_pdf_tables", broken)
+    parsed = parse_file(ROOT / "corpus" / "kent_2025-01_cabinet_education-commissioning-plan-2025-29.pdf")
+    assert parsed.tables == []
+    assert any("tables could not be read" in w and "unreadable content stream" in w for w in parsed.warnings)
+    assert sum(len(p) for p in parsed.pages) > 1000
+
+
+def test_row_references_survive_the_index(tmp_path, shared_embedder):
+    from index.store import IndexReader
+    from ingest.pipeline import ingest_paths
+
+    papers = tmp_path / "papers"
+    papers.mkdir()
+    (papers / "budget.md").write_text("# Budget by service\n\n| Service | Budget | Forecast |\n|---|---|---|\n"
+                                      "| Libraries | 4.1 | 4.3 |\n| Highways | 12.0 | 11.2 |\n")
+    settings = load_settings(tmp_path / "index")
+    ingest_paths([papers], settings, shared_embedder, commitments=False)
+    reader = IndexReader.open(settings.index_dir)
+    chunk = reader.chunks_of("budget")[0]
+    again = reader.chunks_by_id([chunk.chunk_id])[chunk.chunk_id]
+    lines = again.text.split("\n")
+    assert [(lines[r.line], r.page, r.row) for r in again.table_rows] == [
+        ("Libraries | Budget: 4.1 | Forecast: 4.3", None, 1), ("Highways | Budget: 12.0 | Forecast: 11.2", None, 2)]
+
+
+@pytest.mark.slow
+def test_cell_accuracy_on_the_hand_labelled_tables_stays_above_its_floor():
+    truth = load_truth(TRUTH)
+    found = {file: find_pdf_tables(ROOT / file, pages) for file, pages in truth.labelled_pages.items()}
+    score = score_extraction(truth, found)
+    assert score.cell_accuracy >= CELL_ACCURACY_FLOOR, [t.misses[:3] for t in score.tables if t.misses]
+    assert score.found >= FOUND_FLOOR
