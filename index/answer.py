@@ -17,7 +17,7 @@ import numpy as np
 from core.records import Answer, AnswerLine, Citation, Hit, TableRowRef, Verdict
 from core.text import long_date
 from core.settings import AnswerSettings
-from index.features import FEATURES, AskedQuestion, Candidate, feature_matrix, weighted_overlap
+from index.features import FEATURES, AskedQuestion, Candidate, carries_kind, feature_matrix, weighted_overlap
 from index.scorer import AnswerModel
 
 NOT_FOUND = "The papers do not appear to answer this question. The nearest passages are shown below."
@@ -105,11 +105,25 @@ def subject_coverage(question: AskedQuestion) -> float:
     return weighted_overlap(analysis.subject or analysis.terms, analysis.expansions, question.weights, read)
 
 
-def most_specific_absent(question: AskedQuestion, text: str) -> float:
+# Subject words that name the kind of answer asked for: a line holding a target answers "what was the
+# target?" without the word itself ("Reduction in re-referrals from 23% to 15%").
+KIND_WORDS = {"target": {"target", "targets", "aim", "aims", "goal", "ambition"},
+              "percentage": {"percentage", "proportion", "share"}, "count": {"number"}, "date": {"date"}}
+
+
+def most_specific_absent(question: AskedQuestion, text: str, answered: frozenset[str] = frozenset()) -> float:
     """How specific (idf, 0-1) the most specific subject word is that `text` does not hold:
-    1 for a word no paper holds at all ("gritting", "Paris"), 0 when every subject word is there."""
-    absent = [term for term in question.analysis.subject if weighted_overlap([term], [], {}, text) == 0.0]
+    1 for a word no paper holds at all ("gritting", "Paris"), 0 when every subject word is there.
+    Words naming a kind in `answered` (kinds the text holds) are not looked for."""
+    named = set().union(*(KIND_WORDS.get(kind, set()) for kind in answered))
+    absent = [term for term in question.analysis.subject
+              if term not in named and weighted_overlap([term], [], {}, text) == 0.0]
     return max((min(question.weights.get(term, question.unseen_idf) / question.unseen_idf, 1.0) for term in absent), default=0.0)
+
+
+def answered_kinds(question: AskedQuestion, line: Candidate) -> frozenset[str]:
+    """The kinds of answer asked for that the line holds."""
+    return frozenset(kind for kind in question.kinds if carries_kind(kind, question.analysis.text, line.text))
 
 
 def missing_specific(question: AskedQuestion) -> float:
@@ -145,7 +159,7 @@ def confidence_evidence(question: AskedQuestion, candidates: list[Candidate], le
         "lead_overlap": lead.features.get("context_overlap", FEATURES["context_overlap"](lead, question)),
         "lead_kind_match": FEATURES["kind_match"](lead, question),
         "asks_kind": float(bool(question.kinds)),
-        "lead_missing_specific": most_specific_absent(question, lead_context(question, lead)),
+        "lead_missing_specific": most_specific_absent(question, lead_context(question, lead), answered_kinds(question, lead)),
         "month_absent": month_absent(question, lead),
     }
 
@@ -294,8 +308,8 @@ def with_verdict(answer: Answer, status: str, promised: tuple[Hit, str], reporte
     """A target answer that says whether the target was met, quoting the target and what a later paper reported."""
     lines = [answer.lines[0]]
     for hit, quote in (promised, reported):
-        if any(quoted(quote) == line.text for line in lines):
-            continue
+        if any(quoted(quote) in line.text for line in lines):
+            continue  # already read in full in a line above (often inside the lead's longer quote)
         line = quote_in_answer(answer, hit, quote)
         if line is not None:
             lines.append(line)

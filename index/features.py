@@ -50,7 +50,12 @@ _DECISION = re.compile(
     r"noted|recommend(?:s|ed|ation|ations)?|adopt(?:s|ed)?|accept(?:s|ed)?|reject(?:s|ed)?|refuse[sd]?)\b",
     re.I,
 )
-_TARGET = re.compile(r"\b(?:target|targets|aim|aims|ambition|trajectory|aspiration|goal|expected to|will reduce|to reduce|to increase)\b", re.I)
+_TARGET = re.compile(
+    r"\b(?:target|targets|aim|aims|ambition|trajectory|aspiration|goal|expected to|will reduce|to reduce|to increase)\b|"
+    # an action plan's aim written as a change: "Reduction in re-referrals from 23% to 15%"
+    r"\b(?:reduc|increas|improv|rais|lower)\w*\b[^.;]{0,80}?\bfrom\s+[-\d.,]+\s?%?\s+to\s+[-\d.,]+",
+    re.I,
+)
 _RATING = re.compile(r"\b(?:RED|AMBER|GREEN|Red|Amber|Green|Outstanding|Good|Requires [Ii]mprovement|Inadequate)\b")
 _VOTE = re.compile(r"\b(?:for|against|abstain\w*|abstention\w*|unanimous\w*|carried|votes?|voted)\b", re.I)
 _STATUS = re.compile(
@@ -289,6 +294,36 @@ def person_match(c: Candidate, q: AskedQuestion) -> float:
     return float("person" in q.kinds and names_a_person(q.analysis.text, c.text))
 
 
+# The part someone plays, as a "who" question asks it and as papers print it: "Who wrote ...?" is answered
+# by a "Report author:" or contact line, "Who chaired ...?" by "(Chairman)", "Who took the decision?" by
+# "To: ..., Cabinet Member for ...". Papers of any council print these the same few ways.
+_AUTHOR_CUES = (r"author|contact|job title|prepared by|lead officer|report of|report by|from:|tel(?:ephone)?\b|e-?mail|@|"
+                r"\b(?:director|manager|head of|officer)\b")
+ROLES: tuple[tuple[re.Pattern, re.Pattern], ...] = tuple(
+    (re.compile(asked, re.I), re.compile(printed, re.I))
+    for asked, printed in (
+        (r"\b(?:wrote|written|writes|author|prepared|contact)\b", rf"(?:{_AUTHOR_CUES})"),
+        (r"\bchair(?:ed|s|man|woman|person)?\b|\bpresided\b", r"\bchair(?:man|woman|person)?\b|\bin the chair\b|\bpresid"),
+        (r"\b(?:present(?:ed|s)?|introduc(?:ed|es)?)\b",
+         rf"\b(?:present(?:ed|s|ing)|introduc(?:ed|es|ing)|outlined|took (?:the )?(?:committee|members) through)\b|(?:{_AUTHOR_CUES})"),
+        (r"\b(?:took|made|signed|responsible for)\b.*\bdecision\b|\bdecision[- ]maker\b|\bwho decided\b",
+         r"^\s*to:|\bdecision[- ]maker\b|\bcabinet member for\b|\bportfolio holder\b|\bsigned\b|\bdecision taken by\b"),
+        (r"\bpropos(?:ed|er)\b|\bsecond(?:ed|er)\b", r"\bpropos(?:ed|er)\b|\bsecond(?:ed|er)\b"),
+        (r"\b(?:asked|question(?:ed)?|wrote to|statement|petition)\b",
+         r"\bquestion (?:\d+|from)\b|\bstatement (?:\d+|from)\b|\bpetition from\b|\basked\b"),
+    )
+)
+
+
+def role_match(c: Candidate, q: AskedQuestion) -> float:
+    """A "who" question about a part someone played and a line that names someone in that part."""
+    if "person" not in q.kinds:
+        return 0.0
+    asked = q.analysis.text
+    played = any(question.search(asked) and printed.search(c.text) for question, printed in ROLES)
+    return float(played and names_a_person(asked, c.text))
+
+
 def date_match(c: Candidate, q: AskedQuestion) -> float:
     return float("date" in q.kinds and bool(_DATE.search(c.text)))
 
@@ -436,6 +471,7 @@ FEATURES: dict[str, Callable[[Candidate, AskedQuestion], float]] = {
     "matched_kind_overlap": matched_kind_overlap,
     "carried_kind_overlap": carried_kind_overlap,
     "person_match": person_match,
+    "role_match": role_match,
     "date_match": date_match,
     "decision_match": decision_match,
     "amount_match": kind_match_of("amount"),

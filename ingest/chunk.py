@@ -107,7 +107,10 @@ def split_unit(unit: Unit, settings: ChunkSettings) -> list[Unit]:
             texts = split_prose(block.text, settings)
         pieces.extend(Unit([_with_text(block, text)]) for text in texts)
     if pieces and headings:
-        pieces[0].blocks[:0] = headings
+        if word_count(" ".join(b.text for b in headings + pieces[0].blocks)) > settings.max_words:
+            pieces.insert(0, Unit(headings))  # a stack of heading-like lines (a contacts box) is text of its own
+        else:
+            pieces[0].blocks[:0] = headings
     return pieces or [unit]
 
 

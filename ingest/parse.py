@@ -232,7 +232,7 @@ def pdf_tables_or_warning(path: Path, layouts: list["PageLayout"], warnings: lis
         return []
     try:
         return find_pdf_tables(path, pages)
-    except Exception as exc:  # pdfplumber and pdfminer raise many kinds on odd files
+    except Exception as exc:  # PDFium and the finders can fail in many ways on odd files
         warnings.append(f"tables could not be read ({type(exc).__name__}: {_short(exc)}); their text is kept as lines")
         return []
 

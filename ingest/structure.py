@@ -158,11 +158,16 @@ def _drop_overlaps(spans: dict[int, int]) -> dict[int, int]:
 
 
 def is_text_table_row(text: str) -> bool:
-    return bool(text.strip()) and ("\t" in text or is_pipe_row(text) or is_pipe_rule(text))
+    """A Markdown pipe row or rule, or a line with text on both sides of a tab. A line that only starts with
+    a tab is indented text: Word's tables saved as text put each cell on lines of their own that way."""
+    if not text.strip():
+        return False
+    return is_pipe_row(text) or is_pipe_rule(text) or sum(1 for cell in text.split("\t") if cell.strip()) >= 2
 
 
 def text_table_spans(lines: list[Line]) -> dict[int, int]:
-    """Runs of tab-separated or Markdown pipe rows (blank lines between rows allowed)."""
+    """Runs of tab-separated or Markdown pipe rows (blank lines between rows allowed) that hold a header and
+    at least one row; a lone row stays a line of text, so nothing of it is lost."""
     spans: dict[int, int] = {}
     index = 0
     while index < len(lines):
@@ -177,7 +182,8 @@ def text_table_spans(lines: list[Line]) -> dict[int, int]:
             elif lines[probe].text.strip():
                 break
             probe += 1
-        spans[index] = end
+        if sum(1 for line in lines[index:end] if line.text.strip() and not is_pipe_rule(line.text)) >= 2:
+            spans[index] = end
         index = end
     return spans
 
@@ -352,7 +358,9 @@ def draft_blocks(lines: list[Line], tables: dict[int, int], layout_wrapped: bool
                 current = None
             continue
         if _starts_heading(text, current, lines, index, heading_width):
-            if drafts and drafts[-1].kind == "heading" and current is None and _adjacent(lines, drafts[-1], index - 2):
+            joined_words = sum(len(l.text.split()) for l in drafts[-1].lines) + len(text.split()) if drafts else 0
+            if (drafts and drafts[-1].kind == "heading" and current is None and _adjacent(lines, drafts[-1], index - 2)
+                    and joined_words <= MAX_HEADING_WORDS):
                 drafts[-1].lines.append(line)  # "Participation Team update" + "(Item 4)": one heading
                 continue
             state.heading(text, None)
@@ -474,7 +482,9 @@ def finish_table(draft: Draft, wrapped: bool) -> Block | None:
         row_pages = [l.page for l in lines[1:]]
         kept = [i for i, row in enumerate(rows) if row != header]  # a header printed again on the next page
         rows, row_pages = [rows[i] for i in kept], [row_pages[i] for i in kept]
-        above = draft.above if draft.above and len(draft.above.split()) <= 20 and not is_text_table_row(draft.above) else None
+        # A title line above the table, not a sentence of prose that happens to precede it.
+        titled = draft.above and len(draft.above.split()) <= 20 and not draft.above.rstrip().endswith(".")
+        above = draft.above if titled and not is_text_table_row(draft.above) else None
         caption = table_caption(_MARKDOWN_HEADING.sub(r"\2", above) if above else None, draft.heading)
     if not rows:
         return None

@@ -1,14 +1,14 @@
-"""Tables as tables: cells from PDFs (pdfplumber), Word, tab-separated and Markdown text.
+"""Tables as tables: cells from PDFs, Word, tab-separated and Markdown text.
 
 Each body row becomes one line that reads on its own, the form the answer step quotes:
 
     <row label> | <column header>: <cell> | <column header>: <cell>
 
-PDF tables come from two finders over pdfplumber's words and rules: ruled tables
-(cell borders drawn on the page, pdfplumber's own `find_tables`) and aligned tables
-(figures standing in columns under a header, with at most horizontal rules), which
-pdfplumber's text strategy cuts mid-word. Only pages that pypdf's text or drawing
-operators say may hold a table are opened with pdfplumber (see `may_hold_table`).
+PDF tables come from two finders over a page's words and drawn rules, read with PDFium
+(ingest.pdfpage): ruled tables (cell borders drawn on the page, ingest.ruled) and aligned
+tables (figures standing in columns under a header, with at most horizontal rules). Only
+pages that pypdf's text or drawing operators say may hold a table are read for them (see
+`may_hold_table`).
 """
 from __future__ import annotations
 
@@ -18,17 +18,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.records import PdfTable
+from ingest.pdfpage import PageContent, Word, open_document, page_content, words_of
+from ingest.ruled import GridTable, grid_tables
 
 TABLE_MARK = "\ue000table "  # a page line "<mark><index>" stands where ParsedDocument.tables[index] sits
 MAX_HEADER_LINES = 6
+STAGGERED = 0.9  # of the text height: side-by-side headings whose lines' tops are closer than this are set at staggered heights
 MIN_RULES = 20  # drawn lines and rectangles from which a page may hold a ruled table (every table page of the 35 papers had 20 or more)
 MIN_VALUE_LINES = 2  # pypdf lines ending in figures from which a page may hold an aligned table
 PHRASE_GAP = 0.6  # of the text height: a wider gap between words separates cells
 LINE_GAP = 2.6  # of the text height: a wider gap between lines ends an aligned table
 CAPTION_REACH = 45.0  # points above a table within which its caption is looked for
 CONTINUED_TOP = 0.3  # of the page height: a table starting above this may continue the last page's
-SAME_EDGE = 4.0
-MIN_FIGURE_SHARE = 0.4  # of an aligned table's value cells that must be figures  # points within which two tables' column edges are the same
+SAME_EDGE = 4.0  # points within which two tables' column edges are the same
+MIN_FIGURE_SHARE = 0.4  # of an aligned table's value cells that must be figures
+WORD_GAP = 1.5  # points: a wider gap between two characters ends a word
+WORD_LINE = 2.5  # points between characters' tops within which they are on one line
 
 _FIGURE = re.compile(
     r"^(?:[-+−–(£$€]|\+\s)*\s*\d[\d,]*(?:\.\d+)?\s*(?:%|m|k|bn|FE)?\)?%?\*?[#*]?$|^[-–—]$|^n/?a$|^\(\d[\d,.]*%?\)$"
@@ -161,36 +166,36 @@ class TextLine:
         return " ".join(p.text for p in self.phrases)
 
 
-def page_lines(words: list[dict]) -> list[TextLine]:
+def page_lines(words: list[Word]) -> list[TextLine]:
     """Words grouped into lines (by their top) and each line into phrases (by the gaps between words)."""
-    lines: list[list[dict]] = []
-    for word in sorted(words, key=lambda w: (round(w["top"]), w["x0"])):
-        if lines and abs(lines[-1][0]["top"] - word["top"]) <= 2.5:
+    lines: list[list[Word]] = []
+    for word in sorted(words, key=lambda w: (round(w.top), w.x0)):
+        if lines and abs(lines[-1][0].top - word.top) <= 2.5:
             lines[-1].append(word)
         else:
             lines.append([word])
     out = []
     for group in lines:
-        group.sort(key=lambda w: w["x0"])
-        height = statistics.median(w["bottom"] - w["top"] for w in group)
-        phrases: list[list[dict]] = [[group[0]]]
+        group.sort(key=lambda w: w.x0)
+        height = statistics.median(w.bottom - w.top for w in group)
+        phrases: list[list[Word]] = [[group[0]]]
         for word in group[1:]:
-            if word["x0"] - phrases[-1][-1]["x1"] > PHRASE_GAP * height:
+            if word.x0 - phrases[-1][-1].x1 > PHRASE_GAP * height:
                 phrases.append([word])
             else:
                 phrases[-1].append(word)
         out.append(TextLine(
-            top=min(w["top"] for w in group), bottom=max(w["bottom"] for w in group),
-            phrases=[Phrase(" ".join(w["text"] for w in p), p[0]["x0"], p[-1]["x1"], min(w["top"] for w in p), max(w["bottom"] for w in p)) for p in phrases],
+            top=min(w.top for w in group), bottom=max(w.bottom for w in group),
+            phrases=[Phrase(" ".join(w.text for w in p), p[0].x0, p[-1].x1, min(w.top for w in p), max(w.bottom for w in p)) for p in phrases],
         ))
     out.sort(key=lambda line: line.top)
     return out
 
 
-def horizontal_rules(page) -> list[tuple[float, float, float]]:
+def horizontal_rules(page: PageContent) -> list[tuple[float, float, float]]:
     """(x0, x1, y) of drawn horizontal lines and thin rectangles."""
-    rules = [(l["x0"], l["x1"], (l["top"] + l["bottom"]) / 2) for l in page.lines if abs(l["top"] - l["bottom"]) < 1.0]
-    rules += [(r["x0"], r["x1"], (r["top"] + r["bottom"]) / 2) for r in page.rects if r["height"] < 2.0 and r["width"] > 20]
+    rules = [(x0, x1, (top + bottom) / 2) for x0, top, x1, bottom in page.lines if abs(top - bottom) < 1.0]
+    rules += [(x0, x1, (top + bottom) / 2) for x0, top, x1, bottom in page.rects if bottom - top < 2.0 and x1 - x0 > 20]
     return rules
 
 
@@ -245,24 +250,24 @@ def packed_cells(rows: list[list[str]]) -> float:
     return len(packed) / len(filled) if filled else 0.0
 
 
-def bold_first_row(page, table) -> bool:
+def bold_first_row(page: PageContent, table: GridTable) -> bool:
     """Whether the table's first row is set in bold and its second is not: a header row of figures."""
     if len(table.rows) < 2:
         return False
 
-    def bold_share(row) -> float:
-        x0, top, x1, bottom = row.bbox
-        chars = [c for c in page.chars if x0 <= c["x0"] <= x1 and top <= c["top"] <= bottom and c["text"].strip()]
-        return sum("bold" in c["fontname"].lower() for c in chars) / len(chars) if chars else 0.0
+    def bold_share(box) -> float:
+        x0, top, x1, bottom = box
+        chars = [c for c in page.chars if x0 <= c.x0 <= x1 and top <= c.top <= bottom]
+        return sum(c.bold for c in chars) / len(chars) if chars else 0.0
 
-    return bold_share(table.rows[0]) > 0.8 and bold_share(table.rows[1]) < 0.5
+    return bold_share(table.row_boxes[0]) > 0.8 and bold_share(table.row_boxes[1]) < 0.5
 
 
-def ruled_tables(page, number: int) -> list[Found]:
-    """Tables whose cells are drawn (pdfplumber's lines strategy), boxes stacked with the same columns joined."""
+def ruled_tables(page: PageContent, number: int) -> list[Found]:
+    """Tables whose cells are drawn (ingest.ruled), boxes stacked with the same columns joined."""
     found: list[Found] = []
-    for table in page.find_tables():
-        rows = [row for row in clean_rows(table.extract()) if any(row)]
+    for table in grid_tables(page.edges, page.chars):
+        rows = [row for row in clean_rows(table.rows) if any(row)]
         if packed_cells(rows) > 0.2:
             continue
         columns = sum(1 for i in range(max((len(r) for r in rows), default=0)) if any(i < len(r) and r[i] for r in rows))
@@ -270,7 +275,7 @@ def ruled_tables(page, number: int) -> list[Found]:
             if not (len(rows) == 1 and columns >= 2):
                 continue
         edges = sorted({round(cell[0], 1) for cell in table.cells})
-        found.append(Found(number, tuple(table.bbox), [], rows, edges, page_height=float(page.height)))
+        found.append(Found(number, tuple(table.bbox), [], rows, edges, page_height=page.height))
         found[-1].bold_header = bold_first_row(page, table)
     return [finish_ruled(f) for f in stack_boxes(found) if len(f.rows) >= 2]
 
@@ -426,6 +431,9 @@ def header_lines_above(lines: list[TextLine], first: int, spans: list[tuple[floa
         if lines[start].top - above.bottom > LINE_GAP * height or not is_header_line(above, spans, height):
             break
         start -= 1
+    # Headings set at staggered heights give many short lines; the header never ends between two of them.
+    while 0 < start < first and staggered(lines[start - 1], lines[start], height) and is_header_line(lines[start - 1], spans, height):
+        start -= 1
     if start == first:
         # Group headings ("Adult Social Care & Health") may stand between the header and the first row.
         probe = first
@@ -436,11 +444,18 @@ def header_lines_above(lines: list[TextLine], first: int, spans: list[tuple[floa
     return start
 
 
+def staggered(upper: TextLine, lower: TextLine, height: float) -> bool:
+    """Two lines less than a text height apart whose words stand in different columns: "Revenu" over one
+    column beside "Revenu" / "e" over the next, each column's heading wrapped at its own height."""
+    apart = not any(min(a.x1, b.x1) > max(a.x0, b.x0) for a in upper.phrases for b in lower.phrases)
+    return apart and lower.top - upper.top < STAGGERED * height
+
+
 def header_cells(header: list[TextLine], spans: list[tuple[float, float]], label_column: bool) -> list[str]:
     return [" ".join(cell.split("\n")) for cell in cells_of(header, spans, label_column)]
 
 
-def aligned_tables(page, number: int, lines: list[TextLine], taken: list[tuple[float, float, float, float]]) -> list[Found]:
+def aligned_tables(page: PageContent, number: int, lines: list[TextLine], taken: list[tuple[float, float, float, float]]) -> list[Found]:
     """Tables of figures set in columns, found from the words' positions."""
     lines = [l for l in lines if not any(inside(l, box) for box in taken)]
     rules = horizontal_rules(page)
@@ -472,7 +487,7 @@ def aligned_tables(page, number: int, lines: list[TextLine], taken: list[tuple[f
         head = header_cells(header, spans, label_column)
         bbox = (x0, lines[start].top, x1, body[-1].bottom)
         edges = [spans[0][0] if not label_column else x0] + [a for a, _ in spans]
-        table = Found(number, bbox, head, rows, edges, page_height=float(page.height))
+        table = Found(number, bbox, head, rows, edges, page_height=page.height)
         table.row_pages = [number] * len(rows)
         table.regions = [(number, bbox)]
         table.caption = caption_above(lines, start, height)
@@ -542,13 +557,13 @@ def open_top_row(table: Found, lines: list[TextLine], height: float) -> None:
     table.header_guessed = True
 
 
-def page_tables(page, number: int) -> tuple[list[Found], list[TextLine]]:
+def page_tables(page: PageContent, number: int) -> tuple[list[Found], list[TextLine]]:
     lines = words_lines(page)
     height = line_height(lines)
     ruled = ruled_tables(page, number)
     for table in ruled:
         table.caption = ruled_caption(lines, table, height)
-        if table.header_guessed and table.bbox[1] < CONTINUED_TOP * float(page.height):
+        if table.header_guessed and table.bbox[1] < CONTINUED_TOP * page.height:
             open_top_row(table, lines, height)
     aligned = aligned_tables(page, number, lines, [t.bbox for t in ruled])
     tables = sorted(ruled + aligned, key=lambda t: t.bbox[1])
@@ -610,25 +625,32 @@ def loose(text: str) -> str:
 
 def find_pdf_tables(path: Path, pages: list[int]) -> list[PdfTable]:
     """Tables on the given 1-based pages of a PDF, continued tables joined, cells not yet cleaned."""
-    import pdfplumber
-
     found: list[Found] = []
     lines_of: dict[int, list[TextLine]] = {}
-    with pdfplumber.open(str(path)) as pdf:
+    document = open_document(path)
+    try:
         for number in pages:
-            page = pdf.pages[number - 1]
-            if page.rotation:
+            page = page_content(document, number)
+            if page is None:
                 continue
             tables, lines_of[number] = page_tables(page, number)
-            if tables and number > 1 and tables[0].bbox[1] < CONTINUED_TOP * float(page.height):
-                lift_header_from_previous(tables[0], lambda: lines_of.get(number - 1) or words_lines(pdf.pages[number - 2]), number - 1, lines_of[number])
+            if tables and number > 1 and tables[0].bbox[1] < CONTINUED_TOP * page.height:
+                lift_header_from_previous(tables[0], lambda: lines_of.get(number - 1) or previous_lines(document, number - 1),
+                                          number - 1, lines_of[number])
             found.extend(tables)
-            page.close()
+    finally:
+        document.close()
     return [as_record(t) for t in join_continued(found)]
 
 
-def words_lines(page) -> list[TextLine]:
-    return page_lines(page.extract_words(x_tolerance=1.5, y_tolerance=2.5))
+def words_lines(page: PageContent) -> list[TextLine]:
+    return page_lines(words_of(page.chars, WORD_GAP, WORD_LINE))
+
+
+def previous_lines(document, number: int) -> list[TextLine]:
+    """Lines of a page the pre-check did not pick, read only when a table below may take its foot as header."""
+    page = page_content(document, number)
+    return words_lines(page) if page else []
 
 
 def lift_header_from_previous(table: Found, previous_lines_of, previous_number: int, lines: list[TextLine]) -> None:

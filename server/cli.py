@@ -316,8 +316,8 @@ def fetch() -> None:
 @click.argument("base_url")
 @click.option("--committee", "committees", multiple=True, metavar="NAME_OR_ID",
               help="A committee's name (or a unique part of it) or id; repeat for several (default: every current committee).")
-@click.option("--since", help="First meeting date, ISO (default: a year ago).")
-@click.option("--until", help="Last meeting date, ISO (default: a year ahead).")
+@click.option("--since", help="First meeting date, 2025-01-31 or 31/01/2025 (default: a year ago).")
+@click.option("--until", help="Last meeting date, 2025-01-31 or 31/01/2025 (default: a year ahead).")
 @click.option("--into", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for the papers (default: corpus/<council>/).")
 @click.option("--authority", help="The council's name for the papers' metadata (default: read from the site).")

@@ -8,7 +8,7 @@ import pytest
 
 from core.records import Chunk, Document, DocumentMeta, Hit, TableRowRef
 from core.settings import AnswerSettings
-from index.answer import Reading, can_lead, compose_answer, supporting_lines
+from index.answer import Reading, can_lead, compose_answer, supporting_lines, with_verdict
 from index.councils import councils_named, councils_without_papers
 from index.features import AskedQuestion, candidate_lines, carries_kind, feature_matrix, FEATURES, fragment, restatement
 from index.followup import read_question, subject_phrase
@@ -47,7 +47,8 @@ def test_the_subject_leaves_out_the_words_that_only_say_what_kind_of_answer_is_w
     ("person", "The report was presented by Councillor Sue Chandler.", True),
     ("decision", "RESOLVED that the plan be adopted.", True),
     ("decision", "The plan has been published.", False),
-    ("target", "Reduction in re-referrals from 23% to 15%", False),
+    ("target", "Reduction in re-referrals from 23% to 15%", True),
+    ("target", "Re-referrals were 23% in 2003 and 15% in 2004.", False),
     ("target", "The target is 85% by 31 March 2005.", True),
 ])
 def test_a_line_holds_the_kind_of_thing_asked_for(kind, line, holds):
@@ -254,3 +255,20 @@ def test_a_quoted_table_row_is_cited_with_its_row_and_page():
     lead = next(c for c in ranked if c.text.startswith("CYPE"))
     answer = compose_answer("q", Reading(question, ranked, lead, [], {}, 0.95, "answer"))
     assert answer.citations[0].row == 2 and answer.citations[0].page == 6
+
+
+def test_a_verdict_does_not_repeat_as_a_line_a_quote_the_lead_already_holds():
+    later = hit_of("26. There were 3000 assessments and 77.4% were on time. We have set a target of 85% by March.",
+                   authority="Suffolk County Council", date="2005-03-15")
+    earlier = hit_of("The target is 85% by the end of March 2004.", authority="Suffolk County Council", date="2004-03-01")
+    earlier.chunk = Chunk(chunk_id=2, doc_id="e", ordinal=0, text=earlier.chunk.text, kind="paragraph")
+    earlier.document = Document("e", "e.txt", "txt", "y", None, 1, earlier.document.meta)
+    question = asked("Did Suffolk meet its target?", [later])
+    ranked = scored(question, [0.9, 0.1])
+    lead = next(c for c in ranked if c.text.startswith("26."))
+    answer = compose_answer("q", Reading(question, ranked, lead, [], {}, 0.95, "answer"))
+    answer = with_verdict(answer, "not met", (earlier, "The target is 85% by the end of March 2004."),
+                          (later, "There were 3000 assessments and 77.4% were on time."), support_lines=2)
+    assert [line.text for line in answer.lines] == [lead.text, "The target is 85% by the end of March 2004."]
+    assert answer.verdict.status == "not met" and "77.4% were on time" in answer.verdict.text
+    assert [c.doc_id for c in answer.citations if c.cited] == ["d", "e"]

@@ -49,10 +49,28 @@ def as_tuple(value: str | tuple[str, ...]) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else value
 
 
+# The answer step may withhold an answer it is unsure of (its not-found threshold is set on the dev split
+# to trade answers given against unanswerable questions refused), but must answer most of these.
+MIN_ANSWERED = 0.8
+
+
+@pytest.fixture(scope="module")
+def answers(scrutiny) -> dict[str, object]:
+    return {question: scrutiny.ask(question) for question, _, _ in QUESTIONS}
+
+
+def test_most_questions_are_answered(answers):
+    withheld = [question for question, answer in answers.items() if not answer.found]
+    assert len(withheld) <= (1 - MIN_ANSWERED) * len(QUESTIONS), withheld
+
+
 @pytest.mark.parametrize(("question", "doc_ids", "figures"), QUESTIONS, ids=[q for q, _, _ in QUESTIONS])
-def test_answer_quotes_the_figure_and_cites_its_paper(scrutiny, question, doc_ids, figures):
-    answer = scrutiny.ask(question)
-    assert answer.found, answer.answer
+def test_an_answer_given_quotes_the_figure_and_cites_its_paper(answers, question, doc_ids, figures):
+    """Given, never wrong: a withheld answer counts against the share above, a wrong one fails here."""
+    answer = answers[question]
+    if not answer.found:
+        assert answer.confidence == "not_found" and all(c.highlight is None for c in answer.citations)
+        return
     text = normalise_for_matching(answer.answer)
     assert any(normalise_for_matching(f) in text for f in as_tuple(figures)), answer.answer
     cited = [c for c in answer.citations if c.highlight and c.doc_id in as_tuple(doc_ids)]

@@ -390,7 +390,7 @@ def test_the_newest_answer_is_scrolled_to_and_focused_and_earlier_ones_fold(page
     folded = page.evaluate("[...document.querySelectorAll('#conversation > li')].slice(0, -1)"
                            ".map(li => li.querySelector('details.sources')).filter(Boolean).map(d => d.open)")
     assert folded and not any(folded)
-    for exchange in page.locator("#conversation > li").all()[:-1]:
+    for exchange in page.locator("#conversation > li").all()[:-1]:  # folded, each stays well under the 900 px window
         assert exchange.evaluate("el => el.getBoundingClientRect().height") < 600
     paris = page.locator("#conversation > li").nth(4).locator("article.answer")
     expect(paris).to_have_class(re.compile("answer--not-found"))

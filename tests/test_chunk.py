@@ -60,7 +60,7 @@ def test_table_chunk_carries_header_row():
 
 def test_kpi_table_across_a_page_break_is_one_block(corpus_blocks):
     blocks = corpus_blocks["kent_2025-03_cabinet_quarterly-performance-report-q3-2024-25"]
-    table = next(b for b in blocks if "Number of foster households RED\nLatest: 613" in b.text)
+    table = next(b for b in blocks if "Number of foster households | RED\nLatest: 613" in b.text)
     assert table.kind == "table"
     assert "Percentage foster care placements which are in-house" in table.text
     assert (table.page, table.page_end) == (47, 48)
@@ -102,8 +102,8 @@ def test_corpus_chunks_are_mostly_100_to_250_words(corpus_blocks):
 def test_chunk_pages_span_their_blocks(corpus_blocks):
     blocks = corpus_blocks["kent_2025-03_cabinet_quarterly-performance-report-q3-2024-25"]
     chunks = chunk_blocks("qpr", blocks, SETTINGS)
-    holder = next(c for c in chunks if "Number of foster households RED\nLatest: 613" in c.text)
-    assert holder.kind == "table" and holder.page <= 47 and holder.page_end >= 48
+    holder = next(c for c in chunks if "Number of foster households | RED\nLatest: 613" in c.text)
+    assert holder.table_rows and holder.page <= 47 and holder.page_end >= 48
 
 
 def paragraph(section: str, words: int, word: str = "word") -> Block:

@@ -19,8 +19,9 @@ TINY_GOLD = [
      "doc": None, "evidence": [], "tags": ["unanswerable"]},
 ]
 TOP_KEYS = {"n", "mode", "recall@1", "recall@3", "recall@5", "recall@10", "mrr@10", "ndcg@10", "answer_accuracy",
-            "refusal_accuracy", "per_tag", "per_question"}
-QUESTION_KEYS = {"id", "rank", "answer_correct", "found", "refusal_correct", "answer", "top_doc", "top_text"}
+            "refusal_accuracy", "answer_precision", "answer_level_share", "reliability", "per_tag", "per_question"}
+QUESTION_KEYS = {"id", "rank", "answer_correct", "found", "refusal_correct", "answer", "confidence", "score", "read_as",
+                 "top_doc", "top_text"}
 
 
 @pytest.fixture
@@ -54,6 +55,13 @@ def test_json_gives_the_scores_object_for_one_mode(corpus_index, gold_file):
     assert data["refusal_accuracy"] == float(unanswerable["refusal_correct"])
     # Accuracy is the share of the two answerable questions answered correctly.
     assert data["answer_accuracy"] == sum(q["answer_correct"] for q in data["per_question"][:2]) / 2
+    # Each answer's level: firm answers are scored for precision, and counted among the answerable questions.
+    assert all(q["found"] == (q["confidence"] != "not_found") and 0.0 <= q["score"] <= 1.0 for q in questions.values())
+    answerable = data["per_question"][:2]
+    firm = [q for q in data["per_question"] if q["confidence"] == "answer"]
+    assert data["answer_precision"] == (sum(bool(q["answer_correct"]) for q in firm) / len(firm) if firm else None)
+    assert data["answer_level_share"] == sum(q["confidence"] == "answer" for q in answerable) / 2
+    assert sum(bucket["n"] for bucket in data["reliability"]) == 3
 
 
 def test_mode_all_compares_the_three_retrievers(corpus_index, gold_file):

@@ -72,7 +72,8 @@ def test_an_html_paper_parses_into_headings_paragraphs_and_a_table(tmp_path):
     blocks = blocks_from_document(parsed)
     assert [b.kind for b in blocks] == ["heading", "heading", "paragraph", "table"]
     assert blocks[2].section == "55. Final Proposals (agenda item 6)"
-    assert blocks[3].text.splitlines() == ["Option\tCouncils", "Option 1\t1", "Option 3\t2"]
+    assert blocks[3].text.splitlines() == ["55. Final Proposals (agenda item 6)", "Option 1 | Councils: 1", "Option 3 | Councils: 2"]
+    assert blocks[3].header == ["Option", "Councils"]
 
 
 def test_a_web_page_without_text_is_refused_by_name(tmp_path):

@@ -227,7 +227,9 @@ def test_a_committee_that_is_not_there_or_ambiguous_is_refused(tmp_path, committ
 
 def test_bad_addresses_and_dates_are_refused_before_any_request():
     assert "error: 'ftp://example' is not a web address" in run_cli(["ftp://example"]).stderr
-    assert "error: --since must be a date like" in run_cli(["https://example.gov.uk", "--since", "12/01/2025"]).stderr
+    # Both 2025-01-12 and 12/01/2025 are dates; a day that does not exist or a date in words is not.
+    assert "error: --since must be a date like" in run_cli(["https://example.gov.uk", "--since", "31/02/2025"]).stderr
+    assert "error: --until must be a date like" in run_cli(["https://example.gov.uk", "--until", "March 2025"]).stderr
 
 
 def test_a_document_that_keeps_failing_is_named_and_the_rest_are_fetched(tmp_path):
@@ -305,20 +307,20 @@ def test_fetched_papers_answer_with_committee_date_and_source_and_pages_link_to_
     scrutiny = Scrutiny(settings, shared_embedder)
     answer = scrutiny.ask("What is the one-off cost of moving to two unitary councils?")
     assert answer.found and "41.2 million pounds" in answer.answer
-    cited = answer.citations[answer.lines[0][1] - 1]
+    cited = answer.citations[answer.lines[0].citation - 1]
     assert (cited.authority, cited.committee, cited.date) == ("Gloucester City Council", "Cabinet", "2025-11-21")
     assert cited.source_url == f"{base}/mgConvert2PDF.aspx?ID=65412" and cited.page == 1 and not cited.ocr
 
     decided = scrutiny.ask("What did Cabinet decide about the waste and recycling collection contract?")
     assert decided.found and "to award the waste and recycling collection contract to Ubico" in decided.answer
-    record = decided.citations[next(number for text, number in decided.lines if "to award" in text) - 1]
+    record = decided.citations[next(line.citation for line in decided.lines if "to award" in line.text) - 1]
     assert record.source_url == f"{base}/ieDecisionDetails.aspx?AIId=90105" and record.date == "2025-11-12"
 
     with TestClient(create_app(settings, scrutiny)) as client:
         page = client.get(f"/documents/{cited.doc_id}").text
         assert f'href="{base}/mgConvert2PDF.aspx?ID=65412"' in page and "Agenda item" in page
         card = client.get("/", params={"q": "What is the one-off cost of moving to two unitary councils?"}).text
-        assert f'<a href="{base}/mgConvert2PDF.aspx?ID=65412" rel="noopener noreferrer">on the council' in card
+        assert f'<a href="{base}/mgConvert2PDF.aspx?ID=65412" rel="noopener noreferrer">The paper on the council’s website</a>' in card
         assert client.get(f"/api/documents/{record.doc_id}").json()["source_url"] == record.source_url
         original = client.get(f"/documents/{record.doc_id}/file")
         assert original.headers["content-disposition"].startswith("attachment") and "RESOLVED" in original.text

@@ -67,7 +67,7 @@ def test_scanned_pages_are_read_answerable_and_cited_to_their_page_as_a_scan(tmp
     assert report.added == [path.stem] and not report.skipped, report.skipped
     answer = Scrutiny(settings, shared_embedder).ask("How many questionnaires came back in the Family Hubs consultation?")
     assert answer.found and "1,016" in answer.answer, answer.answer
-    quoted = answer.citations[answer.lines[0][1] - 1]
+    quoted = answer.citations[answer.lines[0].citation - 1]
     assert quoted.page == 2 and quoted.ocr is True
     assert all(citation.ocr for citation in answer.citations if citation.page in (2, 3))
     assert quoted.to_json()["ocr"] is True

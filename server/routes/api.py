@@ -11,12 +11,12 @@ from index.answer import citation_for
 from index.service import Scrutiny
 from index.store import IndexError_
 from server.routes.common import (
-    MAX_FILTER_CHARS, checked_filters, checked_sort, document_json, hint_for, in_answer_pool, listed_documents,
+    checked_filters, checked_sort, document_json, hint_for, in_answer_pool, listed_documents,
     scrutiny_of,
 )
 from server.asking import MAX_HISTORY_TURNS, Turn, answer_record
 from server.security import admin_refusal
-from server.validation import MAX_QUESTION_CHARS, checked_question
+from server.validation import MAX_FILTER_CHARS, MAX_QUESTION_CHARS, checked_question
 
 
 

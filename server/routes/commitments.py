@@ -21,12 +21,11 @@ from commitments.register import (
 from index.service import Scrutiny
 from index.store import IndexError_
 from core.text import long_date as human_date
-from server.validation import ValidationError, checked_iso_date
+from server.validation import MAX_FILTER_CHARS, ValidationError, checked_iso_date
 
 router = APIRouter()
 
 STATUSES = ("met", "not met", "no later report", "unclear")
-MAX_FILTER_CHARS = 200
 PAGE_SIZE = 50
 SORT_CHOICES = tuple(REGISTER_SORTS) + tuple(f"-{key}" for key in REGISTER_SORTS)
 CSV_COLUMNS = ("id", "authority", "title", "doc_id", "date", "page", "section", "measure", "text", "target", "due", "owner",

@@ -12,7 +12,7 @@ from core.records import Document, Filters
 from index.search import MODES
 from index.service import Scrutiny
 from index.store import IndexCorrupt, IndexError_
-from server.validation import MAX_FILTER_CHARS, ValidationError, checked_filter_values  # noqa: F401  (re-exported for routes)
+from server.validation import ValidationError, checked_filter_values
 
 # "-date" is newest first, the order councillors usually want.
 DOCUMENT_SORTS = ("-date", "date", "title")

@@ -124,7 +124,7 @@ def document_page(request: Request, doc_id: str, hl: str | None = None, spans: s
     cited_row = checked_row(row, [ref.row for ref in cited_chunk.table_rows] if cited_chunk else None)
     context = {
         "nav": "documents", "index_problem": None, "document": document,
-        "chunks": chunk_views(chunks, cited, marked, cited_row), "file_url": f"{document_href(doc_id)}/file",
+        "chunks": chunk_views(chunks, cited, marked, cited_row, document), "file_url": f"{document_href(doc_id)}/file",
         "date_label": long_date(document.meta.date), "source_href": web_link(document.meta.source_url),
         "decision_refs": document_references(scrutiny.state().reader, doc_id), "reference_href": reference_href,
     }

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
 
-from core.records import Chunk, Filters
+from core.records import Chunk, Document, Filters
 from index.answer import span_of
 from server.routes.common import share_url
 from server.validation import long_date, parsed_date
@@ -98,6 +98,7 @@ class ChunkView:
     cited: bool
     pieces: list[Piece]  # the text, with quoted spans marked when cited
     rows: list[tuple[str, bool]]  # a cited table's lines, the cited row's flagged; else empty
+    ocr: bool = False  # the chunk's text was recognised from a scan
 
 
 # ---------------------------------------------------------------- small text helpers
@@ -375,10 +376,11 @@ def table_lines(chunk: Chunk, row: int) -> list[tuple[str, bool]]:
     return [(line, index in cited) for index, line in enumerate(chunk.text.split("\n"))]
 
 
-def chunk_views(chunks: list[Chunk], cited_chunk: int | None, spans: list[tuple[int, int]] = (), row: int | None = None) -> list[ChunkView]:
-    """Chunks in reading order, each labelled with its page and section, marking where a new page starts;
-    the cited chunk carries its quoted spans and its cited table row, and is labelled with the section
-    the quotation sits in."""
+def chunk_views(chunks: list[Chunk], cited_chunk: int | None, spans: list[tuple[int, int]] = (), row: int | None = None,
+                document: Document | None = None) -> list[ChunkView]:
+    """Chunks in reading order, each labelled with its page and section, marking where a new page starts
+    and whether its text was recognised from a scan of `document`; the cited chunk carries its quoted spans
+    and its cited table row, and is labelled with the section the quotation sits in."""
     views, page = [], None
     for chunk in sorted(chunks, key=lambda c: c.ordinal):
         new_page = chunk.page if chunk.page and chunk.page != page else None
@@ -388,7 +390,8 @@ def chunk_views(chunks: list[Chunk], cited_chunk: int | None, spans: list[tuple[
         pieces = split_marked(chunk.text, marked)
         rows = table_lines(chunk, row) if cited and row else []
         sections = quote_sections(chunk.text, marked, chunk.section)
-        views.append(ChunkView(chunk, location_label(chunk.page, chunk.page_end, sections), new_page, cited, pieces, rows))
+        ocr = document is not None and document.recognised_from_scan(chunk.page, chunk.page_end)
+        views.append(ChunkView(chunk, location_label(chunk.page, chunk.page_end, sections), new_page, cited, pieces, rows, ocr))
     return views
 
 
