@@ -39,9 +39,9 @@ from core.records import Chunk, Document, DocumentMeta, Filters
 from core.settings import Settings
 from index.lexical import B, K1, Terms, idf, unpacked_counts
 from index.store import (
-    DB_NAME, DOCUMENT_COLUMNS, DOCUMENTS_SCHEMA, MANIFEST_NAME, SCHEMA_VERSION, IndexCorrupt, IndexError_, IndexMissing,
-    _next_generation_name, delete_derived_rows, document_from_row, file_record, insert_document, manifest_backend,
-    publish_generation, published_document_count, read_current, table_rows_from_json, table_rows_json, update_document_meta,
+    DB_NAME, DOCUMENT_COLUMNS, DOCUMENTS_SCHEMA, MANIFEST_NAME, SCHEMA_VERSION, DocumentCatalog, IndexCorrupt, IndexError_,
+    IndexMissing, _next_generation_name, delete_derived_rows, document_from_row, file_record, insert_document,
+    manifest_backend, publish_generation, read_current, table_rows_from_json, table_rows_json, update_document_meta,
 )
 
 CATALOG_SCHEMA = DOCUMENTS_SCHEMA + """
@@ -494,7 +494,7 @@ class MilvusView:
         return problems
 
 
-class MilvusBuilder:
+class MilvusBuilder(DocumentCatalog):
     """The next catalog generation and the Milvus rows it will make live. Use under `writer_lock`.
 
     Rows are inserted as papers arrive (batched), carrying this generation's number; publish() flushes
@@ -555,23 +555,6 @@ class MilvusBuilder:
         self.conn.execute("DELETE FROM stale_rows")
 
     # what the pipeline and the register read ---------------------------------
-    def previous_document_count(self) -> int | None:
-        """Papers in the published generation this one replaces; None when unknown."""
-        return published_document_count(self.index_dir, self.previous)
-
-    def document_count(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]
-
-    def document_hashes(self) -> dict[str, str]:
-        return dict(self.conn.execute("SELECT doc_id, sha256 FROM documents"))
-
-    def document_paths(self) -> dict[str, str]:
-        return dict(self.conn.execute("SELECT doc_id, path FROM documents"))
-
-    def document_meta(self, doc_id: str) -> DocumentMeta | None:
-        row = self.conn.execute(f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
-        return document_from_row(row).meta if row else None
-
     def chunks_of(self, doc_id: str) -> list[Chunk]:
         if doc_id in self._added:
             return self._added[doc_id]

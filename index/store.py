@@ -520,7 +520,33 @@ def _next_generation_name(index_dir: Path) -> str:
     return f"gen-{max(numbers, default=0) + 1:06d}"
 
 
-class IndexWriter:
+class DocumentCatalog:
+    """What ingest reads of the next generation's documents table, the same in both backends' builders
+    (each has `conn`, `index_dir` and `previous`)."""
+
+    conn: sqlite3.Connection
+    index_dir: Path
+    previous: str | None
+
+    def previous_document_count(self) -> int | None:
+        """Papers in the published generation this one replaces; None when unknown."""
+        return published_document_count(self.index_dir, self.previous)
+
+    def document_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+
+    def document_hashes(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT doc_id, sha256 FROM documents"))
+
+    def document_paths(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT doc_id, path FROM documents"))
+
+    def document_meta(self, doc_id: str) -> DocumentMeta | None:
+        row = self.conn.execute(f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        return document_from_row(row).meta if row else None
+
+
+class IndexWriter(DocumentCatalog):
     """Builds the next generation from a copy of the current one, then publishes it.
 
     Use under `writer_lock`. Nothing is visible to readers until `publish()`.
@@ -573,23 +599,6 @@ class IndexWriter:
             self.conn = sqlite3.connect(self.work_dir / DB_NAME)
             return False
         return True
-
-    def previous_document_count(self) -> int | None:
-        """Papers in the published generation this one replaces; None when unknown."""
-        return published_document_count(self.index_dir, self.previous)
-
-    def document_count(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]
-
-    def document_hashes(self) -> dict[str, str]:
-        return dict(self.conn.execute("SELECT doc_id, sha256 FROM documents"))
-
-    def document_paths(self) -> dict[str, str]:
-        return dict(self.conn.execute("SELECT doc_id, path FROM documents"))
-
-    def document_meta(self, doc_id: str) -> DocumentMeta | None:
-        row = self.conn.execute(f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
-        return document_from_row(row).meta if row else None
 
     def chunks_of(self, doc_id: str) -> list[Chunk]:
         rows = self.conn.execute(f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE doc_id = ? ORDER BY ordinal", (doc_id,))
