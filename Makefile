@@ -4,10 +4,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SCALE_STAMP := $(VENV)/.installed-scale
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install browser ocr index run serve test test-fast eval fit bench clean
+.PHONY: install install-scale browser ocr index run serve test test-fast eval fit bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +17,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Milvus and Ray (the `scale` extra): the tests and the benchmark cover both backends and the Ray ingest.
+$(SCALE_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,scale]'
+	touch $(SCALE_STAMP)
+
+install-scale: $(SCALE_STAMP)
 
 # The browser tests drive Debian's Chromium; install it when it is missing (CI runs as root).
 browser:
@@ -42,7 +50,7 @@ run: index
 serve: install
 	$(BIN)/scrutiny serve --host $(HOST) --port $(PORT)
 
-test: install browser ocr
+test: install-scale browser ocr
 	$(BIN)/python -m pytest -q
 
 test-fast: install
@@ -55,7 +63,7 @@ eval: index
 fit: index
 	$(BIN)/scrutiny fit --gold corpus/gold/dev.jsonl --test corpus/gold/test.jsonl --ablation
 
-bench: install browser
+bench: install-scale browser
 	$(BIN)/python -m bench.run
 
 clean:

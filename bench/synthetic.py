@@ -173,8 +173,10 @@ def build_synthetic_index(
     seed: int = 0,
     chunks_per_document: int = 200,
 ) -> SyntheticIndex:
-    """A published index of `chunks` recombined chunks, written through IndexWriter (real SQLite, FTS5 and FAISS)."""
-    from index.store import IndexWriter, writer_lock
+    """A published index of `chunks` recombined chunks, written through the configured backend's writer (the
+    embedded index's SQLite, BM25 and FAISS, or Milvus)."""
+    from index.backend import open_builder
+    from index.store import writer_lock
     from ingest.pipeline import search_body, search_context
 
     started = time.perf_counter()
@@ -184,8 +186,7 @@ def build_synthetic_index(
     index_dir = Path(index_dir)
     documents = 0
     with writer_lock(index_dir):
-        writer = IndexWriter(index_dir, source.model, source.dimension, settings.retrieval.ann_threshold,
-                             {"chunking": settings.chunk.model_dump()})
+        writer = open_builder(settings, source.model, source.dimension)
         try:
             for start in range(0, chunks, chunks_per_document):
                 part = texts[start : start + chunks_per_document]

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import click
 
+from server.cli import backend_options
+
 STATUS_CHOICES = ("met", "not met", "no later report", "unclear")
 
 
@@ -14,6 +16,7 @@ STATUS_CHOICES = ("met", "not met", "no later report", "unclear")
 @click.option("--json", "as_json", is_flag=True, help="Print the register as JSON.")
 @click.option("--index", "index_dir", type=click.Path(file_okay=False), default=None,
               help="Index folder (default: $SCRUTINY_INDEX or ./var/index).")
+@backend_options
 def commitments_command(authority, measure, due_before, status, as_json, index_dir):
     """List commitments (targets, promises, priorities, action-plan rows) and their follow-ups."""
     import json
@@ -21,13 +24,14 @@ def commitments_command(authority, measure, due_before, status, as_json, index_d
 
     from commitments.register import RegisterQuery, load_register, register_json
     from core.settings import load_settings
-    from index.store import IndexError_, IndexReader
+    from index.backend import open_view
+    from index.store import IndexError_
     from server.validation import ValidationError, checked_iso_date
 
     try:
         query = RegisterQuery(authority=authority, measure=measure, status=status,
                               due_before=checked_iso_date(due_before, "--due-before"))
-        reader = IndexReader.open(load_settings(index_dir).index_dir)
+        reader = open_view(load_settings(index_dir))
     except (ValidationError, IndexError_) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

@@ -13,7 +13,9 @@ import numpy as np
 from commitments.extract import BROAD_LABELS, DECIDED, Commitment, MeasureReport, Value
 
 # Cosine similarity above which two statements are about the same thing even when their labels differ
-# (or are too broad to decide): checked by eye on the seed papers.
+# (or are too broad to decide): checked by eye on the seed papers. Every threshold here is for statements
+# encoded alone; vectors pooled from their chunk's forward pass (commitments.pooled_vectors) sit closer
+# together and blur one statement into its neighbours, so with them follow-up links lose precision.
 SAME_MEASURE_SIMILARITY = 0.72
 BROAD_LABEL_SIMILARITY = 0.55
 # On a shared topic, the least similarity for a promise's follow-up and for a target's follow-up without a figure:

@@ -17,7 +17,7 @@ from commitments.extract import (
     known_measure,
 )
 from commitments.link import STATUSES, Link, link_commitments, status_of
-from core.records import Chunk, DocumentMeta
+from core.records import DocumentMeta
 from core.text import fold_characters
 
 # A label the lexicon knows is given to an unlabelled commitment when its text is this close to it.
@@ -134,8 +134,14 @@ def ensure_tables(conn: sqlite3.Connection) -> list[str]:
     return [row[0] for row in conn.execute("SELECT doc_id FROM documents")] if stale else []
 
 
-def index_commitments(writer, changed_doc_ids: list[str], embedder) -> None:
-    """Extract commitments of the changed papers into `writer.conn`, then relink every follow-up."""
+def index_commitments(writer, changed_doc_ids: list[str], embedder, known_vectors: dict[str, np.ndarray] | None = None,
+                      known_extractions: dict[str, tuple[list[Commitment], list[MeasureReport]]] | None = None) -> None:
+    """Extract commitments of the changed papers into `writer.conn`, then relink every follow-up.
+
+    Ingest passes what it already has: `known_extractions`, each paper's statements as extracted while it
+    was parsed (`statement_spans`), and `known_vectors`, their vectors pooled from their chunks' forward
+    pass, keyed by `embedding_key`; only what they lack is extracted or encoded here.
+    """
     conn = writer.conn
     changed_doc_ids = list(dict.fromkeys([*changed_doc_ids, *ensure_tables(conn)]))
     drop_orphans(conn)
@@ -146,11 +152,14 @@ def index_commitments(writer, changed_doc_ids: list[str], embedder) -> None:
             continue
         conn.execute("DELETE FROM commitments WHERE doc_id = ?", (doc_id,))
         conn.execute("DELETE FROM measure_reports WHERE doc_id = ?", (doc_id,))
-        extracted.append(extract_document(doc_id, meta, chunks_of(conn, doc_id)))
+        known = (known_extractions or {}).get(doc_id)
+        extracted.append(known if known is not None else extract_document(doc_id, meta, writer.chunks_of(doc_id)))
     if extracted:
         # One encode over every paper's statements: batches of similar length waste little on padding.
+        known = known_vectors or {}
         texts = list(dict.fromkeys(embedding_key(item.text) for commitments, reports in extracted for item in [*commitments, *reports]))
-        vectors = dict(zip(texts, embedder.encode(texts)))
+        missing = [text for text in texts if text not in known]
+        vectors = {**{text: known[text] for text in texts if text in known}, **dict(zip(missing, embedder.encode(missing)))}
         prototypes = embedder.encode(list(MEASURE_LABELS))
         for commitments, reports in extracted:
             store_extracted(conn, commitments, reports, vectors, prototypes)
@@ -161,14 +170,6 @@ def index_commitments(writer, changed_doc_ids: list[str], embedder) -> None:
 def document_meta(conn: sqlite3.Connection, doc_id: str) -> DocumentMeta | None:
     row = conn.execute("SELECT authority, committee, date, title, reference FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
     return DocumentMeta(*row) if row else None
-
-
-def chunks_of(conn: sqlite3.Connection, doc_id: str) -> list[Chunk]:
-    rows = conn.execute(
-        "SELECT chunk_id, doc_id, ordinal, text, kind, page, page_end, section FROM chunks WHERE doc_id = ? ORDER BY ordinal",
-        (doc_id,),
-    )
-    return [Chunk(*row) for row in rows]
 
 
 def drop_orphans(conn: sqlite3.Connection) -> None:
@@ -202,6 +203,40 @@ def assign_measures(items: list, vectors: np.ndarray, prototypes: np.ndarray | N
 def embedding_key(text: str) -> str:
     """What is embedded for a statement: its opening, which names what it is about, keeps encoding cheap."""
     return fold_characters(text)[:EMBED_CHARS]
+
+
+def span_of(needle: str, haystack: str) -> tuple[int, int] | None:
+    """Where `needle` occurs in `haystack`, allowing the whitespace between its words to differ."""
+    start = haystack.find(needle)
+    if start >= 0:
+        return start, start + len(needle)
+    words = needle.split()
+    match = re.search(r"\s+".join(re.escape(w) for w in words), haystack) if words else None
+    return (match.start(), match.end()) if match else None
+
+
+def statement_spans(doc_id: str, meta: DocumentMeta, chunks: list, embed_texts: list[str]
+                    ) -> tuple[tuple[list[Commitment], list[MeasureReport]], list[list[tuple[str, tuple[int, int]]]]]:
+    """A paper's statements, extracted while it is parsed (each `chunk_id` is the chunk's position until the
+    index gives it an id), and for each chunk, (embedding key, span in the chunk's embedding text) of every
+    statement the register embeds, so ingest can pool their vectors from the chunk's own forward pass
+    instead of encoding them again. A statement that does not lie within one chunk's text (a table row
+    across a page break) has no span and is encoded on its own."""
+    from dataclasses import replace
+
+    numbered = [replace(chunk, chunk_id=position) for position, chunk in enumerate(chunks)]
+    commitments, reports = extract_document(doc_id, meta, numbered)
+    found: list[list[tuple[str, tuple[int, int]]]] = [[] for _ in chunks]
+    seen: set[str] = set()
+    for item in [*commitments, *reports]:
+        key = embedding_key(item.text)
+        if key in seen:
+            continue
+        span = span_of(key, embed_texts[item.chunk_id])
+        if span is not None:
+            seen.add(key)
+            found[item.chunk_id].append((key, span))
+    return (commitments, reports), found
 
 
 def store_extracted(conn, commitments: list[Commitment], reports: list[MeasureReport], by_text: dict[str, np.ndarray], prototypes) -> None:

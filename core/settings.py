@@ -31,7 +31,7 @@ class RetrievalSettings(_Section):
     candidates: int = Field(50, description="Candidates each retriever contributes before fusion.")
     bm25_weight: float = Field(0.7, description="Weight of the normalised BM25 score in hybrid fusion.")
     dense_weight: float = Field(0.3, description="Weight of the dense cosine score in hybrid fusion.")
-    ann_threshold: int = Field(250_000, description="Vector count above which an HNSW index replaces the exact flat index (single-query flat search reaches 20 ms near there on 2 cores, and HNSW's recall falls with size; see bench/).")
+    ann_threshold: int = Field(250_000, description="Vector count above which an inverted-file (IVF) index replaces the exact flat index (single-query flat search reaches 20 ms near there on 2 cores; IVF keeps recall@10 above 0.95 at 10^6 vectors where HNSW fell to 0.84; see bench/).")
 
 
 class AnswerSettings(_Section):
@@ -62,9 +62,36 @@ class IngestSettings(_Section):
 class ServerSettings(_Section):
     host: str = Field("127.0.0.1", description="Address `scrutiny serve` binds.")
     port: int = Field(8000, description="Port `scrutiny serve` listens on.")
+    workers: int = Field(1, description="Server processes (`scrutiny serve --workers`); each loads the model once and reopens the index when it changes.")
     admin_token: str | None = Field(None, description="Token (env SCRUTINY_ADMIN_TOKEN) that POST /api/reload must send as `Authorization: Bearer ...`; unset, the endpoint is off.")
     max_body_bytes: int = Field(256 * 1024, description="Largest request body accepted; a longer one gets 413 before it is read.")
     answer_threads: int = Field(2, description="Questions answered at once; further requests wait their turn (answering is CPU-bound).")
+
+
+class BackendSettings(_Section):
+    kind: str = Field("embedded", description="Where chunks and vectors are stored and searched: embedded (SQLite, FAISS and BM25 postings in the index folder) or milvus (env SCRUTINY_BACKEND, option --backend).")
+    milvus_uri: str = Field("", description="Milvus Lite file (a path ending in .db) or server address (http://host:19530); empty means milvus.db in the index folder (env SCRUTINY_MILVUS_URI, option --milvus-uri).")
+    milvus_token: str = Field("", description="Credentials for a Milvus server, user:password or an API key (env SCRUTINY_MILVUS_TOKEN).")
+    milvus_lite_server: str = Field("", description="Address of a Milvus Lite server already serving the milvus_uri folder, which one process at a time may open: `scrutiny serve --workers N` starts one and passes it to its workers (env SCRUTINY_MILVUS_LITE_SERVER).")
+    milvus_collection: str = Field("scrutiny_chunks", description="Milvus collection holding the chunks.")
+    milvus_index: str = Field("FLAT", description="Milvus vector index on the chunk vectors: FLAT (exact; Milvus Lite), HNSW, IVF_FLAT or DISKANN (on a server or cluster). A change rebuilds the collection's index.")
+    milvus_fusion: str = Field("client", description="How hybrid search fuses BM25 and dense candidates on Milvus: client (the weighted min-max fusion the embedded index uses), weighted or rrf (Milvus's own rankers). Chosen by the gold-set comparison in docs/scale.md.")
+    hnsw_m: int = Field(32, description="HNSW graph degree (Milvus HNSW index).")
+    hnsw_ef_construction: int = Field(200, description="HNSW build-time candidate list (Milvus HNSW index).")
+    hnsw_ef: int = Field(1024, description="HNSW search-time candidate list (Milvus HNSW index).")
+    write_batch: int = Field(512, description="Chunks sent to Milvus per insert.")
+
+
+class RaySettings(_Section):
+    embed_workers: int = Field(2, description="Embedding actors `scrutiny ingest --ray` starts (option --ray-workers); each loads the model once.")
+    embed_cpus: float = Field(1.0, description="CPUs each embedding actor reserves on a cluster (its torch threads); on a local Ray the cores are shared among the actors.")
+    embed_gpus: float = Field(0.0, description="GPUs each embedding actor reserves; 0 uses one when the cluster has GPUs, else none.")
+    parse_cpus: float = Field(1.0, description="CPUs each parse task reserves.")
+    batch_chunks: int = Field(256, description="Chunks sent to an embedding actor at a time.")
+
+
+class CommitmentsSettings(_Section):
+    pooled_vectors: bool = Field(False, description="Take the commitments register's statement vectors from their chunk's forward pass at ingest instead of encoding each statement alone: no extra model time (a bulk ingest's choice), but follow-up links lose precision (0.66 to 0.44 on the labelled links) because a pooled vector carries its neighbours' words. Takes effect for papers ingested after it changes; `--rebuild` applies it to all.")
 
 
 class OcrSettings(_Section):
@@ -94,6 +121,9 @@ class Settings(_Section):
     answer: AnswerSettings = AnswerSettings()
     ingest: IngestSettings = IngestSettings()
     server: ServerSettings = ServerSettings()
+    backend: BackendSettings = BackendSettings()
+    ray: RaySettings = RaySettings()
+    commitments: CommitmentsSettings = CommitmentsSettings()
     ocr: OcrSettings = OcrSettings()
     fetch: FetchSettings = FetchSettings()
 
@@ -116,8 +146,8 @@ def environment_overrides(environ) -> dict:
 
 
 def load_settings(index_dir: str | Path | None = None) -> Settings:
-    """Defaults, then the environment (SCRUTINY_INDEX, SCRUTINY_MODEL, SCRUTINY_ADMIN_TOKEN and any
-    SCRUTINY_<SECTION>__<NAME>), then explicit arguments."""
+    """Defaults, then the environment (SCRUTINY_INDEX, SCRUTINY_MODEL, SCRUTINY_ADMIN_TOKEN, SCRUTINY_BACKEND,
+    SCRUTINY_MILVUS_URI / _TOKEN / _LITE_SERVER and any SCRUTINY_<SECTION>__<NAME>), then explicit arguments."""
     from pydantic import ValidationError
 
     try:
@@ -131,6 +161,10 @@ def load_settings(index_dir: str | Path | None = None) -> Settings:
     env_model = os.environ.get("SCRUTINY_MODEL")
     if env_model:
         settings.embed.model = env_model
+    for variable, field in (("SCRUTINY_BACKEND", "kind"), ("SCRUTINY_MILVUS_URI", "milvus_uri"), ("SCRUTINY_MILVUS_TOKEN", "milvus_token"),
+                            ("SCRUTINY_MILVUS_LITE_SERVER", "milvus_lite_server")):
+        if os.environ.get(variable):
+            setattr(settings.backend, field, os.environ[variable])
     env_token = os.environ.get("SCRUTINY_ADMIN_TOKEN", "").strip()
     if env_token:
         settings.server.admin_token = env_token

@@ -106,21 +106,22 @@ class TrailSummary:
 # ------------------------------------------------------------------ building (ingest)
 
 
-def index_decisions(conn: sqlite3.Connection, changed_doc_ids: list[str]) -> None:
-    """Record the references each changed paper's passages mention; rows of papers gone are dropped.
+def index_decisions(writer, changed_doc_ids: list[str]) -> None:
+    """Record the references each changed paper's passages mention in `writer.conn` (an index.backend
+    IndexBuilder: its chunks may live elsewhere, so they are read through it); rows of papers gone are dropped.
 
     An index built before the table existed gets every paper's references on its next ingest.
     """
+    conn = writer.conn
     if not has_mentions(conn):
         changed_doc_ids = [row[0] for row in conn.execute("SELECT doc_id FROM documents")]
     conn.executescript(SCHEMA)
     conn.execute("DELETE FROM decision_mentions WHERE doc_id NOT IN (SELECT doc_id FROM documents)")
     for doc_id in changed_doc_ids:
         conn.execute("DELETE FROM decision_mentions WHERE doc_id = ?", (doc_id,))
-        rows = conn.execute("SELECT chunk_id, text FROM chunks WHERE doc_id = ?", (doc_id,)).fetchall()
         conn.executemany(
             "INSERT OR IGNORE INTO decision_mentions VALUES (?,?,?,?)",
-            [(ref, doc_id, chunk_id, start) for chunk_id, text in rows for start, _, ref in reference_spans(text)],
+            [(ref, doc_id, chunk.chunk_id, start) for chunk in writer.chunks_of(doc_id) for start, _, ref in reference_spans(chunk.text)],
         )
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from server.cli import backend_options
+
 ALL_MODES = ("bm25", "dense", "hybrid")
 
 
@@ -95,6 +97,7 @@ def reliability_table(results: dict):
 @click.option("--index", "index_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Index folder (default: $SCRUTINY_INDEX or ./var/index).")
 @click.option("--tag", default=None, help="Only the gold questions carrying this tag.")
+@backend_options
 def eval_command(gold_path, mode, k, as_json, report_dir, index_dir, tag):
     """Score retrieval (Recall@k, MRR, nDCG) and answers against a gold question set.
 
@@ -152,6 +155,7 @@ def eval_command(gold_path, mode, k, as_json, report_dir, index_dir, tag):
 @click.option("--ablation", is_flag=True, help="Also refit without each feature in turn and report the change.")
 @click.option("--index", "index_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Index folder (default: $SCRUTINY_INDEX or ./var/index).")
+@backend_options
 def fit_command(gold_path, test_path, out_path, precision, refusal_weight, ablation, index_dir):
     """Fit the answer model (line scorer and confidence) on a gold split and calibrate its thresholds."""
     from core.settings import load_settings

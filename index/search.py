@@ -62,11 +62,14 @@ def year_boosts(documents: dict[str, Document], chunk_docs: dict[int, str], year
 
 def candidate_scores(reader, analysis: QueryAnalysis, query_vector, filters: Filters, mode: str, settings: RetrievalSettings) -> dict[int, float]:
     limit = settings.candidates
-    allowed = reader.allowed_chunk_ids(filters)  # resolved once: both retrievers need it
+    allowed = reader.restriction(filters)  # resolved once: both retrievers need it
     if mode == "bm25":
         return dict(reader.bm25(lexical_query(analysis), allowed, limit))
     if mode == "dense":
         return dict(reader.dense(query_vector, allowed, limit))
+    fused = reader.fused(lexical_query(analysis), query_vector, allowed, limit, settings.bm25_weight, settings.dense_weight)
+    if fused is not None:  # the backend's own ranker (Milvus's weighted or RRF) when it is configured to fuse
+        return fused
     bm25 = dict(reader.bm25(lexical_query(analysis), allowed, limit))
     dense = dict(reader.dense(query_vector, allowed, limit))
     # Score every candidate by both retrievers so fusion never sees a missing value for a chunk that was merely ranked low.

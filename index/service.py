@@ -72,9 +72,9 @@ class Scrutiny:
 
     def opened_state(self) -> IndexState:
         """The published index opened afresh; raises IndexError_ when it cannot be."""
-        from index.store import IndexReader
+        from index.backend import open_view
 
-        reader = IndexReader.open(self.settings.index_dir)
+        reader = open_view(self.settings)
         documents = {d.doc_id: d for d in reader.documents()}
         authorities = sorted({d.meta.authority for d in documents.values() if d.meta.authority})
         return IndexState(reader, documents, authorities)

@@ -37,7 +37,7 @@ MANIFEST_NAME = "manifest.json"
 CURRENT_NAME = "CURRENT"
 LOCK_NAME = "LOCK"
 
-_SCHEMA = """
+DOCUMENTS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY,
     path TEXT NOT NULL,
@@ -49,6 +49,8 @@ CREATE TABLE IF NOT EXISTS documents (
     source_url TEXT, agenda_item TEXT, agenda_item_title TEXT, decision INTEGER, fetched_at TEXT,
     ocr_pages TEXT  -- comma-separated numbers of the pages whose text OCR recognised
 );
+"""
+_SCHEMA = DOCUMENTS_SCHEMA + """
 CREATE TABLE IF NOT EXISTS chunks (
     chunk_id INTEGER PRIMARY KEY,
     doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
@@ -126,6 +128,43 @@ def meta_row(meta: DocumentMeta) -> tuple:
     return tuple(getattr(meta, name) for name in META_COLUMNS)
 
 
+def document_row(document: Document, chunks: int) -> tuple:
+    """A document as the documents table stores it, in DOCUMENT_COLUMNS order."""
+    return (document.doc_id, document.path, document.format, document.sha256, document.pages, chunks,
+            *meta_row(document.meta), ",".join(str(n) for n in document.ocr_pages))
+
+
+def insert_document(conn: sqlite3.Connection, document: Document, chunks: int) -> None:
+    row = document_row(document, chunks)
+    conn.execute(f"INSERT INTO documents ({DOCUMENT_COLUMNS}) VALUES ({','.join('?' * len(row))})", row)
+
+
+def update_document_meta(conn: sqlite3.Connection, doc_id: str, path: str, meta: DocumentMeta) -> None:
+    assignments = ", ".join(f"{name} = ?" for name in META_COLUMNS)
+    conn.execute(f"UPDATE documents SET path = ?, {assignments} WHERE doc_id = ?", (path, *meta_row(meta), doc_id))
+
+
+# Tables of rows derived from a document's text (the commitments register, decision references), in both backends.
+DERIVED_TABLES = ("commitments", "decision_mentions")
+
+
+def delete_derived_rows(conn: sqlite3.Connection, doc_id: str) -> None:
+    for table in DERIVED_TABLES:
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone():
+            conn.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
+
+
+def published_document_count(index_dir: Path, generation: str | None) -> int | None:
+    """Papers in a published generation (from its manifest); None when unknown."""
+    if generation is None:
+        return None
+    try:
+        count = json.loads((index_dir / generation / MANIFEST_NAME).read_text()).get("documents")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return count if isinstance(count, int) and not isinstance(count, bool) else None
+
+
 def chunk_from_row(row: sqlite3.Row | tuple) -> Chunk:
     chunk_id, doc_id, ordinal, kind, page, page_end, section, text, table_rows = row
     return Chunk(chunk_id=chunk_id, doc_id=doc_id, ordinal=ordinal, text=text, kind=kind,
@@ -163,6 +202,11 @@ def filter_sql(filters: Filters | None) -> tuple[str, list]:
     return (" AND ".join(clauses) or "1"), params
 
 
+def manifest_backend(manifest: dict) -> str:
+    """Which backend published a generation: its manifest says so, except the embedded index's, which predates the choice."""
+    return manifest.get("backend", "embedded")
+
+
 def read_current(index_dir: Path) -> str | None:
     try:
         # Undecodable bytes become U+FFFD, so a damaged pointer names no folder and reads as corrupt, not as a crash.
@@ -177,23 +221,48 @@ def read_current(index_dir: Path) -> str | None:
     return name if re.fullmatch(r"gen-\d{6}", name) else f"invalid:{name[:40]}"
 
 
+def ivf_lists(count: int) -> int:
+    """Inverted lists for `count` vectors: about 4 × sqrt(count), a power of two."""
+    return 1 << max(4, round(np.log2(4 * np.sqrt(max(count, 1)))))
+
+
 def build_faiss_index(ids: np.ndarray, vectors: np.ndarray, dimension: int, ann_threshold: int):
-    """Exact inner-product search up to `ann_threshold` vectors, HNSW above it."""
+    """Exact inner-product search up to `ann_threshold` vectors, an inverted-file index (IVF) above it.
+
+    Question vectors sit far from passage vectors, so their neighbours are near-ties, where graph search
+    loses recall as the graph grows: measured by bench/run.py on 10^6 vectors like the corpus', HNSW (M 32,
+    efSearch 1024) found 84% of the true top 10; IVF with 4,096 lists found 95.5% probing 32 lists, 98.6%
+    probing 64 and 99.7% probing 128 (a thirty-second of the vectors, about 31,000 a question). Fewer
+    vectors per list at smaller sizes need the larger share (20,000 vectors, 512 lists: 93.5% probing 8).
+    """
     import faiss
 
     if len(ids) > ann_threshold:
-        base = faiss.IndexHNSWFlat(dimension, 32, faiss.METRIC_INNER_PRODUCT)
-        # Question vectors sit far from passage vectors, so neighbours are near-ties. Measured by bench/run.py:
-        # efSearch 512 found 92% of the true top 10 at 200k and 72% at 1M; 1024 found 96% and 84% in 2 ms,
-        # still a thirtieth of the flat search it replaces at 1M (64 ms).
-        base.hnsw.efConstruction = 100
-        base.hnsw.efSearch = 1024
+        lists = ivf_lists(len(ids))
+        base = faiss.IndexIVFFlat(faiss.IndexFlatIP(dimension), dimension, lists, faiss.METRIC_INNER_PRODUCT)
+        sample = np.random.default_rng(0).choice(len(ids), size=min(len(ids), 50 * lists), replace=False)
+        base.train(np.ascontiguousarray(vectors[np.sort(sample)], dtype=np.float32))
+        base.nprobe = max(1, lists // 32)
     else:
         base = faiss.IndexFlatIP(dimension)
     index = faiss.IndexIDMap2(base)
     if len(ids):
         index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
+    if isinstance(base, faiss.IndexIVF):
+        base.make_direct_map()  # vectors_of reconstructs candidates' vectors by id
     return index
+
+
+def search_parameters(index, selector, allowed: int):
+    """Search parameters carrying an id selector of `allowed` ids, of the kind the wrapped index takes. An IVF
+    index probes more lists the fewer ids pass, so a filtered question scans as many candidates as any other."""
+    import faiss
+
+    inner = faiss.downcast_index(index.index) if hasattr(index, "index") else index
+    if isinstance(inner, faiss.IndexIVF):
+        share = max(allowed, 1) / max(index.ntotal, 1)
+        return faiss.SearchParametersIVF(sel=selector, nprobe=min(inner.nlist, int(np.ceil(inner.nprobe / share))))
+    return faiss.SearchParameters(sel=selector)
 
 
 def manifest_problem(manifest: dict, vector_dimension: int) -> str | None:
@@ -231,6 +300,11 @@ class IndexReader:
         if generation is None:
             raise IndexMissing(f"no index at {index_dir}: build it with `scrutiny ingest --index {index_dir}`")
         folder = index_dir / generation
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # an unreadable manifest is reported below
+            backend = manifest_backend(json.loads((folder / MANIFEST_NAME).read_text()))
+            if backend != "embedded":
+                raise IndexCorrupt(f"index at {index_dir} was built with the {backend} backend: open it with --backend "
+                                   f"{backend}, or rebuild it with `scrutiny ingest --rebuild --index {index_dir}`")
         try:
             manifest = json.loads((folder / MANIFEST_NAME).read_text())
             faiss_index = faiss.read_index(str(folder / VECTORS_NAME))
@@ -345,6 +419,10 @@ class IndexReader:
         ).fetchall()
         return np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
 
+    def restriction(self, filters: Filters | None) -> np.ndarray | None:
+        """The backend seam's name for `allowed_chunk_ids`: filters resolved to chunk ids."""
+        return self.allowed_chunk_ids(filters)
+
     def bm25(self, query: str, allowed: np.ndarray | None, limit: int) -> list[tuple[int, float]]:
         """(chunk_id, BM25 score) best first for the words of `query`, among `allowed` chunk ids (None: all)."""
         keys = self.terms.keys(query)
@@ -362,6 +440,11 @@ class IndexReader:
         """How rare a question word is among the chunks (its rarest stem when it has several)."""
         return self.lexical.idf(self.terms.keys(word))
 
+    def fused(self, query: str, vector: np.ndarray, allowed: np.ndarray | None, limit: int, bm25_weight: float,
+              dense_weight: float) -> None:
+        """The embedded index leaves hybrid fusion to index.search."""
+        return None
+
     def dense(self, vector: np.ndarray, allowed: np.ndarray | None, limit: int) -> list[tuple[int, float]]:
         """(chunk_id, cosine) best first, among `allowed` chunk ids (None: all)."""
         import faiss
@@ -373,7 +456,8 @@ class IndexReader:
         if allowed is not None:
             if len(allowed) == 0:
                 return []
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+            selector = faiss.IDSelectorBatch(allowed)  # kept referenced until the search returns
+            params = search_parameters(self._faiss, selector, len(allowed))
         # One query gains nothing from OpenMP threads, and with busy cores their barriers cost 5x (measured
         # by bench/run.py). The setting is per calling thread and restored, so index builds keep every core.
         previous = faiss.omp_get_max_threads()
@@ -436,7 +520,33 @@ def _next_generation_name(index_dir: Path) -> str:
     return f"gen-{max(numbers, default=0) + 1:06d}"
 
 
-class IndexWriter:
+class DocumentCatalog:
+    """What ingest reads of the next generation's documents table, the same in both backends' builders
+    (each has `conn`, `index_dir` and `previous`)."""
+
+    conn: sqlite3.Connection
+    index_dir: Path
+    previous: str | None
+
+    def previous_document_count(self) -> int | None:
+        """Papers in the published generation this one replaces; None when unknown."""
+        return published_document_count(self.index_dir, self.previous)
+
+    def document_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+
+    def document_hashes(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT doc_id, sha256 FROM documents"))
+
+    def document_paths(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT doc_id, path FROM documents"))
+
+    def document_meta(self, doc_id: str) -> DocumentMeta | None:
+        row = self.conn.execute(f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        return document_from_row(row).meta if row else None
+
+
+class IndexWriter(DocumentCatalog):
     """Builds the next generation from a copy of the current one, then publishes it.
 
     Use under `writer_lock`. Nothing is visible to readers until `publish()`.
@@ -475,7 +585,8 @@ class IndexWriter:
             manifest = json.loads((folder / MANIFEST_NAME).read_text())
         except (OSError, ValueError):
             return False
-        same = manifest.get("schema") == SCHEMA_VERSION and manifest.get("model") == self.model and manifest.get("chunking") == self.settings_snapshot.get("chunking")
+        same = (manifest.get("schema") == SCHEMA_VERSION and manifest.get("model") == self.model
+                and manifest.get("chunking") == self.settings_snapshot.get("chunking") and manifest_backend(manifest) == "embedded")
         if not same:
             return False
         try:
@@ -489,24 +600,9 @@ class IndexWriter:
             return False
         return True
 
-    def previous_document_count(self) -> int | None:
-        """Papers in the published generation this one replaces (from its manifest); None when unknown."""
-        if self.previous is None:
-            return None
-        try:
-            count = json.loads((self.index_dir / self.previous / MANIFEST_NAME).read_text()).get("documents")
-        except (OSError, ValueError, AttributeError):
-            return None
-        return count if isinstance(count, int) and not isinstance(count, bool) else None
-
-    def document_count(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]
-
-    def document_hashes(self) -> dict[str, str]:
-        return dict(self.conn.execute("SELECT doc_id, sha256 FROM documents"))
-
-    def document_paths(self) -> dict[str, str]:
-        return dict(self.conn.execute("SELECT doc_id, path FROM documents"))
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        rows = self.conn.execute(f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE doc_id = ? ORDER BY ordinal", (doc_id,))
+        return [chunk_from_row(row) for row in rows]
 
     def delete_document(self, doc_id: str) -> None:
         self.conn.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
@@ -515,13 +611,10 @@ class IndexWriter:
 
     def on_document_deleted(self, doc_id: str) -> None:
         """Hook for tables derived from a document (commitments, decision references) to drop its rows."""
-        for table in ("commitments", "decision_mentions"):
-            if self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone():
-                self.conn.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
+        delete_derived_rows(self.conn, doc_id)
 
     def update_document_path(self, doc_id: str, path: str, meta: DocumentMeta) -> None:
-        assignments = ", ".join(f"{name} = ?" for name in META_COLUMNS)
-        self.conn.execute(f"UPDATE documents SET path = ?, {assignments} WHERE doc_id = ?", (path, *meta_row(meta), doc_id))
+        update_document_meta(self.conn, doc_id, path, meta)
 
     def _next_chunk_id(self) -> int:
         return (self.conn.execute("SELECT max(chunk_id) FROM chunks").fetchone()[0] or 0) + 1
@@ -532,10 +625,7 @@ class IndexWriter:
         if len(chunks) != len(vectors):
             raise ValueError(f"{document.doc_id}: {len(chunks)} chunks but {len(vectors)} vectors")
         self.delete_document(document.doc_id)
-        meta = document.meta
-        row = (document.doc_id, document.path, document.format, document.sha256, document.pages, len(chunks),
-               *meta_row(meta), ",".join(str(n) for n in document.ocr_pages))
-        self.conn.execute(f"INSERT INTO documents ({DOCUMENT_COLUMNS}) VALUES ({','.join('?' * len(row))})", row)
+        insert_document(self.conn, document, len(chunks))
         first = self._next_chunk_id()
         ids = list(range(first, first + len(chunks)))
         counts = [self.terms.term_counts(body, context) for body, context in zip(bodies, contexts)]
@@ -592,29 +682,30 @@ class IndexWriter:
             "files": {path.name: file_record(path) for path in sorted(self.work_dir.iterdir()) if path.is_file()},
             **self.settings_snapshot,
         }
-        (self.work_dir / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2))
-        _fsync_folder(self.work_dir)
-        final_dir = self.index_dir / self.generation
-        os.replace(self.work_dir, final_dir)
-        _move_aside_if_folder(self.index_dir / CURRENT_NAME)
-        pointer = self.index_dir / f"{CURRENT_NAME}.tmp"
-        pointer.write_text(self.generation)
-        _fsync_file(pointer)
-        os.replace(pointer, self.index_dir / CURRENT_NAME)
-        _fsync_folder(self.index_dir)
-        self._remove_old_generations(keep={self.generation, self.previous})
-        return self.generation
+        return publish_generation(self.index_dir, self.work_dir, self.generation, manifest, self.previous)
 
     def abandon(self) -> None:
         with contextlib.suppress(Exception):
             self.conn.close()
         shutil.rmtree(self.work_dir, ignore_errors=True)
 
-    def _remove_old_generations(self, keep: set[str | None]) -> None:
-        # The previous generation stays: a server may still be reading it.
-        for folder in self.index_dir.glob("gen-*"):
-            if folder.name not in keep and not folder.name.endswith(".tmp"):
-                shutil.rmtree(folder, ignore_errors=True)
+
+def publish_generation(index_dir: Path, work_dir: Path, generation: str, manifest: dict, previous: str | None) -> str:
+    """Write the manifest, make `work_dir` the generation `generation` and atomically point CURRENT at it."""
+    (work_dir / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2))
+    _fsync_folder(work_dir)
+    os.replace(work_dir, index_dir / generation)
+    _move_aside_if_folder(index_dir / CURRENT_NAME)
+    pointer = index_dir / f"{CURRENT_NAME}.tmp"
+    pointer.write_text(generation)
+    _fsync_file(pointer)
+    os.replace(pointer, index_dir / CURRENT_NAME)
+    _fsync_folder(index_dir)
+    # The previous generation stays: a server may still be reading it.
+    for folder in index_dir.glob("gen-*"):
+        if folder.name not in {generation, previous} and not folder.name.endswith(".tmp"):
+            shutil.rmtree(folder, ignore_errors=True)
+    return generation
 
 
 def _move_aside_if_folder(path: Path) -> None:
@@ -662,7 +753,7 @@ def generation_damage(index_dir: Path) -> dict[str, str]:
         return {MANIFEST_NAME: f"unreadable ({exc.__class__.__name__})"}
     recorded = manifest.get("files") if isinstance(manifest, dict) else None
     if not isinstance(recorded, dict):
-        return _opened_damage(index_dir, folder)
+        return _opened_damage(index_dir, folder, embedded=not isinstance(manifest, dict) or manifest_backend(manifest) == "embedded")
     damage = {}
     for name, published in recorded.items():
         problem = file_damage(folder / name, published) if isinstance(published, dict) else "no record"
@@ -671,8 +762,9 @@ def generation_damage(index_dir: Path) -> dict[str, str]:
     return damage
 
 
-def _opened_damage(index_dir: Path, folder: Path) -> dict[str, str]:
-    """Damage found by opening a generation whose manifest records no digests."""
+def _opened_damage(index_dir: Path, folder: Path, embedded: bool = True) -> dict[str, str]:
+    """Damage found by opening a generation whose manifest records no digests (of another backend's generation,
+    only its database is checked: its vectors live elsewhere)."""
     try:
         conn = sqlite3.connect(f"file:{folder / DB_NAME}?mode=ro", uri=True)
         try:
@@ -683,6 +775,8 @@ def _opened_damage(index_dir: Path, folder: Path) -> dict[str, str]:
         return {DB_NAME: str(exc)}
     if check != "ok":
         return {DB_NAME: check}
+    if not embedded:
+        return {}
     try:
         problems = IndexReader.open(index_dir).integrity_problems()
     except IndexError_ as exc:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+import numpy as np
 
 from core.records import Chunk, Document, DocumentMeta, ParsedDocument
 from core.settings import Settings
@@ -62,12 +63,17 @@ class PreparedDocument:
     contexts: list[str]
     embed_texts: list[str]
     unit_spans: list[list[tuple[int, int]]]  # sentences within each embedding text, for their own vectors
+    # The commitments register's statements (commitments.register.statement_spans), and per chunk, (key, span)
+    # of each in the chunk's embedding text, so their vectors come from the same forward pass.
+    extracted: tuple | None = None
+    statements: list[list[tuple[str, tuple[int, int]]]] = field(default_factory=list)
 
 
 class Progress:
     """Callbacks the pipeline reports through; the CLI draws them as bars."""
 
     def start(self, stage: str, total: int | None) -> None: ...  # total None: a stage with no count to show
+    def extend(self, stage: str, amount: int) -> None: ...  # more work found for a stage already started
     def advance(self, stage: str, amount: int = 1) -> None: ...
     def finish(self, stage: str) -> None: ...
     def note(self, message: str) -> None: ...
@@ -232,6 +238,153 @@ def prepare_document(path: Path, sha: str, sidecars: dict[str, dict], settings: 
     )
 
 
+def prepared_with_statements(path: Path, sha: str, sidecars: dict[str, dict], settings: Settings, statements: bool) -> PreparedDocument:
+    """prepare_document, refusing a file without text, plus (when `statements`) the register's statements and
+    where they lie in its chunks. Runs where the file is read: the parse child process, or a Ray task."""
+    from ingest.parse import ParseError
+
+    item = prepare_document(path, sha, sidecars, settings)
+    if not item.chunks:
+        raise ParseError(path, "no text found")
+    if statements:
+        from commitments.register import statement_spans
+
+        item.extracted, item.statements = statement_spans(item.document.doc_id, item.document.meta, item.chunks, item.embed_texts)
+    return item
+
+
+class ParseAhead:
+    """Reads the files to ingest a few ahead of the one asked for, so the model encodes one group of papers
+    while the next are read (torch does its work outside the GIL). A thread feeds them one at a time to the
+    child process that reads files within limits (ingest.worker.ParseWorker)."""
+
+    def __init__(self, jobs: list[tuple[Path, str]], sidecars: dict[str, dict], settings: Settings, statements: bool, ahead: int = 8):
+        from concurrent.futures import ThreadPoolExecutor
+
+        from ingest.worker import ParseWorker
+
+        self._jobs = list(jobs)
+        self._worker = ParseWorker(settings)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parse")
+        self._submit = lambda path, sha: self._pool.submit(self._worker.prepare, path, sha, sidecars, statements)
+        self._futures = {}
+        self._ahead = ahead
+        self._next = 0
+        self._fill()
+
+    def _fill(self) -> None:
+        while self._next < len(self._jobs) and len(self._futures) < self._ahead:
+            path, sha = self._jobs[self._next]
+            self._futures[path] = self._submit(path, sha)
+            self._next += 1
+
+    def result(self, path: Path) -> PreparedDocument:
+        """The prepared file, or the ParseError reading it raised; files must be asked for in order."""
+        future = self._futures.pop(path)
+        self._fill()
+        return future.result()
+
+    def close(self) -> None:
+        """Stop reading: files not yet started are dropped, and one being read (the ingest stopped early) is abandoned."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        if any(not future.done() for future in self._futures.values()):
+            self._worker.interrupt()
+        self._pool.shutdown(wait=True)
+        self._worker.close()
+
+
+def embed_prepared(embedder, items: list[PreparedDocument], progress=None) -> tuple[np.ndarray, list[np.ndarray], dict[str, np.ndarray]]:
+    """Every chunk's vector, each chunk's sentence vectors, and the register's statement vectors (by key), all
+    from one forward pass per chunk: statements are pooled like sentences, so they cost no model time."""
+    spans, owners = [], []
+    for item in items:
+        statements = item.statements or [[] for _ in item.chunks]
+        for sentence_spans, own in zip(item.unit_spans, statements):
+            spans.append([*sentence_spans, *(span for _, span in own)])
+            owners.append((len(sentence_spans), [key for key, _ in own]))
+    texts = [text for item in items for text in item.embed_texts]
+    vectors, pooled = embedder.encode_with_units(texts, spans, progress=progress)
+    units, statement_vectors = [], {}
+    for rows, (sentences, keys) in zip(pooled, owners):
+        units.append(rows[:sentences])
+        for key, vector in zip(keys, rows[sentences:]):
+            if not np.isnan(vector[0]):  # past the model's window: the register encodes it on its own
+                statement_vectors[key] = vector
+    return vectors, units, statement_vectors
+
+
+class Written:
+    """Writes embedded papers, and keeps what the embedding stage hands on to the commitments register:
+    the statements found while parsing and the vectors it pooled for them."""
+
+    def __init__(self, writer, progress: Progress, report: IngestReport):
+        self.writer, self.progress, self.report = writer, progress, report
+        self.statement_vectors: dict[str, np.ndarray] = {}
+        self.extractions: dict[str, tuple] = {}
+
+    def register_inputs(self, settings: Settings) -> dict:
+        """Keyword arguments for the register (commitments.register.index_commitments): the statements extracted
+        while parsing, and their pooled vectors when `commitments.pooled_vectors` is on."""
+        pooled = self.statement_vectors if settings.commitments.pooled_vectors else {}
+        return {"known_vectors": pooled, "known_extractions": self.extractions}
+
+    def write(self, items: list[PreparedDocument], embedded: tuple[np.ndarray, list[np.ndarray], dict[str, np.ndarray]]) -> None:
+        """Write embedded papers in order; their statements then point at the chunk ids the index gave."""
+        vectors, units, statements = embedded
+        self.report.chunks_embedded += len(vectors)
+        self.statement_vectors.update(statements)
+        offset = 0
+        for item in items:
+            part = slice(offset, offset + len(item.chunks))
+            self.writer.add_document(item.document, item.chunks, vectors[part], item.contexts, item.bodies, units[part])
+            offset += len(item.chunks)
+            self.progress.advance("store")
+            if item.extracted is not None:
+                for statement in [*item.extracted[0], *item.extracted[1]]:
+                    statement.chunk_id = item.chunks[statement.chunk_id].chunk_id
+                self.extractions[item.document.doc_id] = item.extracted
+
+
+class GroupEmbedding(Written):
+    """Parsed papers wait here until a few batches' worth of chunks have gathered; then they are encoded
+    together (batches sorted by length waste little on padding) and written, in the order they arrived.
+    The first group is one batch, so the model starts as soon as one batch's worth is parsed."""
+
+    def __init__(self, embedder, writer, progress: Progress, report: IngestReport):
+        super().__init__(writer, progress, report)
+        self.embedder = embedder
+        self.group = embedder.settings.batch_size
+        self.waiting: list[PreparedDocument] = []
+
+    def add(self, item: PreparedDocument) -> None:
+        self.waiting.append(item)
+        self.progress.extend("embed", len(item.chunks))
+        self.progress.extend("store", 1)
+        if sum(len(i.chunks) for i in self.waiting) >= self.group:
+            self.flush()
+            self.group = 4 * self.embedder.settings.batch_size
+
+    def flush(self) -> None:
+        if not self.waiting:
+            return
+        started = time.perf_counter()
+        embedded = embed_prepared(self.embedder, self.waiting, lambda n: self.progress.advance("embed", n))
+        self.report.embed_seconds += time.perf_counter() - started
+        self.write(self.waiting, embedded)
+        self.waiting = []
+
+
+class LocalRunner:
+    """Where ingest parses and embeds: here, in this process (the default). ingest.cluster.RayRunner does both
+    on a Ray cluster instead, with the same two methods."""
+
+    def parser(self, jobs: list[tuple[Path, str]], sidecars: dict[str, dict], settings: Settings, statements: bool) -> ParseAhead:
+        return ParseAhead(jobs, sidecars, settings, statements)
+
+    def embedding(self, embedder, writer, progress: Progress, report: IngestReport) -> GroupEmbedding:
+        return GroupEmbedding(embedder, writer, progress, report)
+
+
 def load_sidecars(files: Iterable[Path]) -> tuple[dict[str, dict], list[Skipped]]:
     """Sidecar metadata from every folder that holds a paper, and the sidecars that could not be read."""
     from ingest.metadata import load_sidecar_metadata
@@ -262,6 +415,7 @@ def ingest_paths(
     wait: bool = False,
     commitments: Callable | bool = True,
     allow_shrink: bool = False,
+    runner=None,
 ) -> IngestReport:
     """Bring the index up to date with the papers under `paths` and publish it.
 
@@ -269,6 +423,7 @@ def ingest_paths(
     built-in extractor; a callable: that one; False: skip it). An index that would keep
     less than `ingest.max_drop_share` of its papers is not published unless `allow_shrink`.
     Failures writing the index (permissions, a full disk) raise IndexUnwritable, one line.
+    `runner` parses and embeds (LocalRunner, the default, or ingest.cluster.RayRunner).
     """
     import sqlite3
 
@@ -292,7 +447,7 @@ def ingest_paths(
     try:
         with writer_lock(index_dir, wait=wait):
             _ingest_locked(report, files, paths, sidecars, settings, embedder, progress, strict, rebuild, commitments,
-                           allow_shrink)
+                           allow_shrink, runner or LocalRunner())
     except (OSError, sqlite3.Error) as exc:
         raise IndexUnwritable(unwritable_message(exc, index_dir, published=report.generation is not None)) from exc
     report.seconds = time.perf_counter() - started
@@ -300,10 +455,11 @@ def ingest_paths(
 
 
 def _ingest_locked(report: IngestReport, files: list[Path], paths: list[Path], sidecars: dict[str, dict], settings: Settings,
-                   embedder, progress: Progress, strict: bool, rebuild: bool, commitments, allow_shrink: bool) -> None:
+                   embedder, progress: Progress, strict: bool, rebuild: bool, commitments, allow_shrink: bool, runner) -> None:
     from decisions.trail import index_decisions
+    from index.backend import open_builder
     from index.lexical import LEXICAL_NAME
-    from index.store import DB_NAME, VECTORS_NAME, IndexWriter, generation_damage, read_current
+    from index.store import DB_NAME, VECTORS_NAME, generation_damage, read_current
 
     index_dir = Path(settings.index_dir)
     snapshot = {"chunking": settings.chunk.model_dump()}
@@ -315,15 +471,18 @@ def _ingest_locked(report: IngestReport, files: list[Path], paths: list[Path], s
         progress.note(f"the published index at {index_dir} is damaged ({'; '.join(report.repaired)}); "
                       + ("rebuilding it from the papers" if whole else "rebuilding its vectors and BM25 from its database"))
         rebuild = rebuild or whole
-    elif not rebuild and index_is_up_to_date(index_dir, files, sidecars, embedder.name, snapshot):
+    elif not rebuild and index_is_up_to_date(index_dir, files, sidecars, embedder.name, snapshot, settings.backend.kind):
         report.unchanged = [f.stem for f in files]
         report.generation = read_current(index_dir)
         report.chunks_total = _count_chunks(index_dir, report.generation)
         return
-    writer = IndexWriter(index_dir, embedder.name, embedder.dimension, settings.retrieval.ann_threshold, snapshot, fresh=rebuild)
+    writer = open_builder(settings, embedder.name, embedder.dimension, fresh=rebuild)
     try:
         before = writer.previous_document_count()
-        prepared, metadata_changed = _prepare_changed(report, files, sidecars, settings, writer, progress, strict)
+        if commitments is True:
+            from commitments.register import index_commitments as commitments
+        prepared, metadata_changed, embedding = _parse_and_embed(report, files, sidecars, settings, writer, embedder, progress,
+                                                                 strict, runner, statements=bool(commitments))
         roots = [p.resolve() for p in paths]
         present = {f.stem for f in files}
         for doc_id, old_path in writer.document_paths().items():
@@ -338,15 +497,12 @@ def _ingest_locked(report: IngestReport, files: list[Path], paths: list[Path], s
             report.chunks_total = _count_chunks(index_dir, writer.previous)
             return
 
-        _embed_and_store(report, prepared, writer, embedder, progress)
         changed = [item.document.doc_id for item in prepared]
-        if commitments is True:
-            from commitments.register import index_commitments as commitments
         if commitments:
             progress.start("commitments", None)
-            commitments(writer, changed, embedder)
+            commitments(writer, changed, embedder, **embedding.register_inputs(settings))
             progress.finish("commitments")
-        index_decisions(writer.conn, changed)
+        index_decisions(writer, changed)
         check_shrink(before, writer.document_count(), index_dir, paths, settings.ingest.max_drop_share, allow_shrink)
         progress.start("publish", None)
         report.generation = writer.publish()
@@ -357,19 +513,38 @@ def _ingest_locked(report: IngestReport, files: list[Path], paths: list[Path], s
         raise
 
 
-def _prepare_changed(report: IngestReport, files: list[Path], sidecars: dict[str, dict], settings: Settings, writer,
-                     progress: Progress, strict: bool) -> tuple[list[PreparedDocument], bool]:
-    """Every new or changed file read and chunked (in the parse worker); unchanged ones only re-described."""
+def file_hashes(files: list[Path]) -> dict[Path, str | OSError]:
+    """Each file's content hash, or the error reading it gave (reported with the file in its turn)."""
+    hashes: dict[Path, str | OSError] = {}
+    for path in files:
+        try:
+            hashes[path] = file_sha256(path)
+        except OSError as exc:
+            hashes[path] = exc
+    return hashes
+
+
+def _parse_and_embed(report: IngestReport, files: list[Path], sidecars: dict[str, dict], settings: Settings, writer, embedder,
+                     progress: Progress, strict: bool, runner, statements: bool) -> tuple[list[PreparedDocument], bool, "Written"]:
+    """Every new or changed file read and chunked (by the runner's parser, a few files ahead) and embedded and
+    written as groups of them gather; unchanged ones only re-described."""
     from ingest.parse import ParseError
-    from ingest.worker import ParseWorker
 
     known = writer.document_hashes()
     known_paths = writer.document_paths()
+    hashes = file_hashes(files)
+    first_of_id = {path.stem: path for path in reversed(files)}  # a second file with the same id is refused below
+    to_parse = [(path, sha) for path, sha in hashes.items()
+                if isinstance(sha, str) and known.get(path.stem) != sha and first_of_id[path.stem] == path]
     seen_ids: dict[str, Path] = {}
     prepared: list[PreparedDocument] = []
     metadata_changed = False
     progress.start("parse", len(files))
-    with ParseWorker(settings) as worker:
+    progress.start("embed", 0)
+    progress.start("store", 0)
+    ahead = runner.parser(to_parse, sidecars, settings, statements)
+    try:
+        embedding = runner.embedding(embedder, writer, progress, report)
         for path in files:
             progress.advance("parse")
             doc_id = path.stem
@@ -380,14 +555,14 @@ def _prepare_changed(report: IngestReport, files: list[Path], sidecars: dict[str
                 continue
             seen_ids[doc_id] = path
             try:
-                sha = file_sha256(path)
+                sha = hashes[path]
+                if isinstance(sha, OSError):
+                    raise sha
                 if known.get(doc_id) == sha:
                     report.unchanged.append(doc_id)
                     metadata_changed |= _refresh_metadata(writer, path, doc_id, sidecars, known_paths)
                     continue
-                item = worker.prepare(path, sha, sidecars)
-                if not item.chunks:
-                    raise ParseError(path, "no text found")
+                item = ahead.result(path)
             except (ParseError, OSError) as exc:
                 error = exc if isinstance(exc, ParseError) else ParseError(path, exc.strerror or str(exc))
                 if strict:
@@ -398,24 +573,11 @@ def _prepare_changed(report: IngestReport, files: list[Path], sidecars: dict[str
                 continue
             (report.updated if doc_id in known else report.added).append(doc_id)
             prepared.append(item)
-    return prepared, metadata_changed
-
-
-def _embed_and_store(report: IngestReport, prepared: list[PreparedDocument], writer, embedder, progress: Progress) -> None:
-    texts = [t for item in prepared for t in item.embed_texts]
-    spans = [s for item in prepared for s in item.unit_spans]
-    progress.start("embed", len(texts))
-    embed_started = time.perf_counter()
-    vectors, unit_vectors = embedder.encode_with_units(texts, spans, progress=lambda n: progress.advance("embed", n))
-    report.embed_seconds = time.perf_counter() - embed_started
-    report.chunks_embedded = len(texts)
-    offset = 0
-    progress.start("store", len(prepared))
-    for item in prepared:
-        part = slice(offset, offset + len(item.chunks))
-        writer.add_document(item.document, item.chunks, vectors[part], item.contexts, item.bodies, unit_vectors[part])
-        offset += len(item.chunks)
-        progress.advance("store")
+            embedding.add(item)  # encodes and writes once a group's worth of chunks has gathered
+        embedding.flush()
+    finally:
+        ahead.close()
+    return prepared, metadata_changed, embedding
 
 
 def check_shrink(before: int | None, after: int, index_dir: Path, paths: list[Path], max_drop_share: float,
@@ -433,7 +595,8 @@ def check_shrink(before: int | None, after: int, index_dir: Path, paths: list[Pa
     )
 
 
-def index_is_up_to_date(index_dir: Path, files: list[Path], sidecars: dict[str, dict], model: str, snapshot: dict) -> bool:
+def index_is_up_to_date(index_dir: Path, files: list[Path], sidecars: dict[str, dict], model: str, snapshot: dict,
+                        backend: str = "embedded") -> bool:
     """True when the current generation already holds exactly these files, unchanged, with this model and metadata.
 
     Checked before any copying so that a no-change ingest costs only the file hashing.
@@ -441,7 +604,7 @@ def index_is_up_to_date(index_dir: Path, files: list[Path], sidecars: dict[str, 
     import json
     import sqlite3
 
-    from index.store import DOCUMENT_COLUMNS, MANIFEST_NAME, SCHEMA_VERSION, document_from_row, read_current
+    from index.store import DOCUMENT_COLUMNS, MANIFEST_NAME, SCHEMA_VERSION, document_from_row, manifest_backend, read_current
 
     generation = read_current(index_dir)
     if generation is None:
@@ -457,6 +620,8 @@ def index_is_up_to_date(index_dir: Path, files: list[Path], sidecars: dict[str, 
         return False
     if manifest.get("schema") != SCHEMA_VERSION or manifest.get("model") != model or manifest.get("chunking") != snapshot.get("chunking"):
         return False
+    if manifest_backend(manifest) != backend:
+        return False
     if {f.stem for f in files} != set(documents):
         return False
     for path in files:
@@ -471,10 +636,7 @@ def index_is_up_to_date(index_dir: Path, files: list[Path], sidecars: dict[str, 
 
 def _refresh_metadata(writer, path: Path, doc_id: str, sidecars: dict[str, dict], known_paths: dict[str, str]) -> bool:
     """An unchanged file may have moved, or its sidecar metadata may have been edited; True when either did."""
-    from index.store import document_from_row, DOCUMENT_COLUMNS
-
-    row = writer.conn.execute(f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
-    current = document_from_row(row).meta
+    current = writer.document_meta(doc_id)
     sidecar = sidecars.get(doc_id)
     meta = current.merged_with(sidecar) if sidecar else current
     if meta != current or known_paths.get(doc_id) != str(path):
@@ -488,6 +650,6 @@ def _count_chunks(index_dir: Path, generation: str) -> int:
 
     conn = sqlite3.connect(f"file:{index_dir / generation / 'scrutiny.db'}?mode=ro", uri=True)
     try:
-        return conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        return conn.execute("SELECT coalesce(sum(chunks), 0) FROM documents").fetchone()[0]  # both backends' catalogs
     finally:
         conn.close()

@@ -34,12 +34,13 @@ def limit_address_space(megabytes: int) -> None:
 
 
 def prepared_or_problem(request: tuple, settings: Settings) -> tuple[str, object]:
-    """("ok", PreparedDocument) or ("error", problem) for one (path, sha, sidecars) request."""
-    from ingest.pipeline import prepare_document
+    """("ok", PreparedDocument) or ("error", problem) for one (path, sha, sidecars, statements) request; `statements`:
+    also find the commitments register's statements (ingest.pipeline.prepared_with_statements)."""
+    from ingest.pipeline import prepared_with_statements
 
-    path, sha, sidecars = request
+    path, sha, sidecars, statements = request
     try:
-        return "ok", prepare_document(Path(path), sha, sidecars, settings)
+        return "ok", prepared_with_statements(Path(path), sha, sidecars, settings, statements)
     except ParseError as exc:
         return "error", exc.problem
     except MemoryError:
@@ -70,7 +71,9 @@ def serve_requests(connection, settings_json: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     settings = Settings.model_validate_json(settings_json)
     limit_address_space(settings.ingest.parse_memory_mb)
-    from ingest.pipeline import prepare_document  # noqa: F401  imported before "ready", so no file pays for it
+    # Imported before "ready", so no file pays for them.
+    from commitments.register import statement_spans  # noqa: F401
+    from ingest.pipeline import prepare_document  # noqa: F401
 
     connection.send(("ready", None))
     while True:
@@ -100,9 +103,10 @@ class ParseWorker:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def prepare(self, path: Path, sha: str, sidecars: dict[str, dict]):
-        """The PreparedDocument of `path`; raises ParseError naming the file when it cannot be, or overruns a limit."""
-        request = (str(path), sha, {k: v for k, v in sidecars.items() if k == Path(path).stem})
+    def prepare(self, path: Path, sha: str, sidecars: dict[str, dict], statements: bool = False):
+        """The PreparedDocument of `path` (with the register's statements when `statements`); raises ParseError
+        naming the file when it cannot be read, has no text, or overruns a limit."""
+        request = (str(path), sha, {k: v for k, v in sidecars.items() if k == Path(path).stem}, statements)
         try:
             self._start()
             self._connection.send(request)
@@ -180,6 +184,12 @@ class ParseWorker:
             process.kill()
         process.join(STOP_GRACE_SECONDS)
         return process.exitcode
+
+    def interrupt(self) -> None:
+        """Stop the child from another thread, mid-file: the waiting `prepare` then raises ParseError at once."""
+        process = self._process
+        if process is not None and process.is_alive():
+            process.kill()
 
     def close(self) -> None:
         """Let an idle child finish by closing its pipe; stop it if it does not."""

@@ -68,6 +68,15 @@ def docs_page(app: FastAPI) -> HTMLResponse:
     return HTMLResponse(html, headers={"Content-Security-Policy": docs_csp(html)})
 
 
+def app_from_environment() -> FastAPI:
+    """The app for a `scrutiny serve --workers N` worker process: settings come from the environment, and the
+    worker announces the address they name (server.host, server.port) once it is ready, as a single server does."""
+    from core.settings import load_settings
+
+    settings = load_settings()
+    return create_app(settings, listening=(settings.server.host, settings.server.port))
+
+
 def create_app(settings: Settings, scrutiny: Scrutiny | None = None, listening: tuple[str, int] | None = None) -> FastAPI:
     """`listening` (host, port): announce the server in the index folder once it is ready, so `scrutiny ask`
     sends questions to it instead of loading the model itself."""

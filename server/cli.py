@@ -7,15 +7,38 @@ run (a bad option, argument or input file, no index to ask, another ingest holdi
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
 from pathlib import Path
 
 import click
 
-index_option = click.option(
-    "--index", "index_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-    help="Index folder (default: $SCRUTINY_INDEX or ./var/index).",
-)
+def _to_environment(variable: str):
+    """An option that sets the environment variable the settings read, so it also reaches server worker processes."""
+    def store(ctx, param, value):
+        if value:
+            os.environ[variable] = value
+        return value
+    return store
+
+
+def backend_options(command):
+    """--backend and --milvus-uri, for every command that opens the index."""
+    command = click.option("--milvus-uri", expose_value=False, callback=_to_environment("SCRUTINY_MILVUS_URI"),
+                           help="Milvus Lite folder (*.db) or server address (http://host:19530) for --backend milvus "
+                                "(default: $SCRUTINY_MILVUS_URI or milvus.db in the index folder).")(command)
+    return click.option("--backend", type=click.Choice(["embedded", "milvus"]), expose_value=False,
+                        callback=_to_environment("SCRUTINY_BACKEND"),
+                        help="Where chunks and vectors live (default: $SCRUTINY_BACKEND or embedded).")(command)
+
+
+def index_option(command):
+    command = click.option(
+        "--index", "index_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+        help="Index folder (default: $SCRUTINY_INDEX or ./var/index).",
+    )(command)
+    return backend_options(command)
 mode_choice = click.Choice(["hybrid", "bm25", "dense"])
 
 
@@ -90,7 +113,11 @@ def cli() -> None:
 @click.option("--allow-shrink", is_flag=True,
               help="Publish even when the index would lose more than half of its papers (ingest.max_drop_share).")
 @click.option("--quiet", is_flag=True, help="No progress output.")
-def ingest(paths, index_dir, strict, rebuild, wait, no_ocr, allow_shrink, quiet):
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+              help="Parse and embed on Ray: the cluster at ADDRESS (ray://host:10001, or auto), or a local Ray when none is given.")
+@click.option("--ray-workers", type=click.IntRange(1, 1024), default=None,
+              help="Embedding actors on Ray, each loading the model once (default 2).")
+def ingest(paths, index_dir, strict, rebuild, wait, no_ocr, allow_shrink, quiet, ray_address, ray_workers):
     """Parse, chunk and embed papers into the index (default: ./corpus).
 
     Only new or changed files are embedded; papers whose files are gone are dropped.
@@ -98,9 +125,12 @@ def ingest(paths, index_dir, strict, rebuild, wait, no_ocr, allow_shrink, quiet)
     when the index cannot be written (one line saying what to do; the previous index stays).
     """
     from ingest.parse import ParseError
+    from index.milvus import MilvusUnavailable
     from index.store import IndexBusy, IndexError_
     from server.progress import progress_for
 
+    if ray_address and not re.fullmatch(r"local|auto|[a-z]+://\S+|[\w.-]+:\d+", ray_address):
+        fail(f"--ray {ray_address}: not a Ray address (ray://host:10001, host:6379 or auto); put the papers' paths before --ray")
     settings = settings_for(index_dir)
     settings.ocr.enabled = settings.ocr.enabled and not no_ocr
     paths = list(paths) or [settings.corpus_dir]
@@ -108,13 +138,18 @@ def ingest(paths, index_dir, strict, rebuild, wait, no_ocr, allow_shrink, quiet)
     from ingest.pipeline import ingest_paths
 
     embedder = Embedder(settings.embed)
+    options = dict(strict=strict, rebuild=rebuild, wait=wait, allow_shrink=allow_shrink)
     try:
         with progress_for(sys.stderr, enabled=not quiet) as progress:
-            report = ingest_paths(paths, settings, embedder, progress=progress, strict=strict, rebuild=rebuild,
-                                  wait=wait, allow_shrink=allow_shrink)
+            if ray_address:
+                from ingest.cluster import ingest_on_ray
+
+                report = ingest_on_ray(paths, settings, embedder, ray_address, ray_workers, progress=progress, **options)
+            else:
+                report = ingest_paths(paths, settings, embedder, progress=progress, **options)
     except ParseError as exc:
         fail(str(exc), 1)
-    except (IndexBusy, FileNotFoundError) as exc:
+    except (IndexBusy, MilvusUnavailable, FileNotFoundError) as exc:
         fail(str(exc))
     except IndexError_ as exc:
         fail(str(exc), 1)
@@ -255,11 +290,12 @@ def search(query, index_dir, mode, k, authority, committee, since, until, doc_id
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def status(index_dir, as_json):
     """Show the index: documents, chunks, model, and whether SQLite and FAISS agree."""
-    from index.store import IndexError_, IndexReader
+    from index.backend import open_view
+    from index.store import IndexError_
 
     settings = settings_for(index_dir)
     try:
-        reader = IndexReader.open(settings.index_dir)
+        reader = open_view(settings)
     except IndexError_ as exc:
         fail(str(exc), 1)
     info = {**reader.stats(), "index": str(settings.index_dir), "problems": reader.integrity_problems()}
@@ -348,7 +384,9 @@ def limit_malloc_arenas(arenas: int = 2) -> None:
 @index_option
 @click.option("--host", default=None, help="Address to bind (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8000).")
-def serve(index_dir, host, port):
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Server processes, each loading the model once and reopening the index when it changes (default 1).")
+def serve(index_dir, host, port, workers):
     """Serve the chat page and the JSON API with uvicorn."""
     import uvicorn
 
@@ -358,9 +396,35 @@ def serve(index_dir, host, port):
     limit_malloc_arenas()
     host = host or settings.server.host
     port = port or settings.server.port
-    click.echo(f"Loading the model and the index, then serving Scrutiny on http://{host}:{port} "
-               f"(index {settings.index_dir})", err=True)
-    uvicorn.run(create_app(settings, listening=(host, port)), host=host, port=port, log_level="info")
+    workers = workers or settings.server.workers
+    click.echo(f"Loading the model and the index, then serving Scrutiny on http://{host}:{port} (index {settings.index_dir}, "
+               f"{settings.backend.kind} backend, {workers} worker{'s' if workers > 1 else ''})", err=True)
+    if workers == 1:
+        uvicorn.run(create_app(settings, listening=(host, port)), host=host, port=port, log_level="info")
+        return
+    # Worker processes build their app from the environment, which carries the index and backend options.
+    os.environ["SCRUTINY_INDEX"] = str(settings.index_dir)
+    os.environ["SCRUTINY_SERVER__HOST"], os.environ["SCRUTINY_SERVER__PORT"] = host, str(port)  # each worker announces it
+    lite_folder = shared_milvus_lite(settings)
+    if lite_folder:
+        click.echo(f"Milvus Lite {lite_folder} is served to the workers at {os.environ['SCRUTINY_MILVUS_LITE_SERVER']}", err=True)
+    uvicorn.run("server.app:app_from_environment", factory=True, host=host, port=port, workers=workers, log_level="info")
+
+
+def shared_milvus_lite(settings) -> str | None:
+    """A Milvus Lite folder may be open in one process only: with several workers, this process serves it
+    (milvus-lite's gRPC server, on a free loopback port) and the workers connect to that."""
+    if settings.backend.kind != "milvus" or settings.backend.milvus_lite_server:
+        return None
+    from index.milvus import milvus_uri
+
+    folder = milvus_uri(settings)
+    if not folder.endswith(".db"):
+        return None
+    from milvus_lite.server_manager import server_manager_instance
+
+    os.environ["SCRUTINY_MILVUS_LITE_SERVER"] = server_manager_instance.start_and_get_uri(folder)
+    return folder
 
 
 def register_optional_commands() -> None:

@@ -48,6 +48,15 @@ class RichProgress(Progress):
         if self._bars is not None and total != 0:
             self._tasks[stage] = self._bars.add_task(STAGE_LABELS.get(stage, stage), total=total)
 
+    def extend(self, stage: str, amount: int) -> None:
+        if self._bars is None or not amount:
+            return
+        if stage in self._tasks:
+            task = self._tasks[stage]
+            self._bars.update(task, total=self._bars.tasks[task].total + amount)
+        else:
+            self.start(stage, amount)
+
     def finish(self, stage: str) -> None:
         if self._bars is not None and stage in self._tasks:
             self._bars.update(self._tasks[stage], total=1, completed=1)
@@ -93,6 +102,14 @@ class PlainProgress(Progress):
             return
         self._totals[stage], self._done[stage], self._started[stage] = total, 0, time.monotonic()
         self._report(stage)
+
+    def extend(self, stage: str, amount: int) -> None:
+        if not amount:
+            return
+        if stage in self._totals:
+            self._totals[stage] += amount
+        else:
+            self.start(stage, amount)
 
     def advance(self, stage: str, amount: int = 1) -> None:
         if stage not in self._totals:
