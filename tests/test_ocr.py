@@ -2,6 +2,7 @@
 read back by Tesseract, answerable, and cited to their page as "text recognised from a scan"."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,16 @@ def test_scanned_pages_are_read_answerable_and_cited_to_their_page_as_a_scan(tmp
     chunks = scrutiny.state().reader.chunks_of(path.stem)
     assert document.ocr_pages == [2, 3]
     assert all(document.recognised_from_scan(c.page, c.page_end) == ((c.page_end or c.page) >= 2) for c in chunks)
+    # The paper page says which pages were read from a scan.
+    from fastapi.testclient import TestClient
+
+    from server.app import create_app
+
+    with TestClient(create_app(settings, scrutiny)) as client:
+        page = client.get(f"/documents/{path.stem}").text
+    marks = re.findall(r'<p class="page-mark">Page (\d+)( \(text recognised from a scan\))?</p>', page)
+    assert marks and all(bool(scan) == (int(number) >= 2) for number, scan in marks), marks
+    assert any(scan for _, scan in marks)
 
 
 def test_no_ocr_keeps_the_old_refusal_for_a_scan(tmp_path):

@@ -98,7 +98,7 @@ class ChunkView:
     cited: bool
     pieces: list[Piece]  # the text, with quoted spans marked when cited
     rows: list[tuple[str, bool]]  # a cited table's lines, the cited row's flagged; else empty
-    ocr: bool = False  # the chunk's text was recognised from a scan
+    new_page_scanned: bool = False  # the page it starts (new_page) had its text recognised from a scan
 
 
 # ---------------------------------------------------------------- small text helpers
@@ -379,7 +379,7 @@ def table_lines(chunk: Chunk, row: int) -> list[tuple[str, bool]]:
 def chunk_views(chunks: list[Chunk], cited_chunk: int | None, spans: list[tuple[int, int]] = (), row: int | None = None,
                 document: Document | None = None) -> list[ChunkView]:
     """Chunks in reading order, each labelled with its page and section, marking where a new page starts
-    and whether its text was recognised from a scan of `document`; the cited chunk carries its quoted spans
+    and whether that page of `document` was read from a scan; the cited chunk carries its quoted spans
     and its cited table row, and is labelled with the section the quotation sits in."""
     views, page = [], None
     for chunk in sorted(chunks, key=lambda c: c.ordinal):
@@ -390,8 +390,8 @@ def chunk_views(chunks: list[Chunk], cited_chunk: int | None, spans: list[tuple[
         pieces = split_marked(chunk.text, marked)
         rows = table_lines(chunk, row) if cited and row else []
         sections = quote_sections(chunk.text, marked, chunk.section)
-        ocr = document is not None and document.recognised_from_scan(chunk.page, chunk.page_end)
-        views.append(ChunkView(chunk, location_label(chunk.page, chunk.page_end, sections), new_page, cited, pieces, rows, ocr))
+        scanned = document is not None and document.recognised_from_scan(new_page)
+        views.append(ChunkView(chunk, location_label(chunk.page, chunk.page_end, sections), new_page, cited, pieces, rows, scanned))
     return views
 
 
