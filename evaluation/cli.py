@@ -148,7 +148,7 @@ def eval_command(gold_path, mode, k, as_json, report_dir, index_dir, tag):
               help="Held-out gold questions, only to report the ablation's effect on them.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the model (default: the answer model the settings use).")
-@click.option("--precision", type=click.FloatRange(0.5, 1.0), default=0.92, show_default=True,
+@click.option("--precision", type=click.FloatRange(0.5, 1.0), default=0.90, show_default=True,
               help="Share of `answer`-level answers that must be right on dev (out of fold).")
 @click.option("--refusal-weight", "refusal_weight", type=click.FloatRange(0.0, 10.0), default=1.0, show_default=True,
               help="Worth of refusing an unanswerable question against answering an answerable one, for the not-found threshold.")

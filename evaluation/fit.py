@@ -167,6 +167,14 @@ def lead_accuracy(examples: list[Example], scores: list[np.ndarray]) -> float:
     return right / total if total else 0.0
 
 
+def lead_log_likelihood(examples: list[Example], scores: list[np.ndarray]) -> float:
+    """Mean log of the probability given to the lines that quote an answer, over questions that have one:
+    a smooth measure of the ranking, steadier than lead accuracy for choosing the regularisation."""
+    logs = [np.log(probabilities[example.labels.astype(bool)].sum() + 1e-12)
+            for example, probabilities in zip(examples, scores) if example.labels.any()]
+    return float(np.mean(logs)) if logs else 0.0
+
+
 def ranked_lead(example: Example, probabilities: np.ndarray) -> Candidate | None:
     for candidate, probability, row in zip(example.candidates, probabilities, example.matrix):
         candidate.probability = float(probability)
@@ -236,17 +244,18 @@ def answer_threshold(outcomes: list[Outcome], refused_below: float, precision: f
     return best
 
 
-def fit_answer_model(examples: list[Example], settings: AnswerSettings, precision: float = 0.92, refusal_weight: float = 1.0,
+def fit_answer_model(examples: list[Example], settings: AnswerSettings, precision: float = 0.90, refusal_weight: float = 1.0,
                      names: list[str] | None = None, regularisation: float | None = None) -> Fit:
     """Fit both models on `examples` and calibrate the thresholds on their out-of-fold scores.
 
-    `precision` is the share of `answer`-level answers that must be right on dev, with a margin above
-    the product's 0.90 as a threshold set on a few hundred questions moves on new ones; `refusal_weight`
-    says how much refusing an unanswerable question is worth against answering an answerable one.
+    `precision` is the share of `answer`-level answers that must be right on dev (the product's 0.90: a
+    higher bar leaves almost nothing at answer level, as dev precision hovers at 0.88-0.91 over the most
+    confident third; the test split shows whether it holds); `refusal_weight` says how much refusing an
+    unanswerable question is worth against answering an answerable one.
     """
     names = names or list(FEATURES)
     if regularisation is None:
-        regularisation = max(REGULARISATION, key=lambda c: lead_accuracy(examples, out_of_fold_line_scores(examples, names, c)))
+        regularisation = max(REGULARISATION, key=lambda c: lead_log_likelihood(examples, out_of_fold_line_scores(examples, names, c)))
     scores = out_of_fold_line_scores(examples, names, regularisation)
     matrix, correct, refused = confidence_data(examples, scores, settings)
     confidences = out_of_fold_probabilities(matrix, correct, examples, CONFIDENCE_FEATURES)

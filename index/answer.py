@@ -17,7 +17,7 @@ import numpy as np
 from core.records import Answer, AnswerLine, Citation, Hit, TableRowRef, Verdict
 from core.text import long_date
 from core.settings import AnswerSettings
-from index.features import FEATURES, AskedQuestion, Candidate, carries_kind, feature_matrix, weighted_overlap
+from index.features import FEATURES, WORDS_FOR_KIND, AskedQuestion, Candidate, feature_matrix, line_holds, weighted_overlap
 from index.scorer import AnswerModel
 
 NOT_FOUND = "The papers do not appear to answer this question. The nearest passages are shown below."
@@ -84,7 +84,7 @@ def supporting_lines(lead: Candidate, candidates: list[Candidate], question: Ask
         councils = {hits[lead.hit_rank].document.meta.authority}
         for candidate in candidates:
             authority = hits[candidate.hit_rank].document.meta.authority
-            answers_alike = not question.kinds or any(carries_kind(kind, question.analysis.text, candidate.text) for kind in question.kinds)
+            answers_alike = not question.kinds or any(line_holds(kind, candidate, question) for kind in question.kinds)
             if (len(chosen) < settings.support_lines and authority not in councils and answers_alike
                     and eligible(candidate, settings.other_council_ratio)):
                 councils.add(authority)
@@ -107,17 +107,11 @@ def subject_coverage(question: AskedQuestion) -> float:
     return weighted_overlap(analysis.subject or analysis.terms, analysis.expansions, question.weights, read)
 
 
-# Subject words that name the kind of answer asked for: a line holding a target answers "what was the
-# target?" without the word itself ("Reduction in re-referrals from 23% to 15%").
-KIND_WORDS = {"target": {"target", "targets", "aim", "aims", "goal", "ambition"},
-              "percentage": {"percentage", "proportion", "share"}, "count": {"number"}, "date": {"date"}}
-
-
 def most_specific_absent(question: AskedQuestion, text: str, answered: frozenset[str] = frozenset()) -> float:
     """How specific (idf, 0-1) the most specific subject word is that `text` does not hold:
     1 for a word no paper holds at all ("gritting", "Paris"), 0 when every subject word is there.
     Words naming a kind in `answered` (kinds the text holds) are not looked for."""
-    named = set().union(*(KIND_WORDS.get(kind, set()) for kind in answered))
+    named = set().union(*(WORDS_FOR_KIND.get(kind, set()) for kind in answered))
     absent = [term for term in question.analysis.subject
               if term not in named and weighted_overlap([term], [], {}, text) == 0.0]
     return max((min(question.weights.get(term, question.unseen_idf) / question.unseen_idf, 1.0) for term in absent), default=0.0)
@@ -125,7 +119,7 @@ def most_specific_absent(question: AskedQuestion, text: str, answered: frozenset
 
 def answered_kinds(question: AskedQuestion, line: Candidate) -> frozenset[str]:
     """The kinds of answer asked for that the line holds."""
-    return frozenset(kind for kind in question.kinds if carries_kind(kind, question.analysis.text, line.text))
+    return frozenset(kind for kind in question.kinds if line_holds(kind, line, question))
 
 
 def missing_specific(question: AskedQuestion) -> float:

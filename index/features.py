@@ -16,6 +16,7 @@ from typing import Callable
 import numpy as np
 
 from core.records import Hit
+from index.names import GIVEN_NAMES
 from index.query import QueryAnalysis, tokens_of
 from index.units import Row, parsed_row, row_lines_of, sentence_units, table_captions
 
@@ -56,6 +57,16 @@ _TARGET = re.compile(
     r"\b(?:reduc|increas|improv|rais|lower)\w*\b[^.;]{0,80}?\bfrom\s+[-\d.,]+\s?%?\s+to\s+[-\d.,]+",
     re.I,
 )
+# A line that states a target's value ("the target of 25.0% or lower", "Target: 80%", "from 23% to 15%"),
+# not one that only measures against it ("2.4% lower than target", "performance against target was 77%").
+_TARGET_FIGURE = r"(?<![\d.,])[£≤≥<>]?\s?(?!(?:19|20)\d\d\b)\d[\d,.]*\s?%?"
+_TARGET_VALUE = re.compile(
+    r"(?<!against )(?<!above )(?<!below )(?<!than )(?<!on )(?<!to )\b(?:target|aim|ambition|goal|trajectory)s?\b[^.;]{0,30}?"
+    r"(?:\bof\b|\bis\b|\bwas\b|\bat\b|:|=|\bset\b|\bto\b)\s*"
+    r"(?:(?:below|above|under|over|at least|at most|no more than|less than|more than|of)\s+)?" + _TARGET_FIGURE
+    + r"|" + _TARGET_FIGURE + r"\s+(?:target|aim)\b|\bfrom\s+[-\d.,]+\s?%?\s+to\s+[-\d.,]+\s?%?",
+    re.I,
+)
 _RATING = re.compile(r"\b(?:RED|AMBER|GREEN|Red|Amber|Green|Outstanding|Good|Requires [Ii]mprovement|Inadequate)\b")
 _VOTE = re.compile(r"\b(?:for|against|abstain\w*|abstention\w*|unanimous\w*|carried|votes?|voted)\b", re.I)
 _STATUS = re.compile(
@@ -83,14 +94,25 @@ def quantities_in(text: str) -> frozenset[str]:
     return figures_in(_DATE.sub(" ", _LIST_NUMBER.sub("", text)))
 
 
+# A role printed after a name: "Adam Crowther, Head of City Transport", "Jo Bloggs (Interim Director)".
+_ROLE_AFTER = re.compile(
+    r"\s*[,(\u2013-]\s*(?:(?:interim|acting|deputy|assistant|senior|corporate|executive|strategic|service|area)\s+)*"
+    r"(?:director|manager|head|officer|leader|chair|chief|member|councillor|commissioner|lead|cabinet|mayor)",
+    re.I,
+)
+
+
 def names_a_person(question: str, text: str) -> bool:
-    """Whether the line names someone the question does not already name."""
+    """Whether the line names someone the question does not already name: a titled name ("Councillor
+    Self", "Mrs Chandler"), or a capitalised pair that starts with a given name or is followed by a role."""
     asked = set(tokens_of(question))
     if any(set(tokens_of(m.group())[1:]) - asked for m in _TITLED_NAME.finditer(text)):
         return True
     for match in _NAME.finditer(text):
-        words = set(tokens_of(match.group()))
-        if not words & _NOT_NAME_WORDS and not words <= asked:
+        words = tokens_of(match.group())
+        if set(words) & _NOT_NAME_WORDS or set(words) <= asked:
+            continue
+        if words[0] in GIVEN_NAMES or _ROLE_AFTER.match(text, match.end()):
             return True
     return False
 
@@ -109,6 +131,10 @@ def kind_spans(kind: str, text: str) -> list[tuple[int, int]]:
     """Where the things of a kind (amounts, percentages, dates ...) sit in a line."""
     pattern = KIND_SPANS.get(kind)
     return [m.span() for m in pattern.finditer(text)] if pattern else []
+
+
+# A table's money unit, given once in its caption, section or a header: "All figures in £m", "£000s", "(£k)".
+_MONEY_UNIT = re.compile(r"£\s?'?(?:m|bn|k|000s?)\b|\bin £|\(£", re.I)
 
 
 def carries_kind(kind: str, question: str, text: str) -> bool:
@@ -212,6 +238,21 @@ class AskedQuestion:
         return self.analysis.asks - {"yes_no"} if self.analysis.asks - {"yes_no"} else self.analysis.asks
 
 
+def in_money_table(c: Candidate, q: AskedQuestion) -> bool:
+    """A table row whose table gives its money unit once, so its bare figures ("-9.9") are amounts."""
+    if not c.is_row:
+        return False
+    headers = " ".join(header for header, _ in c.row.cells if header) if c.row else ""
+    return bool(_MONEY_UNIT.search(f"{q.hits[c.hit_rank].chunk.section or ''} {c.caption} {headers}"))
+
+
+def line_holds(kind: str, c: Candidate, q: AskedQuestion) -> bool:
+    """Whether the line holds the kind of answer asked for, reading a money table's bare figures as amounts."""
+    if carries_kind(kind, q.analysis.text, c.text):
+        return True
+    return kind == "amount" and in_money_table(c, q) and bool(quantities_in(c.text) - q.figures)
+
+
 def _matches(term: str, tokens: set[str], prefixes: set[str]) -> bool:
     return term in tokens or (len(term) >= 5 and term[:5] in prefixes)
 
@@ -231,16 +272,28 @@ def weighted_overlap(terms: list[str], expansions: list[str], weights: dict[str,
 # ------------------------------------------------------------------ features: one function each
 
 
+# Subject words that name the kind of answer asked for: a line holding a target answers "what was the
+# target?" without the word itself ("Reduction in re-referrals from 23% to 15%").
+WORDS_FOR_KIND = {"target": {"target", "targets", "aim", "aims", "goal", "ambition"},
+              "percentage": {"percentage", "proportion", "share"}, "count": {"number"}, "date": {"date"}}
+
+
+def kind_words_said(c: Candidate, q: AskedQuestion) -> str:
+    """The words naming the kinds of answer asked for that the line holds: "Reduction in re-referrals
+    from 23% to 15%" says "target" without the word, so it counts as said."""
+    return " ".join(word for kind in q.kinds if line_holds(kind, c, q) for word in sorted(WORDS_FOR_KIND.get(kind, ())))
+
+
 def subject_overlap(c: Candidate, q: AskedQuestion) -> float:
     """How much of what the question is about the line itself says."""
-    return weighted_overlap(q.analysis.subject or q.analysis.terms, q.analysis.expansions, q.weights, c.text)
+    return weighted_overlap(q.analysis.subject or q.analysis.terms, q.analysis.expansions, q.weights, f"{c.text} {kind_words_said(c, q)}")
 
 
 def context_overlap(c: Candidate, q: AskedQuestion) -> float:
     """The same, counting the paper's council, title, section and the table caption as part of the line."""
     hit = q.hits[c.hit_rank]
     meta = hit.document.meta
-    described = f"{meta.authority or ''} {meta.title or ''} {hit.chunk.section or ''} {c.caption} {c.text}"
+    described = f"{meta.authority or ''} {meta.title or ''} {hit.chunk.section or ''} {c.caption} {c.text} {kind_words_said(c, q)}"
     return weighted_overlap(q.analysis.terms, q.analysis.expansions, q.weights, described)
 
 
@@ -271,12 +324,12 @@ def kind_match(c: Candidate, q: AskedQuestion) -> float:
     """Share of the kinds of answer asked for (amount, date, person, ...) that the line holds."""
     if not q.kinds:
         return 0.0
-    return sum(carries_kind(kind, q.analysis.text, c.text) for kind in q.kinds) / len(q.kinds)
+    return sum(line_holds(kind, c, q) for kind in q.kinds) / len(q.kinds)
 
 
 def kind_missing(c: Candidate, q: AskedQuestion) -> float:
     """1 when the question asks for a kind of answer and the line holds none of it."""
-    return float(bool(q.kinds) and not any(carries_kind(kind, q.analysis.text, c.text) for kind in q.kinds))
+    return float(bool(q.kinds) and not any(line_holds(kind, c, q) for kind in q.kinds))
 
 
 def matched_kind_overlap(c: Candidate, q: AskedQuestion) -> float:
@@ -331,7 +384,7 @@ def date_match(c: Candidate, q: AskedQuestion) -> float:
 def kind_match_of(kind: str) -> Callable[[Candidate, AskedQuestion], float]:
     """A feature for one kind of answer: the question asks for it and the line holds it."""
     def match(c: Candidate, q: AskedQuestion) -> float:
-        return float(kind in q.kinds and carries_kind(kind, q.analysis.text, c.text))
+        return float(kind in q.kinds and line_holds(kind, c, q))
 
     match.__doc__ = f"The question asks for a {kind} and the line holds one."
     return match
@@ -351,6 +404,15 @@ def named_cell_kind(c: Candidate, q: AskedQuestion) -> float:
 def decision_match(c: Candidate, q: AskedQuestion) -> float:
     """A question about a decision and a line in a decision's wording ("APPROVE ...", "RESOLVED that ...")."""
     return float("decision" in q.kinds and bool(_DECISION.search(c.text)))
+
+
+def target_value(c: Candidate, q: AskedQuestion) -> float:
+    """A question about a target and a line that states the target's value (or a row whose "Target" column holds one)."""
+    if "target" not in q.kinds:
+        return 0.0
+    if c.row is not None and any("target" in header.lower() and figures_in(cell) for header, cell in c.row.cells if header and cell):
+        return 1.0
+    return float(bool(_TARGET_VALUE.search(c.text)))
 
 
 def kind_near_subject(c: Candidate, q: AskedQuestion) -> float:
@@ -479,6 +541,7 @@ FEATURES: dict[str, Callable[[Candidate, AskedQuestion], float]] = {
     "count_match": kind_match_of("count"),
     "yes_no_match": kind_match_of("yes_no"),
     "named_cell_kind": named_cell_kind,
+    "target_value": target_value,
     "kind_near_subject": kind_near_subject,
     "new_figure": new_figure,
     "restatement": restatement,

@@ -10,7 +10,8 @@ from core.records import Chunk, Document, DocumentMeta, Hit, TableRowRef
 from core.settings import AnswerSettings
 from index.answer import Reading, can_lead, compose_answer, supporting_lines, with_verdict
 from index.councils import councils_named, councils_without_papers
-from index.features import AskedQuestion, candidate_lines, carries_kind, feature_matrix, FEATURES, fragment, restatement
+from index.features import (AskedQuestion, candidate_lines, carries_kind, feature_matrix, FEATURES, fragment, line_holds,
+                            names_a_person, restatement, subject_overlap, target_value)
 from index.followup import read_question, subject_phrase
 from index.query import analyse_question
 from index.scorer import DEFAULT_MODEL, Logistic, ModelError, load_answer_model
@@ -104,6 +105,59 @@ def test_features_are_computed_for_every_candidate_in_the_order_asked():
     assert matrix.shape == (2, len(names))
     date_match = names.index("date_match")
     assert matrix[0, date_match] == 1.0 and matrix[1, date_match] == 0.0
+
+
+@pytest.mark.parametrize(("line", "states"), [
+    ("continuing to achieve the target of 25.0% or lower.", True),
+    ("Reduction in re-referrals from 23% to 15%", True),
+    ("Target: 80% of assessments on time", True),
+    ("a 95% target for the year", True),
+    ("This takes the rate to 21.5% which is 2.4% lower than target.", False),
+    ("Performance against target was 77%.", False),
+    ("The 2005 target is under review.", False),
+])
+def test_a_target_value_is_a_line_that_states_the_target_not_one_measured_against_it(line, states):
+    question = asked("What was the re-referral target?", [hit_of(line)])
+    assert target_value(candidate_lines(question.hits)[0], question) == float(states)
+
+
+def test_a_row_whose_target_column_holds_a_figure_states_a_target():
+    text = "Key indicators\nRe-referrals | Latest: 22.2% | Target: 25.0%"
+    question = asked("What was the re-referral target?", [hit_of(text, rows=(1,))])
+    row = next(c for c in candidate_lines(question.hits) if c.row is not None)
+    assert target_value(row, question) == 1.0
+
+
+def test_a_line_holding_the_kind_asked_for_says_the_word_for_it():
+    """"Reduction in re-referrals from 23% to 15%" answers "what was the re-referral target?" without the word."""
+    hits = [hit_of("Reduction in re-referrals from 23% to 15%. Re-referrals are audited monthly.")]
+    question = asked("What was the re-referral target?", hits)
+    target_line, other = candidate_lines(hits)
+    assert subject_overlap(target_line, question) == 1.0
+    assert subject_overlap(other, question) < 1.0
+
+
+def test_bare_figures_in_a_table_with_a_money_unit_are_amounts():
+    rows_text = "All figures in £m\nChildren, Young People & Education | Revenue Budget: 430.6 | Revenue Variance: -9.9"
+    question = asked("What is the forecast variance for children's services?", [hit_of(rows_text, rows=(1,))])
+    row = next(c for c in candidate_lines(question.hits) if c.row is not None)
+    assert not carries_kind("amount", question.analysis.text, row.text), "the row alone shows no £"
+    assert line_holds("amount", row, question), "its table's caption gives the unit"
+    counts = asked("What is the forecast variance?", [hit_of("Caseloads\nSouth | Cases: 430 | Change: -9", rows=(1,))])
+    assert not line_holds("amount", next(c for c in candidate_lines(counts.hits) if c.row is not None), counts)
+
+
+@pytest.mark.parametrize(("line", "names"), [
+    ("Adam Crowther    Job title:", True),
+    ("Shellina Prendergast (Chair), Paul Bartlett (Vice-Chair)", True),
+    ("Zephyrine Quaddle, Head of City Transport", True),
+    ("Councillor Self moved an amendment", True),
+    ("Revenue Cost | £1m | Source of Revenue Funding | Clean Air Zone", False),
+    ("The Workplace Parking Levy was considered.", False),
+    ("Child Protection Plans rose by ten.", False),
+])
+def test_a_person_is_a_titled_name_a_given_name_pair_or_a_name_with_a_role(line, names):
+    assert names_a_person("Who wrote the report?", line) is names
 
 
 def test_a_heading_or_an_introduction_is_a_fragment_but_a_short_row_of_figures_is_not():
