@@ -213,6 +213,7 @@ class Answer:
     confidence: str = "not_found"  # "answer" | "possible" | "not_found"
     score: float = 0.0  # the calibrated probability that the answer is right
     read_as: str | None = None  # how a follow-up question was read
+    complete_question: str | None = None  # a follow-up completed from the conversation, to ask (and link to) on its own
     notice: str | None = None  # something the reader should know: an unknown council, say
     verdict: Verdict | None = None
     decision_ref: str | None = None
@@ -226,6 +227,7 @@ class Answer:
             "answer": self.answer,
             "mode": self.mode,
             "read_as": self.read_as,
+            "complete_question": self.complete_question,
             "notice": self.notice,
             "lines": [line.to_json() for line in self.lines],
             "verdict": self.verdict.to_json() if self.verdict else None,

@@ -23,7 +23,8 @@ import numpy as np
 from core.settings import AnswerSettings
 from evaluation.gold import GoldQuestion
 from evaluation.metrics import QuestionScore, answer_is_correct, contains_any
-from index.answer import CONFIDENCE_FEATURES, Reading, compose_answer, confidence_evidence, lead_line, refusal_rule, supporting_lines
+from index.answer import (CONFIDENCE_FEATURES, Reading, compose_answer, confidence_evidence, lead_line, leadable, line_probabilities,
+                          refusal_rule, supporting_lines)
 from index.features import FEATURES, AskedQuestion, Candidate, feature_matrix
 from index.scorer import AnswerModel, Logistic
 
@@ -131,8 +132,23 @@ def columns(names: list[str]) -> list[int]:
     return [every.index(name) for name in names]
 
 
+def leadable_lines(example: Example) -> np.ndarray:
+    """Which of the example's candidates may lead: the model is fitted, and scores, among those alone."""
+    for candidate, row in zip(example.candidates, example.matrix):
+        candidate.features = dict(zip(FEATURES, row.tolist()))
+    return leadable(example.candidates, example.asked)
+
+
+def example_probabilities(model: Logistic, example: Example) -> np.ndarray:
+    return line_probabilities(model, example.matrix[:, columns(model.features)], leadable_lines(example))
+
+
 def line_model(examples: list[Example], names: list[str], regularisation: float) -> Logistic:
-    return fitted_ranker([(e.matrix[:, columns(names)], e.labels) for e in examples], names, regularisation)
+    groups = []
+    for example in examples:
+        mask = leadable_lines(example)
+        groups.append((example.matrix[mask][:, columns(names)], example.labels[mask]))
+    return fitted_ranker(groups, names, regularisation)
 
 
 def folds_of(examples: list[Example], folds: int = FOLDS) -> list[int]:
@@ -151,7 +167,7 @@ def out_of_fold_line_scores(examples: list[Example], names: list[str], regularis
         model = line_model([e for e, f in zip(examples, fold) if f != held], names, regularisation)
         for i, example in enumerate(examples):
             if fold[i] == held:
-                scores[i] = model.probabilities(example.matrix[:, columns(names)])
+                scores[i] = example_probabilities(model, example)
     return scores
 
 
@@ -269,7 +285,7 @@ def fit_answer_model(examples: list[Example], settings: AnswerSettings, precisio
 
 
 def test_lead_accuracy(model: Logistic, examples: list[Example]) -> float:
-    return lead_accuracy(examples, [model.probabilities(e.matrix[:, columns(model.features)]) for e in examples])
+    return lead_accuracy(examples, [example_probabilities(model, e) for e in examples])
 
 
 def ablation(dev: list[Example], test: list[Example], regularisation: float) -> list[dict]:

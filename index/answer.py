@@ -18,7 +18,7 @@ from core.records import Answer, AnswerLine, Citation, Hit, TableRowRef, Verdict
 from core.text import long_date
 from core.settings import AnswerSettings
 from index.features import FEATURES, WORDS_FOR_KIND, AskedQuestion, Candidate, feature_matrix, line_holds, weighted_overlap
-from index.scorer import AnswerModel
+from index.scorer import AnswerModel, Logistic
 
 NOT_FOUND = "The papers do not appear to answer this question. The nearest passages are shown below."
 POSSIBLE = "Possible answer (check the source):"
@@ -47,10 +47,25 @@ def scored_candidates(question: AskedQuestion, candidates: list[Candidate], mode
         return []
     names = model.line.features
     matrix = feature_matrix(candidates, question, names)
-    for candidate, row, probability in zip(candidates, matrix, model.line.probabilities(matrix)):
+    for candidate, row in zip(candidates, matrix):
         candidate.features = dict(zip(names, row.tolist()))
+    for candidate, probability in zip(candidates, line_probabilities(model.line, matrix, leadable(candidates, question))):
         candidate.probability = float(probability)
     return sorted(candidates, key=lambda c: (-c.probability, c.hit_rank, c.start))
+
+
+def leadable(candidates: list[Candidate], question: AskedQuestion) -> np.ndarray:
+    """Which candidates may lead (see can_lead)."""
+    return np.array([can_lead(candidate, question) for candidate in candidates], dtype=bool)
+
+
+def line_probabilities(line: Logistic, matrix: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The line model's distribution over the lines that may lead, 0 for the rest: a heading that can never
+    lead takes no share from the line that answers, so the lead's probability and margin mean what they say."""
+    probabilities = np.zeros(len(matrix))
+    if mask.any():
+        probabilities[mask] = line.probabilities(matrix[mask])
+    return probabilities
 
 
 def can_lead(candidate: Candidate, question: AskedQuestion) -> bool:

@@ -89,9 +89,17 @@ def figures_in(text: str) -> frozenset[str]:
     return frozenset(d.replace(",", "") for d in _DIGITS.findall(text)) | frozenset(_NUMBER_WORD.findall(text.lower()))
 
 
+# A number that names a part of a paper or a process ("item 5", "Recommendation 6", "Appendix 2"), not a quantity.
+_REFERENCE_NUMBER = re.compile(
+    r"\b(?:recommendations?|appendix|appendices|annex|items?|questions?|sections?|tables?|paragraphs?|paras?|pages?|"
+    r"figures?|charts?|phases?|stages?|options?|reasons?|parts?|schedules?|minutes?|rounds?|tranches?)\s+\d+(?:\.\d+)*[a-z]?\b",
+    re.I,
+)
+
+
 def quantities_in(text: str) -> frozenset[str]:
-    """Numbers that count or measure something: not a paragraph number, a year or part of a date."""
-    return figures_in(_DATE.sub(" ", _LIST_NUMBER.sub("", text)))
+    """Numbers that count or measure something: not a paragraph or reference number, a year or part of a date."""
+    return figures_in(_REFERENCE_NUMBER.sub(" ", _DATE.sub(" ", _LIST_NUMBER.sub("", text))))
 
 
 # A role printed after a name: "Adam Crowther, Head of City Transport", "Jo Bloggs (Interim Director)".
@@ -447,8 +455,9 @@ def restatement(c: Candidate, q: AskedQuestion) -> float:
 
 
 def holds_facts(text: str) -> bool:
-    """Figures, dates or names: a short line holding them is data ("Latest: 175 Target: 180"), not a label."""
-    return bool(figures_in(text) or _DATE.search(text) or _TITLED_NAME.search(text))
+    """Figures, dates or names: a short line holding them is data ("Latest: 175 Target: 180"), not a label
+    ("Decision, item 5: Waste and recycling collection contract" holds only a reference number)."""
+    return bool(figures_in(_REFERENCE_NUMBER.sub(" ", text)) or _DATE.search(text) or _TITLED_NAME.search(text))
 
 
 def fragment(c: Candidate, q: AskedQuestion) -> float:
@@ -464,7 +473,10 @@ def fragment(c: Candidate, q: AskedQuestion) -> float:
     letters = [ch for ch in text if ch.isalpha()]
     if letters and sum(ch.isupper() for ch in letters) / len(letters) > 0.8 and len(words) < 12 and not holds_facts(text):
         return 1.0
-    return 0.0 if _VERB.search(text) or holds_facts(text) else 0.5
+    if _VERB.search(text) or holds_facts(text):
+        return 0.0
+    # A title under a reference and nothing stated: "Decision, item 5: Waste and recycling collection contract".
+    return 1.0 if _REFERENCE_NUMBER.search(text) else 0.5
 
 
 def is_table_row(c: Candidate, q: AskedQuestion) -> float:

@@ -170,6 +170,7 @@ class Scrutiny:
         notice = f"No papers from {' or '.join(absent)} are in the index; councils: {', '.join(self.state().authorities)}." if absent else None
         answer = compose_answer(question, reading, mode, notice if reading.level == "not_found" else None)
         answer.read_as = read.read_as
+        answer.complete_question = read.text if read.text != question else None
         if answer.found and reading.question.analysis.asks & {"target", "yes_no"}:
             answer = self.settle_target(answer, reading, read, filters)
         if answer.found and asks_about_decision(read.text):

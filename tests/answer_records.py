@@ -7,7 +7,7 @@ def contract_record(**changes) -> dict:
     text = "4.1 Caseloads rose.\n4.2 There were 79 agency social workers. Most were in safeguarding teams."
     record = {
         "question": "How many agency social workers?", "found": True, "answer": "\u201cThere were 79 agency social workers.\u201d [1]",
-        "mode": "hybrid", "confidence": "answer", "score": 0.93, "read_as": None, "notice": None, "verdict": None,
+        "mode": "hybrid", "confidence": "answer", "score": 0.93, "read_as": None, "complete_question": None, "notice": None, "verdict": None,
         "decision_ref": None,
         "lines": [{"text": "There were 79 agency social workers.", "citation": 1, "role": "lead"},
                   {"text": "Most were in safeguarding teams.", "citation": 1, "role": "support"}],

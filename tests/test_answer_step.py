@@ -8,7 +8,7 @@ import pytest
 
 from core.records import Chunk, Document, DocumentMeta, Hit, TableRowRef
 from core.settings import AnswerSettings
-from index.answer import Reading, can_lead, compose_answer, supporting_lines, with_verdict
+from index.answer import Reading, can_lead, compose_answer, leadable, line_probabilities, supporting_lines, with_verdict
 from index.councils import councils_named, councils_without_papers
 from index.features import (AskedQuestion, candidate_lines, carries_kind, feature_matrix, FEATURES, fragment, line_holds,
                             names_a_person, restatement, subject_overlap, target_value)
@@ -163,10 +163,30 @@ def test_a_person_is_a_titled_name_a_given_name_pair_or_a_name_with_a_role(line,
 def test_a_heading_or_an_introduction_is_a_fragment_but_a_short_row_of_figures_is_not():
     question = asked("What was the target?", [])
     lines = {"Performance against targets": 1.0, "The changes are as follows:": 1.0, "Latest: 175 Target: 180 Floor:": 0.0,
-             "The target of 85% was met in March.": 0.0}
+             "The target of 85% was met in March.": 0.0, "Decision, item 5: Waste and recycling collection contract": 1.0,
+             "Recommendation 6 - Temple Gate and West End car parks": 1.0}
     for text, expected in lines.items():
         candidate = candidate_lines([hit_of(text)])[0]
         assert fragment(candidate, question) == expected, text
+
+
+def test_a_reference_number_is_not_a_count():
+    assert not carries_kind("count", "How many spaces does the car park have?", "Recommendation 6 - Temple Gate car parks")
+    assert carries_kind("count", "How many spaces does the car park have?", "Appendix 2 lists 540 spaces.")
+
+
+def test_the_line_model_shares_its_probability_among_the_lines_that_may_lead_only():
+    hits = [hit_of("Decision, item 5: Waste and recycling collection contract\nRESOLVED: to award the contract to Ubico.")]
+    question = asked("What did Cabinet decide about the waste and recycling collection contract?", hits)
+    candidates = candidate_lines(hits)
+    model = Logistic(["subject_overlap"], [5.0], 0.0, [0.0], [1.0], "softmax")
+    matrix = feature_matrix(candidates, question, ["subject_overlap"])
+    for candidate in candidates:
+        candidate.features = {}
+    mask = leadable(candidates, question)
+    assert mask.tolist() == [False, True], "the heading may not lead"
+    probabilities = line_probabilities(model, matrix, mask)
+    assert probabilities.tolist() == [0.0, 1.0]
 
 
 def test_a_line_that_only_echoes_the_question_is_a_restatement():

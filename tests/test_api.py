@@ -20,7 +20,7 @@ from server.app import create_app
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 SUNDERLAND_QUESTION = "How many agency social workers did Sunderland have?"
 SUNDERLAND_DOC = "001_29f912cc4fd0f26b"
-ANSWER_KEYS = {"question", "found", "confidence", "score", "answer", "mode", "read_as", "notice", "lines", "verdict",
+ANSWER_KEYS = {"question", "found", "confidence", "score", "answer", "mode", "read_as", "complete_question", "notice", "lines", "verdict",
                "decision_ref", "citations"}
 CITATION_KEYS = {"doc_id", "title", "authority", "committee", "date", "page", "section", "text", "highlight", "score",
                  "chunk_id", "reference", "source_url", "ocr", "highlights", "cited", "row"}
@@ -109,6 +109,14 @@ def test_ask_takes_the_earlier_turns_of_a_conversation(client):
     history = [{"question": SUNDERLAND_QUESTION, "read_as": None}] * 10
     body = client.post("/api/ask", json={"question": SUNDERLAND_QUESTION, "history": history}).json()
     assert body["found"] is True and "79" in body["answer"]
+
+
+def test_a_follow_up_carries_the_question_completed_from_the_turns_before(client):
+    history = [{"question": "What was Suffolk's social work vacancy rate in 2004?", "read_as": None}]
+    body = client.post("/api/ask", json={"question": "and what about 2005?", "history": history}).json()
+    assert body["complete_question"] == "What was Suffolk's social work vacancy rate in 2005?"
+    alone = client.post("/api/ask", json={"question": SUNDERLAND_QUESTION}).json()
+    assert alone["complete_question"] is None
 
 
 def test_a_council_filter_that_matches_no_paper_is_named_in_the_answer(client):

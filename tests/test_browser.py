@@ -10,6 +10,7 @@ import re
 import socket
 import threading
 import time
+from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
@@ -392,6 +393,9 @@ def test_the_newest_answer_is_scrolled_to_and_focused_and_earlier_ones_fold(page
     assert folded and not any(folded)
     for exchange in page.locator("#conversation > li").all()[:-1]:  # folded, each stays well under the 900 px window
         assert exchange.evaluate("el => el.getBoundingClientRect().height") < 600
+    follow_up_link = page.locator("#conversation > li").last.locator(".share-link").get_attribute("href")
+    shared = parse_qs(urlparse(follow_up_link).query)["q"][0]
+    assert shared != "and what about 2005?" and "2005" in shared, "a follow-up's link asks the question it completed"
     paris = page.locator("#conversation > li").nth(4).locator("article.answer")
     expect(paris).to_have_class(re.compile("answer--not-found"))
     expect(paris.locator(".answer-title")).to_have_text("Not found in the papers")

@@ -23,7 +23,7 @@ from server.app import create_app
 from server.validation import MAX_QUESTION_CHARS
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
-ANSWER_KEYS = {"question", "found", "confidence", "score", "answer", "mode", "read_as", "notice", "lines", "verdict",
+ANSWER_KEYS = {"question", "found", "confidence", "score", "answer", "mode", "read_as", "complete_question", "notice", "lines", "verdict",
                "decision_ref", "citations"}
 CITATION_KEYS = {"doc_id", "title", "authority", "committee", "date", "page", "section", "text", "highlight", "score",
                  "chunk_id", "reference", "source_url", "ocr", "highlights", "cited", "row"}

@@ -339,7 +339,7 @@ def answer_card(record: dict, answer_id: str, filters: Filters, mode: str | None
         decision_href=decision_href(record.get("decision_ref")),
         cited=[source_view(record, n, True) for n in numbers if n in cited],
         others=[source_view(record, n, False) for n in numbers if n not in cited],
-        share_url=share_url(record.get("question", ""), filters, mode),
+        share_url=share_url(record.get("complete_question") or record.get("question", ""), filters, mode),
         chips=filter_chips(values, None, None),
     )
 

@@ -314,7 +314,7 @@
     const tags = Object.keys(FILTER_LABELS)
       .filter((name) => entry.filters && entry.filters[name])
       .map((name) => el("span", { className: "tag", text: `${FILTER_LABELS[name]}: ${filterValueLabel(name, entry.filters[name])}` }));
-    const url = shareUrl(answer.question, entry.filters, entry.mode);
+    const url = shareUrl(shareableQuestion(answer), entry.filters, entry.mode);
     const verdict = answer.verdict && typeof answer.verdict === "object" ? answer.verdict : null;
     const verdictStatus = verdict && VERDICT_LABELS[verdict.status] ? verdict.status : "unclear";
     const decision = typeof answer.decision_ref === "string" && answer.decision_ref ? answer.decision_ref : null;
@@ -369,8 +369,14 @@
     }
   }
 
+  // A follow-up ("and what about 2005?") means nothing without the turns before it, so its link asks the
+  // question as it was completed from them.
+  function shareableQuestion(answer) {
+    return typeof answer.complete_question === "string" && answer.complete_question ? answer.complete_question : answer.question;
+  }
+
   function entryKey(entry) {
-    return shareUrl(entry.answer.question, entry.filters, entry.mode);
+    return shareUrl(shareableQuestion(entry.answer), entry.filters, entry.mode);
   }
 
   function readInitialEntry() {
