@@ -430,7 +430,7 @@ def kind_near_subject(c: Candidate, q: AskedQuestion) -> float:
     if not subject or not q.kinds:
         return 0.0
     text = c.text
-    words = [(m.start(), m.group().lower()) for m in re.finditer(r"[A-Za-z][A-Za-z'-]+", text)]
+    words = [(m.start(), m.group().lower()) for m in re.finditer(r"[A-Za-z][A-Za-z']+", text)]  # "re-referrals": two words, as tokens_of reads it
     subject_at = [start for start, word in words if word in subject or (len(word) >= 5 and word[:5] in {t[:5] for t in subject if len(t) >= 5})]
     if not subject_at:
         return 0.0
