@@ -283,7 +283,7 @@ def weighted_overlap(terms: list[str], expansions: list[str], weights: dict[str,
 # Subject words that name the kind of answer asked for: a line holding a target answers "what was the
 # target?" without the word itself ("Reduction in re-referrals from 23% to 15%").
 WORDS_FOR_KIND = {"target": {"target", "targets", "aim", "aims", "goal", "ambition"},
-              "percentage": {"percentage", "proportion", "share"}, "count": {"number"}, "date": {"date"}}
+                  "percentage": {"percentage", "proportion", "share"}, "count": {"number"}, "date": {"date"}}
 
 
 def kind_words_said(c: Candidate, q: AskedQuestion) -> str:
