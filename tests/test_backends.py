@@ -14,13 +14,12 @@ import pytest
 
 from core.records import Filters
 from core.settings import Settings, load_settings
-from core.text import normalise_for_matching
 from index.backend import open_builder, open_view
 from index.milvus import MilvusView
 from index.service import Scrutiny
 from index.store import IndexCorrupt, writer_lock
 from ingest.pipeline import ingest_paths
-from test_answers import MIN_ANSWERED, QUESTIONS, as_tuple
+from test_answers import QUESTIONS, assert_most_answered, cited_if_given
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 GOLD = CORPUS / "gold" / "test.jsonl"
@@ -84,20 +83,13 @@ def milvus_answers(milvus_scrutiny) -> dict[str, object]:
 
 
 def test_milvus_answers_most_questions(milvus_answers):
-    withheld = [question for question, answer in milvus_answers.items() if not answer.found]
-    assert len(withheld) <= (1 - MIN_ANSWERED) * len(QUESTIONS), withheld
+    assert_most_answered(milvus_answers)
 
 
 @pytest.mark.parametrize(("question", "doc_ids", "figures"), QUESTIONS, ids=[q for q, _, _ in QUESTIONS])
 def test_milvus_answers_quote_the_figure_and_cite_its_paper(milvus_answers, question, doc_ids, figures):
     """As over the embedded index: an answer may be withheld, never wrong."""
-    answer = milvus_answers[question]
-    if not answer.found:
-        assert answer.confidence == "not_found" and all(c.highlight is None for c in answer.citations)
-        return
-    text = normalise_for_matching(answer.answer)
-    assert any(normalise_for_matching(f) in text for f in as_tuple(figures)), answer.answer
-    assert [c for c in answer.citations if c.highlight and c.doc_id in as_tuple(doc_ids)], answer.answer
+    cited_if_given(milvus_answers[question], doc_ids, figures)
 
 
 FILTERS = [
