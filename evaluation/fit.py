@@ -133,9 +133,8 @@ def columns(names: list[str]) -> list[int]:
 
 
 def leadable_lines(example: Example) -> np.ndarray:
-    """Which of the example's candidates may lead: the model is fitted, and scores, among those alone."""
-    for candidate, row in zip(example.candidates, example.matrix):
-        candidate.features = dict(zip(FEATURES, row.tolist()))
+    """Which of the example's candidates may lead: the model is fitted, and scores, among those alone.
+    (Reads the features `collect_examples` kept on the candidates.)"""
     return leadable(example.candidates, example.asked)
 
 
@@ -192,9 +191,8 @@ def lead_log_likelihood(examples: list[Example], scores: list[np.ndarray]) -> fl
 
 
 def ranked_lead(example: Example, probabilities: np.ndarray) -> Candidate | None:
-    for candidate, probability, row in zip(example.candidates, probabilities, example.matrix):
+    for candidate, probability in zip(example.candidates, probabilities):
         candidate.probability = float(probability)
-        candidate.features = dict(zip(FEATURES, row.tolist()))
     ranked = sorted(example.candidates, key=lambda c: (-c.probability, c.hit_rank, c.start))
     return lead_line(ranked, example.asked)
 

@@ -9,6 +9,8 @@ evidence into a probability and the calibrated thresholds into a level: `answer`
 """
 from __future__ import annotations
 
+import functools
+import operator
 import re
 from dataclasses import dataclass, field
 
@@ -17,7 +19,9 @@ import numpy as np
 from core.records import Answer, AnswerLine, Citation, Hit, TableRowRef, Verdict
 from core.text import long_date
 from core.settings import AnswerSettings
-from index.features import FEATURES, WORDS_FOR_KIND, AskedQuestion, Candidate, feature_matrix, line_holds, weighted_overlap
+from index.features import (NO_WORDS, WORDS_FOR_KIND, AskedQuestion, Candidate, Words, feature_matrix, feature_value, line_holds,
+                            overlap_of_words)
+from index.query import tokens_of
 from index.scorer import AnswerModel, Logistic
 
 NOT_FOUND = "The papers do not appear to answer this question. The nearest passages are shown below."
@@ -45,10 +49,7 @@ def scored_candidates(question: AskedQuestion, candidates: list[Candidate], mode
     """Candidates with their features and the line model's probability, best first."""
     if not candidates:
         return []
-    names = model.line.features
-    matrix = feature_matrix(candidates, question, names)
-    for candidate, row in zip(candidates, matrix):
-        candidate.features = dict(zip(names, row.tolist()))
+    matrix = feature_matrix(candidates, question, model.line.features)
     for candidate, probability in zip(candidates, line_probabilities(model.line, matrix, leadable(candidates, question))):
         candidate.probability = float(probability)
     return sorted(candidates, key=lambda c: (-c.probability, c.hit_rank, c.start))
@@ -73,8 +74,7 @@ def can_lead(candidate: Candidate, question: AskedQuestion) -> bool:
     about another year than the one asked, or one that does not name the council asked about when that
     council has no papers of its own, never leads."""
     def feature(name: str) -> float:
-        value = candidate.features.get(name)
-        return FEATURES[name](candidate, question) if value is None else value
+        return feature_value(name, candidate, question)
 
     names_councils = all(name.lower() in f"{candidate.caption} {candidate.text}".lower() for name in question.absent_councils)
     return feature("fragment") < 1.0 and feature("restatement") < 0.9 and not feature("year_absent") and names_councils
@@ -112,23 +112,24 @@ def supporting_lines(lead: Candidate, candidates: list[Candidate], question: Ask
     return chosen
 
 
+def words_read(parts: list[list[Words]]) -> Words:
+    """The words of every passage read, from the given parts of each (its framing, its text)."""
+    return functools.reduce(operator.or_, (words for part in parts for words in part), NO_WORDS)
+
+
 def subject_coverage(question: AskedQuestion) -> float:
-    """How much of what the question is about appears anywhere in the passages read (with their papers' council and title)."""
-    read = " ".join(
-        f"{hit.document.meta.authority or ''} {hit.document.meta.title or ''} {hit.chunk.section or ''} {hit.chunk.text}"
-        for hit in question.hits
-    )
+    """How much of what the question is about appears anywhere in the passages read (with their papers' council, title and section)."""
     analysis = question.analysis
-    return weighted_overlap(analysis.subject or analysis.terms, analysis.expansions, question.weights, read)
+    read = words_read([question.framing_words, question.passage_words])
+    return overlap_of_words(analysis.subject or analysis.terms, analysis.expansions, question.weights, read)
 
 
-def most_specific_absent(question: AskedQuestion, text: str, answered: frozenset[str] = frozenset()) -> float:
-    """How specific (idf, 0-1) the most specific subject word is that `text` does not hold:
+def most_specific_absent(question: AskedQuestion, words: Words, answered: frozenset[str] = frozenset()) -> float:
+    """How specific (idf, 0-1) the most specific subject word is that `words` do not hold:
     1 for a word no paper holds at all ("gritting", "Paris"), 0 when every subject word is there.
     Words naming a kind in `answered` (kinds the text holds) are not looked for."""
     named = set().union(*(WORDS_FOR_KIND.get(kind, set()) for kind in answered))
-    absent = [term for term in question.analysis.subject
-              if term not in named and weighted_overlap([term], [], {}, text) == 0.0]
+    absent = [term for term in question.analysis.subject if term not in named and not words.holds(term)]
     return max((min(question.weights.get(term, question.unseen_idf) / question.unseen_idf, 1.0) for term in absent), default=0.0)
 
 
@@ -139,8 +140,7 @@ def answered_kinds(question: AskedQuestion, line: Candidate) -> frozenset[str]:
 
 def missing_specific(question: AskedQuestion) -> float:
     """The most specific subject word that none of the passages read holds (see most_specific_absent)."""
-    return most_specific_absent(question, " ".join(
-        f"{hit.document.meta.authority or ''} {hit.document.meta.title or ''} {hit.chunk.text}" for hit in question.hits))
+    return most_specific_absent(question, words_read([question.paper_words, question.passage_words]))
 
 
 def lead_context(question: AskedQuestion, lead: Candidate) -> str:
@@ -167,10 +167,11 @@ def confidence_evidence(question: AskedQuestion, candidates: list[Candidate], le
     return coverage | {
         "lead_probability": lead.probability,
         "margin": lead.probability - runner_up,
-        "lead_overlap": lead.features.get("context_overlap", FEATURES["context_overlap"](lead, question)),
-        "lead_kind_match": FEATURES["kind_match"](lead, question),
+        "lead_overlap": feature_value("context_overlap", lead, question),
+        "lead_kind_match": feature_value("kind_match", lead, question),
         "asks_kind": float(bool(question.kinds)),
-        "lead_missing_specific": most_specific_absent(question, lead_context(question, lead), answered_kinds(question, lead)),
+        "lead_missing_specific": most_specific_absent(question, Words.of(tokens_of(lead_context(question, lead))),
+                                                      answered_kinds(question, lead)),
         "month_absent": month_absent(question, lead),
     }
 

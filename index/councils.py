@@ -19,15 +19,18 @@ def known_councils() -> tuple[str, ...]:
     return tuple(sorted(names, key=lambda n: (-len(n), n)))
 
 
+@functools.lru_cache(maxsize=1)
+def known_council_pattern() -> re.Pattern:
+    """Any listed place as a whole word (with a possessive), longest first so "West Sussex" is not also "Sussex"."""
+    names = "|".join(re.escape(name) for name in known_councils())
+    return re.compile(rf"(?<![\w-])({names})(?:['\u2019]s)?(?![\w-])")
+
+
 def councils_named(question: str) -> list[str]:
     """Councils a question names: places on the list written with their capitals, or "X Council"."""
-    found: list[str] = []
-    taken = question
-    for name in known_councils():
-        pattern = rf"(?<![\w-]){re.escape(name)}(?:['\u2019]s)?(?![\w-])"
-        if re.search(pattern, taken):
-            found.append(name)
-            taken = re.sub(pattern, " ", taken)  # "West Sussex" is not also "Sussex"
+    pattern = known_council_pattern()
+    found = list(dict.fromkeys(match.group(1) for match in pattern.finditer(question)))
+    taken = pattern.sub(" ", question)
     for match in _NAMED_COUNCIL.finditer(taken):
         words = match.group(1).split()
         while words and words[-1].lower() in _GENERIC:

@@ -91,6 +91,7 @@ def figures_in(text: str) -> frozenset[str]:
 
 # A number that names a part of a paper or a process ("item 5", "Recommendation 6", "Appendix 2"), not a quantity.
 _REFERENCE_NUMBER = re.compile(
+    r"(?=\w{4,}\s+\d)"  # cheap to rule out, so a line without such a word is scanned quickly
     r"\b(?:recommendations?|appendix|appendices|annex|items?|questions?|sections?|tables?|paragraphs?|paras?|pages?|"
     r"figures?|charts?|phases?|stages?|options?|reasons?|parts?|schedules?|minutes?|rounds?|tranches?)\s+\d+(?:\.\d+)*[a-z]?\b",
     re.I,
@@ -145,14 +146,18 @@ def kind_spans(kind: str, text: str) -> list[tuple[int, int]]:
 _MONEY_UNIT = re.compile(r"£\s?'?(?:m|bn|k|000s?)\b|\bin £|\(£", re.I)
 
 
-def carries_kind(kind: str, question: str, text: str) -> bool:
-    """Whether `text` holds the kind of thing the question asks for (an amount, a date, a person, ...)."""
+def carries_kind(kind: str, question: str, text: str, quantities: frozenset[str] | None = None) -> bool:
+    """Whether `text` holds the kind of thing the question asks for (an amount, a date, a person, ...).
+    `quantities` are the text's own (quantities_in), when already worked out."""
+    def new_quantities() -> bool:
+        return bool((quantities_in(text) if quantities is None else quantities) - figures_in(question))
+
     if kind == "amount":
-        return bool(_AMOUNT.search(text)) and bool(quantities_in(text) - figures_in(question))
+        return bool(_AMOUNT.search(text)) and new_quantities()
     if kind == "percentage":
         return bool(_PERCENT.search(text))
     if kind == "count":
-        return bool(quantities_in(text) - figures_in(question))
+        return new_quantities()
     if kind == "date":
         return bool(_DATE.search(text))
     if kind == "person":
@@ -164,13 +169,34 @@ def carries_kind(kind: str, question: str, text: str) -> bool:
     if kind == "rating":
         return bool(_RATING.search(text))
     if kind == "vote":
-        return bool(_VOTE.search(text)) and bool(quantities_in(text) - figures_in(question))
+        return bool(_VOTE.search(text)) and new_quantities()
     if kind == "yes_no":
         return bool(_STATUS.search(text))
     return False
 
 
 # ------------------------------------------------------------------ candidates
+
+
+@dataclass(frozen=True)
+class Words:
+    """A text's words, and their first five letters: a question's "referral" matches "referrals"."""
+
+    tokens: frozenset[str]
+    stems: frozenset[str]
+
+    @classmethod
+    def of(cls, tokens: list[str]) -> Words:
+        return cls(frozenset(tokens), frozenset(t[:5] for t in tokens if len(t) >= 5))
+
+    def __or__(self, other: Words) -> Words:
+        return Words(self.tokens | other.tokens, self.stems | other.stems) if other.tokens else self
+
+    def holds(self, term: str) -> bool:
+        return term in self.tokens or (len(term) >= 5 and term[:5] in self.stems)
+
+
+NO_WORDS = Words(frozenset(), frozenset())
 
 
 @dataclass
@@ -189,10 +215,32 @@ class Candidate:
     closeness: float = 0.0  # cosine of its vector to the question's
     features: dict[str, float] = field(default_factory=dict)
     probability: float = 0.0
+    # What the line holds of each kind asked for: several features ask the same, so it is worked out once.
+    holds: dict[str, bool] = field(default_factory=dict, repr=False)
 
     @property
     def is_row(self) -> bool:
         return self.row is not None or self.tabbed
+
+    @functools.cached_property
+    def token_list(self) -> list[str]:
+        return tokens_of(self.text)
+
+    @functools.cached_property
+    def words(self) -> Words:
+        return Words.of(self.token_list)
+
+    @functools.cached_property
+    def previous_words(self) -> Words:
+        return Words.of(tokens_of(self.previous))
+
+    @functools.cached_property
+    def caption_words(self) -> Words:
+        return Words.of(tokens_of(self.caption))
+
+    @functools.cached_property
+    def quantities(self) -> frozenset[str]:
+        return quantities_in(self.text)
 
 
 def candidate_lines(hits: list[Hit]) -> list[Candidate]:
@@ -245,6 +293,20 @@ class AskedQuestion:
     def kinds(self) -> frozenset[str]:
         return self.analysis.asks - {"yes_no"} if self.analysis.asks - {"yes_no"} else self.analysis.asks
 
+    @functools.cached_property
+    def paper_words(self) -> list[Words]:
+        """Each passage's council and paper title."""
+        return [Words.of(tokens_of(f"{hit.document.meta.authority or ''} {hit.document.meta.title or ''}")) for hit in self.hits]
+
+    @functools.cached_property
+    def framing_words(self) -> list[Words]:
+        """Each passage's council, paper title and section."""
+        return [paper | Words.of(tokens_of(hit.chunk.section or "")) for paper, hit in zip(self.paper_words, self.hits)]
+
+    @functools.cached_property
+    def passage_words(self) -> list[Words]:
+        return [Words.of(tokens_of(hit.chunk.text)) for hit in self.hits]
+
 
 def in_money_table(c: Candidate, q: AskedQuestion) -> bool:
     """A table row whose table gives its money unit once, so its bare figures ("-9.9") are amounts."""
@@ -255,25 +317,26 @@ def in_money_table(c: Candidate, q: AskedQuestion) -> bool:
 
 
 def line_holds(kind: str, c: Candidate, q: AskedQuestion) -> bool:
-    """Whether the line holds the kind of answer asked for, reading a money table's bare figures as amounts."""
-    if carries_kind(kind, q.analysis.text, c.text):
-        return True
-    return kind == "amount" and in_money_table(c, q) and bool(quantities_in(c.text) - q.figures)
-
-
-def _matches(term: str, tokens: set[str], prefixes: set[str]) -> bool:
-    return term in tokens or (len(term) >= 5 and term[:5] in prefixes)
+    """Whether the line holds the kind of answer asked for, reading a money table's bare figures as amounts.
+    Remembered on the candidate, which belongs to this one question."""
+    if kind not in c.holds:
+        c.holds[kind] = carries_kind(kind, q.analysis.text, c.text, c.quantities) or (
+            kind == "amount" and in_money_table(c, q) and bool(c.quantities - q.figures))
+    return c.holds[kind]
 
 
 def weighted_overlap(terms: list[str], expansions: list[str], weights: dict[str, float], text: str) -> float:
     """Share of the (idf-weighted) terms that `text` contains; an abbreviation's expansion counts half."""
-    tokens = set(tokens_of(text))
-    prefixes = {t[:5] for t in tokens if len(t) >= 5}
+    return overlap_of_words(terms, expansions, weights, Words.of(tokens_of(text)))
+
+
+def overlap_of_words(terms: list[str], expansions: list[str], weights: dict[str, float], words: Words) -> float:
+    """`weighted_overlap` over a text already split into words."""
     total = sum(weights.get(term, 1.0) for term in terms)
     if not total:
         return 0.0
-    matched = sum(weights.get(term, 1.0) for term in terms if _matches(term, tokens, prefixes))
-    matched += sum(0.5 * weights.get(term, 1.0) for term in expansions if _matches(term, tokens, prefixes))
+    matched = sum(weights.get(term, 1.0) for term in terms if words.holds(term))
+    matched += sum(0.5 * weights.get(term, 1.0) for term in expansions if words.holds(term))
     return min(1.0, matched / total)
 
 
@@ -286,28 +349,27 @@ WORDS_FOR_KIND = {"target": {"target", "targets", "aim", "aims", "goal", "ambiti
                   "percentage": {"percentage", "proportion", "share"}, "count": {"number"}, "date": {"date"}}
 
 
-def kind_words_said(c: Candidate, q: AskedQuestion) -> str:
+def kind_words_said(c: Candidate, q: AskedQuestion) -> Words:
     """The words naming the kinds of answer asked for that the line holds: "Reduction in re-referrals
     from 23% to 15%" says "target" without the word, so it counts as said."""
-    return " ".join(word for kind in q.kinds if line_holds(kind, c, q) for word in sorted(WORDS_FOR_KIND.get(kind, ())))
+    said = [word for kind in q.kinds if line_holds(kind, c, q) for word in WORDS_FOR_KIND.get(kind, ())]
+    return Words.of(said) if said else NO_WORDS
 
 
 def subject_overlap(c: Candidate, q: AskedQuestion) -> float:
     """How much of what the question is about the line itself says."""
-    return weighted_overlap(q.analysis.subject or q.analysis.terms, q.analysis.expansions, q.weights, f"{c.text} {kind_words_said(c, q)}")
+    return overlap_of_words(q.analysis.subject or q.analysis.terms, q.analysis.expansions, q.weights, c.words | kind_words_said(c, q))
 
 
 def context_overlap(c: Candidate, q: AskedQuestion) -> float:
     """The same, counting the paper's council, title, section and the table caption as part of the line."""
-    hit = q.hits[c.hit_rank]
-    meta = hit.document.meta
-    described = f"{meta.authority or ''} {meta.title or ''} {hit.chunk.section or ''} {c.caption} {c.text} {kind_words_said(c, q)}"
-    return weighted_overlap(q.analysis.terms, q.analysis.expansions, q.weights, described)
+    described = q.framing_words[c.hit_rank] | c.caption_words | c.words | kind_words_said(c, q)
+    return overlap_of_words(q.analysis.terms, q.analysis.expansions, q.weights, described)
 
 
 def previous_overlap(c: Candidate, q: AskedQuestion) -> float:
     """How much of the subject the line before says: "The target is as follows. 85% by March." """
-    return weighted_overlap(q.analysis.subject or q.analysis.terms, [], q.weights, c.previous) if c.previous else 0.0
+    return overlap_of_words(q.analysis.subject or q.analysis.terms, [], q.weights, c.previous_words) if c.previous else 0.0
 
 
 def closeness(c: Candidate, q: AskedQuestion) -> float:
@@ -337,22 +399,22 @@ def kind_match(c: Candidate, q: AskedQuestion) -> float:
 
 def kind_missing(c: Candidate, q: AskedQuestion) -> float:
     """1 when the question asks for a kind of answer and the line holds none of it."""
-    return float(bool(q.kinds) and not any(line_holds(kind, c, q) for kind in q.kinds))
+    return float(bool(q.kinds) and not feature_value("kind_match", c, q))
 
 
 def matched_kind_overlap(c: Candidate, q: AskedQuestion) -> float:
     """The subject overlap of a line that also holds what is asked for: the two together make an answer."""
-    return subject_overlap(c, q) * kind_match(c, q)
+    return feature_value("subject_overlap", c, q) * feature_value("kind_match", c, q)
 
 
 def carried_kind_overlap(c: Candidate, q: AskedQuestion) -> float:
     """The line before names the subject and this one holds what is asked: "... repeat referrals" / "Latest: 22.2%"."""
-    return previous_overlap(c, q) * kind_match(c, q)
+    return feature_value("previous_overlap", c, q) * feature_value("kind_match", c, q)
 
 
 def person_match(c: Candidate, q: AskedQuestion) -> float:
     """A "who" question and a line that names someone the question does not."""
-    return float("person" in q.kinds and names_a_person(q.analysis.text, c.text))
+    return float("person" in q.kinds and line_holds("person", c, q))
 
 
 # The part someone plays, as a "who" question asks it and as papers print it: "Who wrote ...?" is answered
@@ -382,7 +444,7 @@ def role_match(c: Candidate, q: AskedQuestion) -> float:
         return 0.0
     asked = q.analysis.text
     played = any(question.search(asked) and printed.search(c.text) for question, printed in ROLES)
-    return float(played and names_a_person(asked, c.text))
+    return float(played and line_holds("person", c, q))
 
 
 def date_match(c: Candidate, q: AskedQuestion) -> float:
@@ -431,7 +493,8 @@ def kind_near_subject(c: Candidate, q: AskedQuestion) -> float:
         return 0.0
     text = c.text
     words = [(m.start(), m.group().lower()) for m in re.finditer(r"[A-Za-z][A-Za-z']+", text)]  # "re-referrals": two words, as tokens_of reads it
-    subject_at = [start for start, word in words if word in subject or (len(word) >= 5 and word[:5] in {t[:5] for t in subject if len(t) >= 5})]
+    stems = {t[:5] for t in subject if len(t) >= 5}
+    subject_at = [start for start, word in words if word in subject or (len(word) >= 5 and word[:5] in stems)]
     if not subject_at:
         return 0.0
     best = 0.0
@@ -443,12 +506,12 @@ def kind_near_subject(c: Candidate, q: AskedQuestion) -> float:
 
 
 def new_figure(c: Candidate, q: AskedQuestion) -> float:
-    return float(bool(quantities_in(c.text) - q.figures))
+    return float(bool(c.quantities - q.figures))
 
 
 def restatement(c: Candidate, q: AskedQuestion) -> float:
     """Share of the line's words that are the question's own: a line that only echoes the question answers nothing."""
-    words = [t for t in tokens_of(c.text) if len(t) > 2]
+    words = [t for t in c.token_list if len(t) > 2]
     if not words:
         return 1.0
     return sum(1 for t in words if t in q.question_tokens) / len(words)
@@ -460,20 +523,25 @@ def holds_facts(text: str) -> bool:
     return bool(figures_in(_REFERENCE_NUMBER.sub(" ", text)) or _DATE.search(text) or _TITLED_NAME.search(text))
 
 
+_INTRODUCTIONS = ("as follows", "below", "the following", "include", "includes", "including")
+
+
 def fragment(c: Candidate, q: AskedQuestion) -> float:
     """A heading, a label or an introduction ("as follows:") rather than a statement or a row of data."""
     text = c.text.strip()
     if c.is_row:
         return 0.0
     words = text.split()
-    if re.search(r"(?:as follows|below|the following|include|includes|including):?$", text, re.I):
+    if text.rstrip(":").lower().endswith(_INTRODUCTIONS):
         return 1.0
-    if (text.endswith(":") or len(words) < 5) and not holds_facts(text.rstrip(":")):
+    facts = holds_facts(text)
+    if (text.endswith(":") or len(words) < 5) and not (holds_facts(text.rstrip(":")) if text.endswith(":") else facts):
         return 1.0
-    letters = [ch for ch in text if ch.isalpha()]
-    if letters and sum(ch.isupper() for ch in letters) / len(letters) > 0.8 and len(words) < 12 and not holds_facts(text):
-        return 1.0
-    if _VERB.search(text) or holds_facts(text):
+    if len(words) < 12 and not facts:
+        letters = [ch for ch in text if ch.isalpha()]
+        if letters and sum(ch.isupper() for ch in letters) / len(letters) > 0.8:
+            return 1.0
+    if facts or _VERB.search(text):
         return 0.0
     # A title under a reference and nothing stated: "Decision, item 5: Waste and recycling collection contract".
     return 1.0 if _REFERENCE_NUMBER.search(text) else 0.5
@@ -569,14 +637,18 @@ FEATURES: dict[str, Callable[[Candidate, AskedQuestion], float]] = {
 }
 
 
+def feature_value(name: str, c: Candidate, q: AskedQuestion) -> float:
+    """One feature of the line, worked out once and kept on the candidate: some features are built of others."""
+    if name not in c.features:
+        c.features[name] = FEATURES[name](c, q)
+    return c.features[name]
+
+
 def feature_matrix(candidates: list[Candidate], question: AskedQuestion, names: list[str]) -> np.ndarray:
-    """One row per candidate, one column per named feature (in `names` order)."""
+    """One row per candidate, one column per named feature (in `names` order). Each candidate keeps the
+    features worked out for it in `features`, afresh for this question."""
     best = max((c.closeness for c in candidates), default=0.0)
-    matrix = np.zeros((len(candidates), len(names)), dtype=np.float64)
-    for i, candidate in enumerate(candidates):
-        for j, name in enumerate(names):
-            if name == "closeness_rank":
-                matrix[i, j] = closeness_rank(candidate, question, best)
-            else:
-                matrix[i, j] = FEATURES[name](candidate, question)
-    return matrix
+    for candidate in candidates:
+        candidate.holds = {}
+        candidate.features = {"closeness_rank": closeness_rank(candidate, question, best)}
+    return np.array([[feature_value(name, c, question) for name in names] for c in candidates], dtype=np.float64).reshape(len(candidates), len(names))

@@ -212,11 +212,12 @@ class Scrutiny:
         chunk_ids = [hit.chunk.chunk_id for hit in hits]
         passage = dict(zip(chunk_ids, (reader.vectors_of(chunk_ids) @ query).tolist()))
         stored = reader.unit_vectors_of(chunk_ids)
+        units = [len(sentence_units(hit.chunk.text, row_lines_of(hit.chunk))) for hit in hits]
         for candidate in candidates:
             chunk = hits[candidate.hit_rank].chunk
             vectors = stored.get(chunk.chunk_id)
             # Rows line up with the units only while lines are split as they were at ingest.
-            usable = vectors is not None and len(vectors) == len(sentence_units(chunk.text, row_lines_of(chunk))) and not np.isnan(vectors[candidate.unit, 0])
+            usable = vectors is not None and len(vectors) == units[candidate.hit_rank] and not np.isnan(vectors[candidate.unit, 0])
             candidate.closeness = float(vectors[candidate.unit] @ query) if usable else passage[chunk.chunk_id]
         return float(passage[chunk_ids[0]])
 

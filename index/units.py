@@ -18,6 +18,7 @@ ROW_SEPARATOR = " | "
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])[\"'\u201d\u2019)]*\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9\u00a3])")
 _ABBREVIATION_END = re.compile(r"\b(?:e\.g|i\.e|etc|no|nos|para|paras|cllr|mr|mrs|ms|dr|st|vs|approx|fig|ref)\.$", re.I)
 MAX_UNIT_CHARS = 600
+_NEWLINE = re.compile("\n")
 
 
 def row_lines_of(chunk) -> tuple[int, ...]:
@@ -26,7 +27,7 @@ def row_lines_of(chunk) -> tuple[int, ...]:
 
 
 def line_starts(text: str) -> list[int]:
-    return [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+    return [0] + [match.end() for match in _NEWLINE.finditer(text)]
 
 
 def row_spans(text: str, rows: tuple[int, ...]) -> set[tuple[int, int]]:
