@@ -7,6 +7,7 @@ the passage and the line alone, so the same code serves answering, fitting and t
 """
 from __future__ import annotations
 
+import copy
 import functools
 import math
 import re
@@ -15,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from core.records import Hit
+from core.records import Chunk, Hit
 from index.names import GIVEN_NAMES
 from index.query import QueryAnalysis, tokens_of
 from index.units import Row, parsed_row, row_lines_of, sentence_units, table_captions
@@ -146,32 +147,36 @@ def kind_spans(kind: str, text: str) -> list[tuple[int, int]]:
 _MONEY_UNIT = re.compile(r"£\s?'?(?:m|bn|k|000s?)\b|\bin £|\(£", re.I)
 
 
-def carries_kind(kind: str, question: str, text: str, quantities: frozenset[str] | None = None) -> bool:
+def carries_kind(kind: str, question: str, text: str, quantities: frozenset[str] | None = None,
+                 shows: Callable[[re.Pattern], bool] | None = None) -> bool:
     """Whether `text` holds the kind of thing the question asks for (an amount, a date, a person, ...).
-    `quantities` are the text's own (quantities_in), when already worked out."""
+    `quantities` (quantities_in) and `shows` (whether the text matches a pattern) may come remembered."""
     def new_quantities() -> bool:
         return bool((quantities_in(text) if quantities is None else quantities) - figures_in(question))
 
+    def matches(pattern: re.Pattern) -> bool:
+        return shows(pattern) if shows is not None else bool(pattern.search(text))
+
     if kind == "amount":
-        return bool(_AMOUNT.search(text)) and new_quantities()
+        return matches(_AMOUNT) and new_quantities()
     if kind == "percentage":
-        return bool(_PERCENT.search(text))
+        return matches(_PERCENT)
     if kind == "count":
         return new_quantities()
     if kind == "date":
-        return bool(_DATE.search(text))
+        return matches(_DATE)
     if kind == "person":
         return names_a_person(question, text)
     if kind == "decision":
-        return bool(_DECISION.search(text))
+        return matches(_DECISION)
     if kind == "target":
-        return bool(_TARGET.search(text)) and bool(figures_in(text) or _DATE.search(text))
+        return matches(_TARGET) and bool(figures_in(text) or matches(_DATE))
     if kind == "rating":
-        return bool(_RATING.search(text))
+        return matches(_RATING)
     if kind == "vote":
-        return bool(_VOTE.search(text)) and new_quantities()
+        return matches(_VOTE) and new_quantities()
     if kind == "yes_no":
-        return bool(_STATUS.search(text))
+        return matches(_STATUS)
     return False
 
 
@@ -199,6 +204,18 @@ class Words:
 NO_WORDS = Words(frozenset(), frozenset())
 
 
+def line_fact(method: Callable[[Candidate], object]) -> property:
+    """A property of the line itself, whatever the question: worked out once and kept in `facts`, which every
+    copy of the line shares, so a passage read again for another question is not parsed again."""
+    name = method.__name__
+
+    @functools.wraps(method)
+    def get(self: Candidate):
+        return self.remembered(name, lambda: method(self))
+
+    return property(get)
+
+
 @dataclass
 class Candidate:
     """One quotable line of a retrieved passage."""
@@ -217,11 +234,32 @@ class Candidate:
     probability: float = 0.0
     # What the line holds of each kind asked for: several features ask the same, so it is worked out once.
     holds: dict[str, bool] = field(default_factory=dict, repr=False)
+    facts: dict[object, object] = field(default_factory=dict, repr=False)  # see line_fact
+    before: Candidate | None = field(default=None, repr=False)  # the candidate `previous` is the text of
 
     @property
     def is_row(self) -> bool:
         return self.row is not None or self.tabbed
 
+    def placed(self, rank: int) -> Candidate:
+        """This line as a candidate from the passage ranked `rank`, for a new question: it keeps its facts,
+        not what was worked out for another question."""
+        candidate = copy.copy(self)
+        candidate.hit_rank, candidate.closeness, candidate.probability = rank, 0.0, 0.0
+        candidate.features, candidate.holds, candidate.before = {}, {}, None
+        return candidate
+
+    def remembered(self, key: object, compute: Callable[[], object]) -> object:
+        """A fact of the line, worked out the first time it is asked for."""
+        if key not in self.facts:
+            self.facts[key] = compute()
+        return self.facts[key]
+
+    def shows(self, pattern: re.Pattern) -> bool:
+        """Whether the line matches `pattern` (one of this module's)."""
+        return self.remembered(pattern, lambda: bool(pattern.search(self.text)))
+
+    # Words are cheap to find and dear to keep, so they are worked out afresh for each question.
     @functools.cached_property
     def token_list(self) -> list[str]:
         return tokens_of(self.text)
@@ -232,6 +270,8 @@ class Candidate:
 
     @functools.cached_property
     def previous_words(self) -> Words:
+        if self.before is not None:
+            return self.before.words
         return Words.of(tokens_of(self.previous))
 
     @functools.cached_property
@@ -239,27 +279,51 @@ class Candidate:
         return Words.of(tokens_of(self.caption))
 
     @functools.cached_property
+    def word_starts(self) -> list[tuple[int, str]]:
+        """Where each word starts, lowercased; "re-referrals" is two words, as tokens_of reads it."""
+        return [(m.start(), m.group().lower()) for m in re.finditer(r"[A-Za-z][A-Za-z']+", self.text)]
+
+    @line_fact
     def quantities(self) -> frozenset[str]:
         return quantities_in(self.text)
 
+    @line_fact
+    def fragment_score(self) -> float:
+        return fragment_score(self)
 
-def candidate_lines(hits: list[Hit]) -> list[Candidate]:
-    """Every quotable unit of the given passages, in passage order."""
+    def spans(self, kind: str) -> list[tuple[int, int]]:
+        """Where the things of a kind sit in the line (kind_spans)."""
+        return self.remembered(("spans", kind), lambda: kind_spans(kind, self.text))
+
+
+def chunk_lines(chunk: Chunk) -> list[Candidate]:
+    """Every quotable unit of one passage, in order (as from the passage ranked first)."""
+    text = chunk.text
+    rows = row_lines_of(chunk)
+    captions = table_captions(text, rows)
+    lines = []
+    previous = ""
+    for unit, (start, end) in enumerate(sentence_units(text, rows)):
+        quote = text[start:end]
+        line_start = text.rfind("\n", 0, start) + 1
+        is_row = line_start == start and line_start in captions
+        lines.append(Candidate(
+            hit_rank=0, start=start, end=end, text=quote, unit=unit, caption=captions.get(line_start, "") if is_row else "",
+            row=parsed_row(quote) if is_row else None, tabbed="\t" in quote, previous=previous,
+        ))
+        previous = quote
+    return lines
+
+
+def candidate_lines(hits: list[Hit], lines_of: Callable[[Chunk], list[Candidate]] = chunk_lines) -> list[Candidate]:
+    """Every quotable unit of the given passages, in passage order. `lines_of` may remember passages'
+    lines (Scrutiny keeps the recent ones), so a passage read again keeps its lines' facts."""
     candidates = []
     for rank, hit in enumerate(hits):
-        text = hit.chunk.text
-        rows = row_lines_of(hit.chunk)
-        captions = table_captions(text, rows)
-        previous = ""
-        for unit, (start, end) in enumerate(sentence_units(text, rows)):
-            quote = text[start:end]
-            line_start = text.rfind("\n", 0, start) + 1
-            is_row = line_start == start and line_start in captions
-            candidates.append(Candidate(
-                hit_rank=rank, start=start, end=end, text=quote, unit=unit, caption=captions.get(line_start, "") if is_row else "",
-                row=parsed_row(quote) if is_row else None, tabbed="\t" in quote, previous=previous,
-            ))
-            previous = quote
+        lines = [line.placed(rank) for line in lines_of(hit.chunk)]
+        for before, line in zip(lines, lines[1:]):
+            line.before = before
+        candidates += lines
     return candidates
 
 
@@ -320,7 +384,7 @@ def line_holds(kind: str, c: Candidate, q: AskedQuestion) -> bool:
     """Whether the line holds the kind of answer asked for, reading a money table's bare figures as amounts.
     Remembered on the candidate, which belongs to this one question."""
     if kind not in c.holds:
-        c.holds[kind] = carries_kind(kind, q.analysis.text, c.text, c.quantities) or (
+        c.holds[kind] = carries_kind(kind, q.analysis.text, c.text, c.quantities, c.shows) or (
             kind == "amount" and in_money_table(c, q) and bool(c.quantities - q.figures))
     return c.holds[kind]
 
@@ -448,7 +512,7 @@ def role_match(c: Candidate, q: AskedQuestion) -> float:
 
 
 def date_match(c: Candidate, q: AskedQuestion) -> float:
-    return float("date" in q.kinds and bool(_DATE.search(c.text)))
+    return float("date" in q.kinds and c.shows(_DATE))
 
 
 def kind_match_of(kind: str) -> Callable[[Candidate, AskedQuestion], float]:
@@ -473,7 +537,7 @@ def named_cell_kind(c: Candidate, q: AskedQuestion) -> float:
 
 def decision_match(c: Candidate, q: AskedQuestion) -> float:
     """A question about a decision and a line in a decision's wording ("APPROVE ...", "RESOLVED that ...")."""
-    return float("decision" in q.kinds and bool(_DECISION.search(c.text)))
+    return float("decision" in q.kinds and c.shows(_DECISION))
 
 
 def target_value(c: Candidate, q: AskedQuestion) -> float:
@@ -482,7 +546,7 @@ def target_value(c: Candidate, q: AskedQuestion) -> float:
         return 0.0
     if c.row is not None and any("target" in header.lower() and figures_in(cell) for header, cell in c.row.cells if header and cell):
         return 1.0
-    return float(bool(_TARGET_VALUE.search(c.text)))
+    return float(c.shows(_TARGET_VALUE))
 
 
 def kind_near_subject(c: Candidate, q: AskedQuestion) -> float:
@@ -492,14 +556,13 @@ def kind_near_subject(c: Candidate, q: AskedQuestion) -> float:
     if not subject or not q.kinds:
         return 0.0
     text = c.text
-    words = [(m.start(), m.group().lower()) for m in re.finditer(r"[A-Za-z][A-Za-z']+", text)]  # "re-referrals": two words, as tokens_of reads it
     stems = {t[:5] for t in subject if len(t) >= 5}
-    subject_at = [start for start, word in words if word in subject or (len(word) >= 5 and word[:5] in stems)]
+    subject_at = [start for start, word in c.word_starts if word in subject or (len(word) >= 5 and word[:5] in stems)]
     if not subject_at:
         return 0.0
     best = 0.0
     for kind in q.kinds:
-        for start, end in kind_spans(kind, text):
+        for start, end in c.spans(kind):
             between = min(abs(len(text[min(start, at):max(start, at)].split())) for at in subject_at)
             best = max(best, 1.0 / (1.0 + between / 4.0))
     return best
@@ -528,6 +591,11 @@ _INTRODUCTIONS = ("as follows", "below", "the following", "include", "includes",
 
 def fragment(c: Candidate, q: AskedQuestion) -> float:
     """A heading, a label or an introduction ("as follows:") rather than a statement or a row of data."""
+    return c.fragment_score
+
+
+def fragment_score(c: Candidate) -> float:
+    """See `fragment`: 1 for a heading, label or introduction, 0.5 for a verbless line, 0 for a statement or row."""
     text = c.text.strip()
     if c.is_row:
         return 0.0

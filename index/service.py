@@ -8,23 +8,46 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
-from core.records import Answer, Document, Filters, Hit
+from core.records import Answer, Chunk, Document, Filters, Hit
 from core.settings import Settings
 from decisions.references import asks_about_decision
 from decisions.trail import decision_reference_for
 from index.answer import Reading, compose_answer, read_passages, with_verdict
 from index.councils import councils_without_papers
-from index.features import AskedQuestion, Candidate, candidate_lines
+from index.features import AskedQuestion, Candidate, candidate_lines, chunk_lines
 from index.followup import ReadQuestion, read_question
 from index.query import analyse_question, named_authority
 from index.scorer import AnswerModel, load_answer_model
 from index.search import MODES, UnknownMode, search_hits
-from index.units import row_lines_of, sentence_units
 
 QUERY_CACHE_SIZE = 256
+LINE_CACHE_SIZE = 1024  # passages whose lines (and what is known of each line) are kept between questions
+
+
+class Recent:
+    """The most recently used values, at most `size` of them, shared safely by request threads."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key, make: Callable[[], object]):
+        """The value kept for `key`, or a new one from `make()` (called outside the lock)."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = make()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
 
 
 @dataclass
@@ -54,9 +77,9 @@ class Scrutiny:
         self.embedder = embedder or Embedder(settings.embed)
         self._state: IndexState | None = None
         self._lock = threading.Lock()
-        # One encode at a time: torch already uses every core, and the caches below are shared by request threads.
-        self._encode_lock = threading.Lock()
-        self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._encode_lock = threading.Lock()  # one encode at a time: torch already uses every core
+        self._query_vectors = Recent(QUERY_CACHE_SIZE)
+        self._chunk_lines = Recent(LINE_CACHE_SIZE)
         self._answer_model: AnswerModel | None = None
 
     # index lifecycle -------------------------------------------------------
@@ -91,16 +114,16 @@ class Scrutiny:
 
     # questions -------------------------------------------------------------
     def query_vector(self, text: str) -> np.ndarray:
+        return self._query_vectors.get(text, lambda: self.encoded(text))
+
+    def encoded(self, text: str) -> np.ndarray:
         with self._encode_lock:
-            cached = self._query_vectors.get(text)
-            if cached is not None:
-                self._query_vectors.move_to_end(text)
-                return cached
-            vector = self.embedder.encode_query(text)
-            self._query_vectors[text] = vector
-            if len(self._query_vectors) > QUERY_CACHE_SIZE:
-                self._query_vectors.popitem(last=False)
-            return vector
+            return self.embedder.encode_query(text)
+
+    def lines_of(self, chunk: Chunk) -> list[Candidate]:
+        """A passage's quotable lines, kept while it is read often (keyed by its text too, so a rebuilt index
+        that reuses the chunk's number never gets another passage's lines)."""
+        return self._chunk_lines.get((chunk.chunk_id, chunk.text), lambda: chunk_lines(chunk))
 
     def search(self, question: str, filters: Filters | None = None, mode: str | None = None, k: int | None = None) -> list[Hit]:
         mode = mode or self.settings.retrieval.mode
@@ -147,7 +170,7 @@ class Scrutiny:
         asked = AskedQuestion(analyse_question(read.text), self.term_weights(read.text), hits,
                               named_authority(read.text, state.authorities), state.reader.unseen_idf(),
                               tuple(councils_without_papers(read.text, state.authorities)))
-        candidates = candidate_lines(hits)
+        candidates = candidate_lines(hits, self.lines_of)
         return asked, candidates, self.set_closeness(read.text, candidates, hits)
 
     def reading(self, read: ReadQuestion, filters: Filters | None = None, mode: str | None = None, k: int | None = None) -> Reading:
@@ -212,7 +235,7 @@ class Scrutiny:
         chunk_ids = [hit.chunk.chunk_id for hit in hits]
         passage = dict(zip(chunk_ids, (reader.vectors_of(chunk_ids) @ query).tolist()))
         stored = reader.unit_vectors_of(chunk_ids)
-        units = [len(sentence_units(hit.chunk.text, row_lines_of(hit.chunk))) for hit in hits]
+        units = [len(self.lines_of(hit.chunk)) for hit in hits]
         for candidate in candidates:
             chunk = hits[candidate.hit_rank].chunk
             vectors = stored.get(chunk.chunk_id)

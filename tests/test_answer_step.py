@@ -10,7 +10,7 @@ from core.records import Chunk, Document, DocumentMeta, Hit, TableRowRef
 from core.settings import AnswerSettings
 from index.answer import Reading, can_lead, compose_answer, leadable, line_probabilities, supporting_lines, with_verdict
 from index.councils import councils_named, councils_without_papers
-from index.features import (AskedQuestion, candidate_lines, carries_kind, feature_matrix, FEATURES, fragment, line_holds,
+from index.features import (AskedQuestion, candidate_lines, carries_kind, chunk_lines, feature_matrix, FEATURES, fragment, line_holds,
                             names_a_person, restatement, subject_overlap, target_value)
 from index.followup import read_question, subject_phrase
 from index.query import analyse_question
@@ -94,6 +94,18 @@ def test_candidates_carry_their_table_caption_and_the_line_before():
     rows = [c for c in candidates if c.row is not None]
     assert [c.caption for c in rows] == ["Table 2: Revenue forecast"] * 2
     assert rows[1].previous == rows[0].text
+
+
+def test_a_line_read_again_for_another_question_keeps_what_it_is_but_not_its_scores():
+    hit = hit_of("The target is 85% by 31 March 2005. The providers were told in writing.")
+    line = chunk_lines(hit.chunk)[0]
+    first, second = line.placed(0), line.placed(3)
+    feature_matrix([first], asked("What was the target?", [hit]), list(FEATURES))
+    assert first.features and first.holds == {"target": True}
+    assert second.hit_rank == 3 and second.features == {} and second.holds == {}
+    assert second.quantities == frozenset({"85"}), "facts of the line itself are shared, not worked out again"
+    dated = feature_matrix([second], asked("When is the deadline?", [hit, hit, hit, hit]), ["date_match", "kind_match"])
+    assert dated.tolist() == [[1.0, 1.0]] and second.holds == {"date": True}
 
 
 def test_features_are_computed_for_every_candidate_in_the_order_asked():

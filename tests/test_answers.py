@@ -92,6 +92,16 @@ def test_an_answer_given_quotes_the_figure_and_cites_its_paper(answers, question
     assert " ".join(cited[0].text[start:end].split()) in answer.answer, "the highlight marks quoted words"
 
 
+def test_an_answer_does_not_depend_on_the_questions_asked_before_it(corpus_index):
+    """Passages' lines are kept between questions; what one question works out must not leak into the next."""
+    question = "What was the re-referral target?"
+    fresh = Scrutiny(corpus_index).ask(question).to_json()
+    warmed = Scrutiny(corpus_index)
+    for earlier in ("Who chaired the meeting?", "How many agency social workers did Sunderland have?", question):
+        warmed.ask(earlier)
+    assert warmed.ask(question).to_json() == fresh
+
+
 def test_the_spec_example_json_shape(scrutiny):
     data = scrutiny.ask("How many agency social workers did Sunderland have?").to_json()
     assert data["found"] is True and "79" in data["answer"]
