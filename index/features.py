@@ -7,6 +7,7 @@ the passage and the line alone, so the same code serves answering, fitting and t
 """
 from __future__ import annotations
 
+import bisect
 import copy
 import functools
 import math
@@ -82,6 +83,7 @@ _VERB = re.compile(
 )
 
 
+_PIECE = re.compile(r"\S+")
 _LIST_NUMBER = re.compile(r"^\s*(?:\d{1,3}(?:\.\d{1,3})*\.?|\(?[a-z]{1,3}\)|[a-z]\.)\s+", re.I)
 
 
@@ -282,6 +284,12 @@ class Candidate:
     def word_starts(self) -> list[tuple[int, str]]:
         """Where each word starts, lowercased; "re-referrals" is two words, as tokens_of reads it."""
         return [(m.start(), m.group().lower()) for m in re.finditer(r"[A-Za-z][A-Za-z']+", self.text)]
+
+    @functools.cached_property
+    def pieces(self) -> tuple[list[int], list[int]]:
+        """Where each whitespace-separated piece of the line starts, and where each ends."""
+        spans = [m.span() for m in _PIECE.finditer(self.text)]
+        return [start for start, _ in spans], [end for _, end in spans]
 
     @line_fact
     def quantities(self) -> frozenset[str]:
@@ -555,17 +563,21 @@ def kind_near_subject(c: Candidate, q: AskedQuestion) -> float:
     subject = set(q.analysis.subject or q.analysis.terms)
     if not subject or not q.kinds:
         return 0.0
-    text = c.text
     stems = {t[:5] for t in subject if len(t) >= 5}
     subject_at = [start for start, word in c.word_starts if word in subject or (len(word) >= 5 and word[:5] in stems)]
     if not subject_at:
         return 0.0
-    best = 0.0
-    for kind in q.kinds:
-        for start, end in c.spans(kind):
-            between = min(abs(len(text[min(start, at):max(start, at)].split())) for at in subject_at)
-            best = max(best, 1.0 / (1.0 + between / 4.0))
-    return best
+    spans = [span for kind in q.kinds for span in c.spans(kind)]
+    between = min((pieces_between(c, min(start, at), max(start, at)) for start, _ in spans for at in subject_at), default=None)
+    return 0.0 if between is None else 1.0 / (1.0 + between / 4.0)
+
+
+def pieces_between(c: Candidate, a: int, b: int) -> int:
+    """len(c.text[a:b].split()), counted from where the line's whitespace-separated pieces start and end."""
+    if b <= a:
+        return 0
+    starts, ends = c.pieces
+    return bisect.bisect_left(starts, b) - bisect.bisect_right(ends, a)
 
 
 def new_figure(c: Candidate, q: AskedQuestion) -> float:

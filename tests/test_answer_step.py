@@ -10,8 +10,8 @@ from core.records import Chunk, Document, DocumentMeta, Hit, TableRowRef
 from core.settings import AnswerSettings
 from index.answer import Reading, can_lead, compose_answer, leadable, line_probabilities, supporting_lines, with_verdict
 from index.councils import councils_named, councils_without_papers
-from index.features import (AskedQuestion, candidate_lines, carries_kind, chunk_lines, feature_matrix, FEATURES, fragment, line_holds,
-                            names_a_person, restatement, subject_overlap, target_value)
+from index.features import (AskedQuestion, Candidate, candidate_lines, carries_kind, chunk_lines, feature_matrix, FEATURES, fragment, line_holds,
+                            names_a_person, pieces_between, restatement, subject_overlap, target_value)
 from index.followup import read_question, subject_phrase
 from index.query import analyse_question
 from index.scorer import DEFAULT_MODEL, Logistic, ModelError, load_answer_model
@@ -106,6 +106,14 @@ def test_a_line_read_again_for_another_question_keeps_what_it_is_but_not_its_sco
     assert second.quantities == frozenset({"85"}), "facts of the line itself are shared, not worked out again"
     dated = feature_matrix([second], asked("When is the deadline?", [hit, hit, hit, hit]), ["date_match", "kind_match"])
     assert dated.tolist() == [[1.0, 1.0]] and second.holds == {"date": True}
+
+
+@pytest.mark.parametrize("text", ["The target of 25%  is  met.", "  a\tb \n c  ", "", "x"])
+def test_words_between_two_places_in_a_line_are_counted_as_split_counts_them(text):
+    line = Candidate(0, 0, len(text), text, 0)
+    for a in range(len(text) + 1):
+        for b in range(a, len(text) + 1):
+            assert pieces_between(line, a, b) == len(text[a:b].split())
 
 
 def test_features_are_computed_for_every_candidate_in_the_order_asked():
