@@ -237,7 +237,7 @@ class Candidate:
     # What the line holds of each kind asked for: several features ask the same, so it is worked out once.
     holds: dict[str, bool] = field(default_factory=dict, repr=False)
     facts: dict[object, object] = field(default_factory=dict, repr=False)  # see line_fact
-    before: Candidate | None = field(default=None, repr=False)  # the candidate `previous` is the text of
+    before: Candidate | None = field(default=None, repr=False)  # the line before, as a candidate: its text is `previous`
 
     @property
     def is_row(self) -> bool:
@@ -377,6 +377,7 @@ class AskedQuestion:
 
     @functools.cached_property
     def passage_words(self) -> list[Words]:
+        """Each passage's own text."""
         return [Words.of(tokens_of(hit.chunk.text)) for hit in self.hits]
 
 
