@@ -187,23 +187,27 @@ def carries_kind(kind: str, question: str, text: str, quantities: frozenset[str]
 
 @dataclass(frozen=True)
 class Words:
-    """A text's words, and their first five letters: a question's "referral" matches "referrals"."""
+    """A text's words (tokens_of), held as one string " w1 w2 ... ": small enough to keep with every line, and a
+    word or the first five letters of one (a question's "referral" matches "referrals") is a substring test."""
 
-    tokens: frozenset[str]
-    stems: frozenset[str]
+    joined: str = " "
 
     @classmethod
     def of(cls, tokens: list[str]) -> Words:
-        return cls(frozenset(tokens), frozenset(t[:5] for t in tokens if len(t) >= 5))
+        return cls(f" {' '.join(tokens)} ") if tokens else NO_WORDS
 
     def __or__(self, other: Words) -> Words:
-        return Words(self.tokens | other.tokens, self.stems | other.stems) if other.tokens else self
+        return Words(self.joined + other.joined[1:]) if other.joined != " " else self
 
     def holds(self, term: str) -> bool:
-        return term in self.tokens or (len(term) >= 5 and term[:5] in self.stems)
+        return f" {term} " in self.joined or (len(term) >= 5 and f" {term[:5]}" in self.joined)
+
+    def listed(self) -> list[str]:
+        """The words in order, repeats included."""
+        return self.joined.split()
 
 
-NO_WORDS = Words(frozenset(), frozenset())
+NO_WORDS = Words()
 
 
 def line_fact(method: Callable[[Candidate], object]) -> property:
@@ -261,22 +265,15 @@ class Candidate:
         """Whether the line matches `pattern` (one of this module's)."""
         return self.remembered(pattern, lambda: bool(pattern.search(self.text)))
 
-    # Words are cheap to find and dear to keep, so they are worked out afresh for each question.
-    @functools.cached_property
-    def token_list(self) -> list[str]:
-        return tokens_of(self.text)
-
-    @functools.cached_property
+    @line_fact
     def words(self) -> Words:
-        return Words.of(self.token_list)
+        return Words.of(tokens_of(self.text))
 
-    @functools.cached_property
+    @property
     def previous_words(self) -> Words:
-        if self.before is not None:
-            return self.before.words
-        return Words.of(tokens_of(self.previous))
+        return self.before.words if self.before is not None else self.remembered("previous words", lambda: Words.of(tokens_of(self.previous)))
 
-    @functools.cached_property
+    @line_fact
     def caption_words(self) -> Words:
         return Words.of(tokens_of(self.caption))
 
@@ -587,7 +584,7 @@ def new_figure(c: Candidate, q: AskedQuestion) -> float:
 
 def restatement(c: Candidate, q: AskedQuestion) -> float:
     """Share of the line's words that are the question's own: a line that only echoes the question answers nothing."""
-    words = [t for t in c.token_list if len(t) > 2]
+    words = [t for t in c.words.listed() if len(t) > 2]
     if not words:
         return 1.0
     return sum(1 for t in words if t in q.question_tokens) / len(words)
