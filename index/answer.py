@@ -73,11 +73,9 @@ def can_lead(candidate: Candidate, question: AskedQuestion) -> bool:
     """A heading, an "as follows:" fragment, a line that only restates the question, one from a passage
     about another year than the one asked, or one that does not name the council asked about when that
     council has no papers of its own, never leads."""
-    def feature(name: str) -> float:
-        return feature_value(name, candidate, question)
-
     names_councils = all(name.lower() in f"{candidate.caption} {candidate.text}".lower() for name in question.absent_councils)
-    return feature("fragment") < 1.0 and feature("restatement") < 0.9 and not feature("year_absent") and names_councils
+    return (feature_value("fragment", candidate, question) < 1.0 and feature_value("restatement", candidate, question) < 0.9
+            and not feature_value("year_absent", candidate, question) and names_councils)
 
 
 def lead_line(candidates: list[Candidate], question: AskedQuestion) -> Candidate | None:

@@ -271,7 +271,7 @@ class Candidate:
 
     @property
     def previous_words(self) -> Words:
-        return self.before.words if self.before is not None else self.remembered("previous words", lambda: Words.of(tokens_of(self.previous)))
+        return self.before.words if self.before is not None else Words.of(tokens_of(self.previous))
 
     @line_fact
     def caption_words(self) -> Words:
@@ -729,4 +729,5 @@ def feature_matrix(candidates: list[Candidate], question: AskedQuestion, names: 
     for candidate in candidates:
         candidate.holds = {}
         candidate.features = {"closeness_rank": closeness_rank(candidate, question, best)}
-    return np.array([[feature_value(name, c, question) for name in names] for c in candidates], dtype=np.float64).reshape(len(candidates), len(names))
+    rows = [[feature_value(name, c, question) for name in names] for c in candidates]
+    return np.array(rows, dtype=np.float64).reshape(len(candidates), len(names))

@@ -10,8 +10,8 @@ from core.records import Chunk, Document, DocumentMeta, Hit, TableRowRef
 from core.settings import AnswerSettings
 from index.answer import Reading, can_lead, compose_answer, leadable, line_probabilities, supporting_lines, with_verdict
 from index.councils import councils_named, councils_without_papers
-from index.features import (AskedQuestion, Candidate, candidate_lines, carries_kind, chunk_lines, feature_matrix, FEATURES, fragment, line_holds,
-                            names_a_person, pieces_between, restatement, subject_overlap, target_value)
+from index.features import (AskedQuestion, Candidate, candidate_lines, carries_kind, chunk_lines, feature_matrix, FEATURES,
+                            fragment, line_holds, names_a_person, pieces_between, restatement, subject_overlap, target_value)
 from index.followup import read_question, subject_phrase
 from index.query import analyse_question
 from index.scorer import DEFAULT_MODEL, Logistic, ModelError, load_answer_model
