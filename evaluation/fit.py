@@ -96,35 +96,43 @@ def fitted_logistic(matrix: np.ndarray, labels: np.ndarray, names: list[str], re
 
 
 def fitted_ranker(groups: list[tuple[np.ndarray, np.ndarray]], names: list[str], regularisation: float) -> Logistic:
-    """A conditional logit: within each question the candidates' probabilities are softmax(w . x), fitted
-    to put the lines that quote an answer first (maximum likelihood of the answering lines, L2 penalty
-    1 / regularisation). Features equal across a question's candidates cancel, so only differences count."""
+    """A conditional logit with an outside option: within each question, each candidate's probability of being
+    the line that answers is exp(z) / (1 + sum exp(z)), z = w . x + b, and "none of these lines" takes the rest.
+    Fitted by maximum likelihood (L2 penalty 1 / regularisation on w): a question with answering lines puts them
+    first; one without (unanswerable, or its answer not among the lines read) teaches the outside option. So
+    the lead's probability says how likely it is to answer, not only how it compares with the other lines."""
     from scipy.optimize import minimize
 
-    groups = [(m, y) for m, y in groups if len(m) and y.any()]
+    groups = [(m, y) for m, y in groups if len(m)]
     if not groups:
-        return Logistic(names, [0.0] * len(names), 0.0, [0.0] * len(names), [1.0] * len(names), "softmax")
+        return Logistic(names, [0.0] * len(names), 0.0, [0.0] * len(names), [1.0] * len(names), "choice")
     stacked = np.vstack([m for m, _ in groups])
     mean = stacked.mean(axis=0)
     scale = stacked.std(axis=0)
     scale[scale < 1e-9] = 1.0
     standard = [((m - mean) / scale, y.astype(bool)) for m, y in groups]
 
-    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
-        total, gradient = 0.5 * (w @ w) / regularisation, w / regularisation
+    def loss(parameters: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = parameters[:-1], parameters[-1]
+        total = 0.5 * (w @ w) / regularisation
+        gradient = np.append(w / regularisation, 0.0)
         for x, positive in standard:
-            z = x @ w
-            top = z.max()
-            p = np.exp(z - top)
-            p /= p.sum()
-            q = p * positive
-            q_sum = q.sum()
-            total -= np.log(q_sum + 1e-300)
-            gradient = gradient - (q / q_sum) @ x + p @ x
+            z = x @ w + b
+            top = max(z.max(), 0.0)  # the outside option scores 0
+            e = np.exp(z - top)
+            p = e / (e.sum() + np.exp(-top))
+            chosen = p * positive if positive.any() else None
+            if chosen is not None:
+                total -= np.log(chosen.sum() + 1e-300)
+                residual = chosen / chosen.sum() - p
+            else:
+                total -= np.log(1.0 - p.sum() + 1e-300)
+                residual = -p
+            gradient -= np.append(residual @ x, residual.sum())
         return total, gradient
 
-    result = minimize(loss, np.zeros(len(names)), jac=True, method="L-BFGS-B")
-    return Logistic(names, result.x.tolist(), 0.0, mean.tolist(), scale.tolist(), "softmax")
+    result = minimize(loss, np.zeros(len(names) + 1), jac=True, method="L-BFGS-B")
+    return Logistic(names, result.x[:-1].tolist(), float(result.x[-1]), mean.tolist(), scale.tolist(), "choice")
 
 
 def columns(names: list[str]) -> list[int]:
@@ -221,12 +229,14 @@ def confidence_data(examples: list[Example], scores: list[np.ndarray], settings:
     return np.array(rows), np.array(labels), refused
 
 
-def out_of_fold_probabilities(matrix: np.ndarray, labels: np.ndarray, examples: list[Example], names: list[str]) -> np.ndarray:
+def out_of_fold_probabilities(matrix: np.ndarray, labels: np.ndarray, examples: list[Example], names: list[str],
+                              fitted_on: np.ndarray) -> np.ndarray:
+    """Each question's confidence from a model fitted without its fold, on the rows `fitted_on` allows."""
     fold = folds_of(examples)
     scores = np.zeros(len(labels))
     for held in sorted(set(fold)):
         train = np.array([f != held for f in fold])
-        model = fitted_logistic(matrix[train], labels[train], names, 1.0)
+        model = fitted_logistic(matrix[train & fitted_on], labels[train & fitted_on], names, 1.0)
         scores[~train] = model.probabilities(matrix[~train])
     return scores
 
@@ -272,12 +282,14 @@ def fit_answer_model(examples: list[Example], settings: AnswerSettings, precisio
         regularisation = max(REGULARISATION, key=lambda c: lead_log_likelihood(examples, out_of_fold_line_scores(examples, names, c)))
     scores = out_of_fold_line_scores(examples, names, regularisation)
     matrix, correct, refused = confidence_data(examples, scores, settings)
-    confidences = out_of_fold_probabilities(matrix, correct, examples, CONFIDENCE_FEATURES)
+    # A question a rule refuses never reaches the confidence model, so it is not fitted on them either.
+    reaches = ~np.array(refused, dtype=bool)
+    confidences = out_of_fold_probabilities(matrix, correct, examples, CONFIDENCE_FEATURES, reaches)
     outcomes = [Outcome(float(c), bool(y), e.gold.answerable, r) for c, y, e, r in zip(confidences, correct, examples, refused)]
     refuse_below = possible_threshold(outcomes, refusal_weight)
     answer = max(answer_threshold(outcomes, refuse_below, precision), refuse_below)
     # The confidence model learns from the line model's out-of-fold scores: what it will see on new questions.
-    model = AnswerModel(line_model(examples, names, regularisation), fitted_logistic(matrix, correct, CONFIDENCE_FEATURES, 1.0),
+    model = AnswerModel(line_model(examples, names, regularisation), fitted_logistic(matrix[reaches], correct[reaches], CONFIDENCE_FEATURES, 1.0),
                         round(answer, 4), round(refuse_below, 4), {"regularisation": regularisation})
     return Fit(model, outcomes, lead_accuracy(examples, scores))
 

@@ -61,7 +61,7 @@ def leadable(candidates: list[Candidate], question: AskedQuestion) -> np.ndarray
 
 
 def line_probabilities(line: Logistic, matrix: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The line model's distribution over the lines that may lead, 0 for the rest: a heading that can never
+    """The line model's probabilities over the lines that may lead, 0 for the rest: a heading that can never
     lead takes no share from the line that answers, so the lead's probability and margin mean what they say."""
     probabilities = np.zeros(len(matrix))
     if mask.any():

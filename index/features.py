@@ -47,6 +47,8 @@ _NOT_NAME_WORDS = frozenset(
 # What a line holding each kind of answer looks like.
 KIND_SHAPES: dict[str, Callable[[str, str], bool]] = {}
 _AMOUNT = re.compile(r"£\s?-?\(?\d|\b\d[\d,.]*\s?(?:m|bn|k)\b|\b\d[\d,.]*\s(?:million|billion|thousand)\b|\(\d[\d,.]*\)", re.I)
+_AMOUNT_FIGURE = re.compile(r"£\s?-?\(?\d[\d,.]*\)?\s?(?:m|bn|k|million|billion)?|\b\d[\d,.]*\s?(?:m|bn|k)\b|\b\d[\d,.]*\s(?:million|billion)\b", re.I)
+_PERCENT_FIGURE = re.compile(r"\d[\d,.]*\s?%|\d[\d,.]*\s?per ?cent", re.I)
 _PERCENT = re.compile(r"\d\s?%|\bper ?cent\b", re.I)
 _DECISION = re.compile(
     r"\b(?:approve[sd]?|agree[sd]?|resolved?|decided?|decision|endorse[sd]?|delegate[sd]?|authorise[sd]?|"
@@ -164,7 +166,11 @@ def carries_kind(kind: str, question: str, text: str, quantities: frozenset[str]
     if kind == "percentage":
         return matches(_PERCENT)
     if kind == "count":
-        return new_quantities()
+        if not new_quantities():
+            return False
+        # A sum of money or a percentage does not say how many: "How many pupils" is not "£337.9m".
+        bare = _PERCENT_FIGURE.sub(" ", _AMOUNT_FIGURE.sub(" ", text))
+        return bool(quantities_in(bare) - figures_in(question))
     if kind == "date":
         return matches(_DATE)
     if kind == "person":

@@ -27,7 +27,9 @@ class Logistic:
     """A linear model over standardised features, z = ((x - mean) / scale) . weights + bias.
 
     `link` "logistic" gives each row its own probability, sigmoid(z); "softmax" gives the rows of
-    one question a distribution, softmax(z): the chance that each candidate is the one that answers.
+    one question a distribution, softmax(z): the chance that each candidate is the one that answers;
+    "choice" is softmax with an outside option scoring 0, exp(z) / (1 + sum exp(z)): what the rows
+    leave is the chance that none of them answers.
     """
 
     features: list[str]
@@ -47,6 +49,10 @@ class Logistic:
         if self.link == "softmax":
             e = np.exp(z - z.max())
             return e / e.sum()
+        if self.link == "choice":
+            top = max(z.max(), 0.0)
+            e = np.exp(z - top)
+            return e / (e.sum() + np.exp(-top))
         return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
 
     def to_json(self) -> dict:
@@ -59,14 +65,14 @@ class Logistic:
                     [float(m) for m in data["mean"]], [float(s) or 1.0 for s in data["scale"]], data.get("link", "logistic"))
         if not len(model.features) == len(model.weights) == len(model.mean) == len(model.scale):
             raise ValueError("feature, weight, mean and scale lists differ in length")
-        if model.link not in ("logistic", "softmax"):
+        if model.link not in ("logistic", "softmax", "choice"):
             raise ValueError(f"unknown link {model.link!r}")
         return model
 
 
 @dataclass
 class AnswerModel:
-    line: Logistic  # which candidate line answers (softmax over a question's lines)
+    line: Logistic  # which candidate line answers (a choice among a question's lines, or none of them)
     confidence: Logistic  # the chance that the composed answer is right
     answer_threshold: float  # confidence at or above which the answer is given as an answer
     possible_threshold: float  # at or above which it is a possible answer; below it, not found

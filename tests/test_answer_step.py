@@ -15,6 +15,7 @@ from index.features import (AskedQuestion, Candidate, candidate_lines, carries_k
 from index.followup import read_question, subject_phrase
 from index.query import analyse_question
 from index.scorer import DEFAULT_MODEL, Logistic, ModelError, load_answer_model
+from evaluation.fit import fitted_ranker
 from index.units import parsed_row, sentence_units
 
 COUNCILS = ["Suffolk County Council", "Sunderland City Council", "Kent County Council", "Peterborough City Council"]
@@ -195,6 +196,13 @@ def test_a_reference_number_is_not_a_count():
     assert carries_kind("count", "How many spaces does the car park have?", "Appendix 2 lists 540 spaces.")
 
 
+def test_a_sum_of_money_or_a_percentage_is_not_a_count():
+    question = "How many pupils were funded from the High Needs Block?"
+    assert not carries_kind("count", question, "High Needs Block | Forecast: £392.8m")
+    assert not carries_kind("count", question, "Pupil numbers rose by 6.3% on the year.")
+    assert carries_kind("count", question, "Total Number of Pupils | Latest: 17,176")
+
+
 def test_the_line_model_shares_its_probability_among_the_lines_that_may_lead_only():
     hits = [hit_of("Decision, item 5: Waste and recycling collection contract\nRESOLVED: to award the contract to Ubico.")]
     question = asked("What did Cabinet decide about the waste and recycling collection contract?", hits)
@@ -267,6 +275,31 @@ def test_a_softmax_line_model_gives_a_distribution_over_a_question_s_lines():
     model = Logistic(["a", "b"], [1.0, -1.0], 0.0, [0.0, 0.0], [1.0, 1.0], "softmax")
     p = model.probabilities(np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]))
     assert p.sum() == pytest.approx(1.0) and p[0] > p[2] > p[1]
+
+
+def test_a_choice_line_model_leaves_the_rest_to_none_of_the_lines():
+    model = Logistic(["a"], [2.0], -1.0, [0.0], [1.0], "choice")
+    strong = model.probabilities(np.array([[2.0], [0.0]]))
+    weak = model.probabilities(np.array([[-1.0], [-2.0]]))
+    assert strong.sum() < 1.0 and strong[0] > strong[1]
+    assert weak.max() < 0.1, "lines that all look unlike an answer share little: none of them is the likely outcome"
+
+
+def test_the_fitted_line_model_learns_when_no_line_answers():
+    rng = np.random.default_rng(0)
+    groups = []
+    for i in range(60):
+        x = rng.normal(size=(5, 1))
+        labels = np.zeros(5, dtype=np.int8)
+        if i % 2 == 0:  # answerable: the answering line stands out
+            x[2, 0] += 3.0
+            labels[2] = 1
+        groups.append((x, labels))
+    model = fitted_ranker(groups, ["a"], 1.0)
+    assert model.link == "choice" and model.weights[0] > 0
+    answerable = model.probabilities(np.array([[0.0], [0.1], [3.0], [-0.2], [0.3]]))
+    unanswerable = model.probabilities(np.array([[0.0], [0.1], [0.2], [-0.2], [0.3]]))
+    assert answerable.argmax() == 2 and answerable.max() > 0.5 > unanswerable.sum()
 
 
 def test_the_shipped_answer_model_names_only_features_the_code_computes():
