@@ -289,8 +289,9 @@ def fit_answer_model(examples: list[Example], settings: AnswerSettings, precisio
     refuse_below = possible_threshold(outcomes, refusal_weight)
     answer = max(answer_threshold(outcomes, refuse_below, precision), refuse_below)
     # The confidence model learns from the line model's out-of-fold scores: what it will see on new questions.
-    model = AnswerModel(line_model(examples, names, regularisation), fitted_logistic(matrix[reaches], correct[reaches], CONFIDENCE_FEATURES, 1.0),
-                        round(answer, 4), round(refuse_below, 4), {"regularisation": regularisation})
+    confidence = fitted_logistic(matrix[reaches], correct[reaches], CONFIDENCE_FEATURES, 1.0)
+    model = AnswerModel(line_model(examples, names, regularisation), confidence, round(answer, 4), round(refuse_below, 4),
+                        {"regularisation": regularisation})
     return Fit(model, outcomes, lead_accuracy(examples, scores))
 
 

@@ -351,7 +351,7 @@ def test_the_card_is_compact_quotes_first_and_folds_the_other_passages(page: Pag
 
 def test_every_quoted_sentence_is_highlighted_in_the_card_and_on_the_paper_page(page: Page, tmp_path):
     page.goto("/")
-    ask(page, "What is the forecast overspend for children's social care in Kent?")
+    ask(page, "What was the re-referral target?")
     article = page.locator("#conversation > li").last.locator("article.answer")
     quoted = article.evaluate(QUOTED_SPANS_SCRIPT)
     assert quoted and all(line["marked"] for line in quoted), quoted
