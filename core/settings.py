@@ -36,7 +36,7 @@ class RetrievalSettings(_Section):
 
 class AnswerSettings(_Section):
     model: Path | None = Field(None, description="Fitted answer model (JSON written by `scrutiny fit`); None uses the one shipped in index/answer_model.json.")
-    sentence_hits: int = Field(4, description="Best passages whose lines are candidates for the answer.")
+    sentence_hits: int = Field(4, description="Best passages whose lines are candidates for the answer (dev, out of fold: 5 answers a little more at the same refusal, but adds 30% to the answer step's p95, past the 2 × floor latency target).")
     diversity_pool: int = Field(20, description="Passages searched for other councils' answers to the same question.")
     other_councils: int = Field(2, description="Other councils whose best passage is also read, so a question several councils answer gets a line from each.")
     support_lines: int = Field(2, description="Most supporting quotes after the lead line.")

@@ -150,13 +150,15 @@ def eval_command(gold_path, mode, k, as_json, report_dir, index_dir, tag):
               help="Where to write the model (default: the answer model the settings use).")
 @click.option("--precision", type=click.FloatRange(0.5, 1.0), default=0.90, show_default=True,
               help="Share of `answer`-level answers that must be right on dev (out of fold).")
+@click.option("--refusal", type=click.FloatRange(0.0, 1.0), default=0.80, show_default=True,
+              help="Share of unanswerable questions that must come back not found on dev (out of fold).")
 @click.option("--refusal-weight", "refusal_weight", type=click.FloatRange(0.0, 10.0), default=1.0, show_default=True,
-              help="Worth of refusing an unanswerable question against answering an answerable one, for the not-found threshold.")
+              help="Worth of refusing an unanswerable question against answering an answerable one right, for the not-found threshold.")
 @click.option("--ablation", is_flag=True, help="Also refit without each feature in turn and report the change.")
 @click.option("--index", "index_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Index folder (default: $SCRUTINY_INDEX or ./var/index).")
 @backend_options
-def fit_command(gold_path, test_path, out_path, precision, refusal_weight, ablation, index_dir):
+def fit_command(gold_path, test_path, out_path, precision, refusal, refusal_weight, ablation, index_dir):
     """Fit the answer model (line scorer and confidence) on a gold split and calibrate its thresholds."""
     from core.settings import load_settings
     from evaluation.fit import ablation as run_ablation, collect_examples, fit_answer_model, provenance
@@ -180,8 +182,8 @@ def fit_command(gold_path, test_path, out_path, precision, refusal_weight, ablat
         held_out = collect_examples(scrutiny, test) if test else []
     except IndexError_ as exc:
         fail(str(exc))
-    fit = fit_answer_model(examples, settings.answer, precision, refusal_weight)
-    fit.model.provenance = provenance(fit, gold_path, examples, precision, refusal_weight)
+    fit = fit_answer_model(examples, settings.answer, precision, refusal_weight, refusal=refusal)
+    fit.model.provenance = provenance(fit, gold_path, examples, precision, refusal_weight, refusal)
     target = out_path or settings.answer.model or DEFAULT_MODEL
     fit.model.save(target)
     figures = fit.model.provenance["dev_out_of_fold"]

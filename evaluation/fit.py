@@ -14,6 +14,7 @@ answer. Then:
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -241,18 +242,25 @@ def out_of_fold_probabilities(matrix: np.ndarray, labels: np.ndarray, examples: 
     return scores
 
 
-def possible_threshold(outcomes: list[Outcome], refusal_weight: float) -> float:
-    """The confidence below which an answer is withheld ("not found"), chosen to maximise answer accuracy
-    plus `refusal_weight` times refusal accuracy (out of fold); the lowest such threshold on a tie."""
+def possible_threshold(outcomes: list[Outcome], refusal_weight: float, refusal_floor: float = 0.0) -> float:
+    """The confidence below which an answer is withheld ("not found"), chosen among the thresholds that refuse
+    at least `refusal_floor` of the unanswerable questions (all thresholds when none does) to handle the most
+    questions right (out of fold): each answerable question answered right counts 1, each unanswerable one
+    refused `refusal_weight`. The lowest such threshold on a tie."""
     answerable = [o for o in outcomes if o.answerable]
     unanswerable = [o for o in outcomes if not o.answerable]
 
+    def refused(threshold: float) -> int:
+        return sum(o.refused(threshold) for o in unanswerable)
+
+    def refusal(threshold: float) -> float:
+        return refused(threshold) / len(unanswerable) if unanswerable else 0.0
+
     def value(threshold: float) -> float:
-        accuracy = sum(o.correct and not o.refused(threshold) for o in answerable) / max(len(answerable), 1)
-        refusal = sum(o.refused(threshold) for o in unanswerable) / len(unanswerable) if unanswerable else 0.0
-        return accuracy + refusal_weight * refusal
+        return sum(o.correct and not o.refused(threshold) for o in answerable) + refusal_weight * refused(threshold)
 
     thresholds = sorted({0.0, *(round(o.confidence + 1e-6, 6) for o in outcomes)})
+    thresholds = [t for t in thresholds if refusal(t) >= refusal_floor] or thresholds
     return max(thresholds, key=lambda t: (round(value(t), 9), -t))
 
 
@@ -268,14 +276,20 @@ def answer_threshold(outcomes: list[Outcome], refused_below: float, precision: f
     return best
 
 
+def rounded_up(threshold: float) -> float:
+    """A threshold to four places, rounded up so that it still withholds every answer it withheld."""
+    return math.ceil(threshold * 10_000) / 10_000
+
+
 def fit_answer_model(examples: list[Example], settings: AnswerSettings, precision: float = 0.90, refusal_weight: float = 1.0,
-                     names: list[str] | None = None, regularisation: float | None = None) -> Fit:
+                     names: list[str] | None = None, regularisation: float | None = None, refusal: float = 0.80) -> Fit:
     """Fit both models on `examples` and calibrate the thresholds on their out-of-fold scores.
 
     `precision` is the share of `answer`-level answers that must be right on dev (the product's 0.90: a
     higher bar leaves almost nothing at answer level, as dev precision hovers at 0.88-0.91 over the most
-    confident third; the test split shows whether it holds); `refusal_weight` says how much refusing an
-    unanswerable question is worth against answering an answerable one.
+    confident third; the test split shows whether it holds); `refusal` is the share of unanswerable questions
+    that must come back not found on dev, and `refusal_weight` what refusing one more is worth against
+    answering one more answerable question right.
     """
     names = names or list(FEATURES)
     if regularisation is None:
@@ -286,11 +300,11 @@ def fit_answer_model(examples: list[Example], settings: AnswerSettings, precisio
     reaches = ~np.array(refused, dtype=bool)
     confidences = out_of_fold_probabilities(matrix, correct, examples, CONFIDENCE_FEATURES, reaches)
     outcomes = [Outcome(float(c), bool(y), e.gold.answerable, r) for c, y, e, r in zip(confidences, correct, examples, refused)]
-    refuse_below = possible_threshold(outcomes, refusal_weight)
+    refuse_below = possible_threshold(outcomes, refusal_weight, refusal)
     answer = max(answer_threshold(outcomes, refuse_below, precision), refuse_below)
     # The confidence model learns from the line model's out-of-fold scores: what it will see on new questions.
     confidence = fitted_logistic(matrix[reaches], correct[reaches], CONFIDENCE_FEATURES, 1.0)
-    model = AnswerModel(line_model(examples, names, regularisation), confidence, round(answer, 4), round(refuse_below, 4),
+    model = AnswerModel(line_model(examples, names, regularisation), confidence, rounded_up(answer), rounded_up(refuse_below),
                         {"regularisation": regularisation})
     return Fit(model, outcomes, lead_accuracy(examples, scores))
 
@@ -322,7 +336,8 @@ def gold_fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
-def provenance(fit: Fit, gold_path: Path, examples: list[Example], precision: float, refusal_weight: float) -> dict:
+def provenance(fit: Fit, gold_path: Path, examples: list[Example], precision: float, refusal_weight: float,
+               refusal: float = 0.80) -> dict:
     threshold = fit.model.possible_threshold
     given = [o for o in fit.dev if not o.refused(threshold)]
     answered = [o for o in given if o.confidence >= fit.model.answer_threshold]
@@ -332,7 +347,7 @@ def provenance(fit: Fit, gold_path: Path, examples: list[Example], precision: fl
         **fit.model.provenance,
         "gold": str(gold_path), "gold_sha256": gold_fingerprint(gold_path), "questions": len(examples),
         "fitted": date.today().isoformat(),
-        "targets": {"answer_precision": precision, "refusal_weight": refusal_weight},
+        "targets": {"answer_precision": precision, "refusal": refusal, "refusal_weight": refusal_weight},
         "dev_out_of_fold": {
             "lead_accuracy": round(fit.lead_accuracy, 4),
             "answer_accuracy": round(sum(o.correct for o in given) / len(answerable), 4) if answerable else None,

@@ -20,14 +20,15 @@ from core.records import Answer, AnswerLine, Citation, Hit, TableRowRef, Verdict
 from core.text import long_date
 from core.settings import AnswerSettings
 from index.features import (NO_WORDS, WORDS_FOR_KIND, AskedQuestion, Candidate, Words, feature_matrix, feature_value, line_holds,
-                            overlap_of_words)
+                            overlap_of_words, year_conflict)
 from index.query import tokens_of
 from index.scorer import AnswerModel, Logistic
 
 NOT_FOUND = "The papers do not appear to answer this question. The nearest passages are shown below."
 POSSIBLE = "Possible answer (check the source):"
 CONFIDENCE_FEATURES = ["lead_probability", "margin", "subject_coverage", "missing_specific", "lead_missing_specific",
-                       "lead_overlap", "lead_kind_match", "top_cosine", "asks_kind", "month_absent"]
+                       "lead_overlap", "lead_kind_match", "top_cosine", "asks_kind", "period_absent", "lead_year_conflict"]
+_QUARTER = re.compile(r"\b(?:q|quarter\s*)([1-4])\b", re.I)
 _MONTH_WORDS = re.compile(r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b", re.I)
 
 
@@ -72,9 +73,11 @@ def line_probabilities(line: Logistic, matrix: np.ndarray, mask: np.ndarray) -> 
 def can_lead(candidate: Candidate, question: AskedQuestion) -> bool:
     """A heading, an "as follows:" fragment, a line that only restates the question, one from a passage
     about another year than the one asked, or one that does not name the council asked about when that
-    council has no papers of its own, never leads."""
+    council has no papers of its own, never leads. A label naming someone ("Question 2 – Melissa Blackburn")
+    may lead an answer to "who?"."""
     names_councils = all(name.lower() in f"{candidate.caption} {candidate.text}".lower() for name in question.absent_councils)
-    return (feature_value("fragment", candidate, question) < 1.0 and feature_value("restatement", candidate, question) < 0.9
+    statement = feature_value("fragment", candidate, question) < 1.0 or feature_value("person_match", candidate, question)
+    return (statement and feature_value("restatement", candidate, question) < 0.9
             and not feature_value("year_absent", candidate, question) and names_councils)
 
 
@@ -148,11 +151,15 @@ def lead_context(question: AskedQuestion, lead: Candidate) -> str:
     return f"{meta.authority or ''} {meta.title or ''} {long_date(meta.date)} {hit.chunk.section or ''} {lead.caption} {lead.previous} {lead.text}"
 
 
-def month_absent(question: AskedQuestion, lead: Candidate) -> float:
-    """The question names a month ("in March 2016") that the lead, its framing and its paper's date do not."""
+def period_absent(question: AskedQuestion, lead: Candidate) -> float:
+    """The question names a month ("in March 2016") or a quarter ("Quarter 2", "Q2") that the lead, its framing
+    and its paper's date do not."""
     months = {m.lower() for m in _MONTH_WORDS.findall(question.analysis.text)}
+    quarters = set(_QUARTER.findall(question.analysis.text))
     context = lead_context(question, lead).lower()
-    return float(bool(months) and not any(month in context for month in months))
+    said_quarters = set(_QUARTER.findall(context))
+    return float(bool(months) and not any(month in context for month in months)
+                 or bool(quarters) and not quarters & said_quarters)
 
 
 def confidence_evidence(question: AskedQuestion, candidates: list[Candidate], lead: Candidate | None, top_cosine: float) -> dict[str, float]:
@@ -170,7 +177,8 @@ def confidence_evidence(question: AskedQuestion, candidates: list[Candidate], le
         "asks_kind": float(bool(question.kinds)),
         "lead_missing_specific": most_specific_absent(question, Words.of(tokens_of(lead_context(question, lead))),
                                                       answered_kinds(question, lead)),
-        "month_absent": month_absent(question, lead),
+        "period_absent": period_absent(question, lead),
+        "lead_year_conflict": year_conflict(lead, question),
     }
 
 

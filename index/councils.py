@@ -44,11 +44,10 @@ def councils_without_papers(question: str, authorities: list[str]) -> list[str]:
     """Councils a question names that no paper in the index comes from.
 
     Such a question can still be answered by a line that names the council (papers compare
-    themselves with others: "Leeds" in Sunderland's report), but by no other line.
+    themselves with others: "Leeds" in Sunderland's report), but by no other line. A question that also
+    names a council with papers is about that one, with the other as its comparison ("Sunderland's
+    contacts, in the comparison with Leeds"): none is missing.
     """
-    missing = []
-    for name in councils_named(question):
-        lowered = name.lower()
-        if not any(lowered in authority.lower() for authority in authorities):
-            missing.append(name)
-    return missing
+    named = councils_named(question)
+    missing = [name for name in named if not any(name.lower() in authority.lower() for authority in authorities)]
+    return missing if len(missing) == len(named) else []

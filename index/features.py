@@ -19,7 +19,7 @@ import numpy as np
 
 from core.records import Chunk, Hit
 from index.names import GIVEN_NAMES
-from index.query import QueryAnalysis, tokens_of
+from index.query import QueryAnalysis, periods_named, tokens_of
 from index.units import Row, parsed_row, row_lines_of, sentence_units, table_captions
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
@@ -48,7 +48,7 @@ _NOT_NAME_WORDS = frozenset(
 KIND_SHAPES: dict[str, Callable[[str, str], bool]] = {}
 _AMOUNT = re.compile(r"£\s?-?\(?\d|\b\d[\d,.]*\s?(?:m|bn|k)\b|\b\d[\d,.]*\s(?:million|billion|thousand)\b|\(\d[\d,.]*\)", re.I)
 _AMOUNT_FIGURE = re.compile(r"£\s?-?\(?\d[\d,.]*\)?\s?(?:m|bn|k|million|billion)?|\b\d[\d,.]*\s?(?:m|bn|k)\b|\b\d[\d,.]*\s(?:million|billion)\b", re.I)
-_PERCENT_FIGURE = re.compile(r"\d[\d,.]*\s?%|\d[\d,.]*\s?per ?cent", re.I)
+_PERCENT_FIGURE = re.compile(r"\d[\d,.]*\s?(?:%|per ?cent)", re.I)
 _PERCENT = re.compile(r"\d\s?%|\bper ?cent\b", re.I)
 _DECISION = re.compile(
     r"\b(?:approve[sd]?|agree[sd]?|resolved?|decided?|decision|endorse[sd]?|delegate[sd]?|authorise[sd]?|"
@@ -86,6 +86,7 @@ _VERB = re.compile(
 
 
 _PIECE = re.compile(r"\S+")
+_FINANCIAL_YEAR = re.compile(r"\b(?:19|20)\d{2}[/-]\d{2}\b")
 _LIST_NUMBER = re.compile(r"^\s*(?:\d{1,3}(?:\.\d{1,3})*\.?|\(?[a-z]{1,3}\)|[a-z]\.)\s+", re.I)
 
 
@@ -104,8 +105,18 @@ _REFERENCE_NUMBER = re.compile(
 
 
 def quantities_in(text: str) -> frozenset[str]:
-    """Numbers that count or measure something: not a paragraph or reference number, a year or part of a date."""
-    return figures_in(_REFERENCE_NUMBER.sub(" ", _DATE.sub(" ", _LIST_NUMBER.sub("", text))))
+    """Numbers that count or measure something: not a paragraph or reference number, a year (a financial year's
+    "25" of "2024-25" too) or part of a date."""
+    return figures_in(_REFERENCE_NUMBER.sub(" ", _DATE.sub(" ", _FINANCIAL_YEAR.sub(" ", _LIST_NUMBER.sub("", text)))))
+
+
+# Number words that seldom count anything: "one of the packages", "in the quarter", "half of all referrals".
+_NOT_COUNTS = frozenset({"one", "half", "quarter", "third"})
+
+
+def counts_in(text: str) -> frozenset[str]:
+    """Quantities that say how many: a sum of money or a percentage does not ("How many pupils" is not "£337.9m")."""
+    return quantities_in(_PERCENT_FIGURE.sub(" ", _AMOUNT_FIGURE.sub(" ", text))) - _NOT_COUNTS
 
 
 # A role printed after a name: "Adam Crowther, Head of City Transport", "Jo Bloggs (Interim Director)".
@@ -133,7 +144,7 @@ def names_a_person(question: str, text: str) -> bool:
 
 KIND_SPANS: dict[str, re.Pattern] = {
     "amount": _AMOUNT,
-    "percentage": re.compile(r"\d[\d,.]*\s?%|\bper ?cent\b", re.I),
+    "percentage": re.compile(rf"{_PERCENT_FIGURE.pattern}|\bper ?cent\b", re.I),
     "count": re.compile(r"\b\d[\d,.]*\b"),
     "date": _DATE,
     "target": re.compile(r"\d[\d,.]*\s?%?"),
@@ -152,9 +163,10 @@ _MONEY_UNIT = re.compile(r"£\s?'?(?:m|bn|k|000s?)\b|\bin £|\(£", re.I)
 
 
 def carries_kind(kind: str, question: str, text: str, quantities: frozenset[str] | None = None,
-                 shows: Callable[[re.Pattern], bool] | None = None) -> bool:
+                 shows: Callable[[re.Pattern], bool] | None = None, counts: frozenset[str] | None = None) -> bool:
     """Whether `text` holds the kind of thing the question asks for (an amount, a date, a person, ...).
-    `quantities` (quantities_in) and `shows` (whether the text matches a pattern) may come remembered."""
+    `quantities` (quantities_in), `counts` (counts_in) and `shows` (whether the text matches a pattern) may
+    come remembered."""
     def new_quantities() -> bool:
         return bool((quantities_in(text) if quantities is None else quantities) - figures_in(question))
 
@@ -166,11 +178,7 @@ def carries_kind(kind: str, question: str, text: str, quantities: frozenset[str]
     if kind == "percentage":
         return matches(_PERCENT)
     if kind == "count":
-        if not new_quantities():
-            return False
-        # A sum of money or a percentage does not say how many: "How many pupils" is not "£337.9m".
-        bare = _PERCENT_FIGURE.sub(" ", _AMOUNT_FIGURE.sub(" ", text))
-        return bool(quantities_in(bare) - figures_in(question))
+        return bool((counts_in(text) if counts is None else counts) - figures_in(question))
     if kind == "date":
         return matches(_DATE)
     if kind == "person":
@@ -283,7 +291,7 @@ class Candidate:
     def caption_words(self) -> Words:
         return Words.of(tokens_of(self.caption))
 
-    @functools.cached_property
+    @line_fact
     def word_starts(self) -> list[tuple[int, str]]:
         """Where each word starts, lowercased; "re-referrals" is two words, as tokens_of reads it."""
         return [(m.start(), m.group().lower()) for m in re.finditer(r"[A-Za-z][A-Za-z']+", self.text)]
@@ -297,6 +305,14 @@ class Candidate:
     @line_fact
     def quantities(self) -> frozenset[str]:
         return quantities_in(self.text)
+
+    @line_fact
+    def counts(self) -> frozenset[str]:
+        return counts_in(self.text)
+
+    @line_fact
+    def periods(self) -> tuple[frozenset[str], frozenset[str]]:
+        return periods_named(self.text)
 
     @line_fact
     def fragment_score(self) -> float:
@@ -361,6 +377,14 @@ class AskedQuestion:
         return frozenset(tokens_of(self.analysis.text))
 
     @functools.cached_property
+    def periods(self) -> tuple[frozenset[str], frozenset[str]]:
+        return periods_named(self.analysis.text)
+
+    @functools.cached_property
+    def question_words(self) -> Words:
+        return Words.of(tokens_of(self.analysis.text))
+
+    @functools.cached_property
     def top_score(self) -> float:
         return max((hit.score for hit in self.hits), default=1.0) or 1.0
 
@@ -396,7 +420,8 @@ def line_holds(kind: str, c: Candidate, q: AskedQuestion) -> bool:
     """Whether the line holds the kind of answer asked for, reading a money table's bare figures as amounts.
     Remembered on the candidate, which belongs to this one question."""
     if kind not in c.holds:
-        c.holds[kind] = carries_kind(kind, q.analysis.text, c.text, c.quantities, c.shows) or (
+        counts = c.counts if kind == "count" else None  # kept with the line, but only worked out when asked for
+        c.holds[kind] = carries_kind(kind, q.analysis.text, c.text, c.quantities, c.shows, counts) or (
             kind == "amount" and in_money_table(c, q) and bool(c.quantities - q.figures))
     return c.holds[kind]
 
@@ -596,9 +621,14 @@ def restatement(c: Candidate, q: AskedQuestion) -> float:
     return sum(1 for t in words if t in q.question_tokens) / len(words)
 
 
+# An item or paragraph number opening a line: "9 Policy Decision on Cycleway Legibility" is a numbered heading.
+_ITEM_NUMBER = re.compile(r"^\s*\d+(?:\.\d+)*\.?\s+(?=[A-Z])")
+
+
 def holds_facts(text: str) -> bool:
     """Figures, dates or names: a short line holding them is data ("Latest: 175 Target: 180"), not a label
     ("Decision, item 5: Waste and recycling collection contract" holds only a reference number)."""
+    text = _ITEM_NUMBER.sub("", text)
     return bool(figures_in(_REFERENCE_NUMBER.sub(" ", text)) or _DATE.search(text) or _TITLED_NAME.search(text))
 
 
@@ -627,8 +657,9 @@ def fragment_score(c: Candidate) -> float:
             return 1.0
     if facts or _VERB.search(text):
         return 0.0
-    # A title under a reference and nothing stated: "Decision, item 5: Waste and recycling collection contract".
-    return 1.0 if _REFERENCE_NUMBER.search(text) else 0.5
+    # A title under a reference or an item number and nothing stated: "Decision, item 5: Waste and recycling
+    # collection contract".
+    return 1.0 if _REFERENCE_NUMBER.search(text) or _ITEM_NUMBER.match(text) else 0.5
 
 
 def is_table_row(c: Candidate, q: AskedQuestion) -> float:
@@ -650,6 +681,25 @@ def column_overlap(c: Candidate, q: AskedQuestion) -> float:
     return max(scores, default=0.0)
 
 
+def share_named(q: AskedQuestion, label: str) -> float:
+    """Share of a row label's or column header's words that the question holds: "in September" names the
+    column "September" outright, though the header is a small part of the question."""
+    words = tokens_of(label)
+    return sum(q.question_words.holds(word) for word in words) / len(words) if words else 0.0
+
+
+def header_named(c: Candidate, q: AskedQuestion) -> float:
+    """For a table row, how fully the question names the header of a column holding a value."""
+    if c.row is None:
+        return 0.0
+    return max((share_named(q, header) for header, cell in c.row.cells if header and cell), default=0.0)
+
+
+def label_named(c: Candidate, q: AskedQuestion) -> float:
+    """For a table row, how fully the question names the row's label."""
+    return share_named(q, c.row.label) if c.row is not None else 0.0
+
+
 def year_match(c: Candidate, q: AskedQuestion) -> float:
     """The question names a year that the paper's date or the line itself has."""
     years = q.analysis.years
@@ -667,6 +717,22 @@ def year_absent(c: Candidate, q: AskedQuestion) -> float:
     hit = q.hits[c.hit_rank]
     stated = f"{hit.document.meta.date or ''} {hit.document.meta.title or ''} {hit.chunk.text}"
     return float(not any(year in stated for year in years))
+
+
+def year_conflict(c: Candidate, q: AskedQuestion) -> float:
+    """The question names a year and the line names years, none of them the one asked, in a paper of another
+    year: "in December 2024" does not answer "in December 2023", nor 2023/24 answer 2022/23; but a 2004 paper's
+    "from 20% in 2002 to 14.4% currently" answers "in 2004"."""
+    asked_financial, asked_single = q.periods
+    line_financial, line_single = c.periods
+    if not (asked_financial or asked_single) or not (line_financial or line_single):
+        return 0.0
+    financial_ends = {f"{year[:4]}" for year in line_financial} | {f"{year[:2]}{year[5:]}" for year in line_financial}
+    asked_ends = {f"{year[:4]}" for year in asked_financial} | {f"{year[:2]}{year[5:]}" for year in asked_financial}
+    paper_year = (q.hits[c.hit_rank].document.meta.date or "")[:4]
+    matched = (asked_financial & line_financial or asked_single & (line_single | financial_ends)
+               or (not asked_single and asked_ends & line_single) or paper_year in asked_single | asked_ends)
+    return float(not matched)
 
 
 def council_match(c: Candidate, q: AskedQuestion) -> float:
@@ -713,6 +779,8 @@ FEATURES: dict[str, Callable[[Candidate, AskedQuestion], float]] = {
     "is_table_row": is_table_row,
     "row_label_overlap": row_label_overlap,
     "column_overlap": column_overlap,
+    "header_named": header_named,
+    "label_named": label_named,
     "year_match": year_match,
     "year_absent": year_absent,
     "council_match": council_match,

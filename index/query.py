@@ -80,7 +80,7 @@ ANSWER_KINDS = {
                            r"outcome|recommend\w*|endorse\w*)\b"),
     "target": re.compile(r"\b(?:target|targets|aim|aims|aimed|goal|goals|ambition|trajectory|aspiration)\b"),
     "rating": re.compile(r"\b(?:rag|rating|rated|red|amber|green|grade|graded|judged|judgement)\b"),
-    "vote": re.compile(r"\b(?:vote|votes|voted|voting|abstain\w*|unanimous\w*)\b"),
+    "vote": re.compile(r"\b(?:vote|votes|voted|voting|abstain\w*|unanimous\w*|carried|defeated)\b"),
     "yes_no": re.compile(r"^\s*(?:and\s+)?(?:did|does|do|is|was|were|has|have|had|will|would|can|could|are|should)\b"),
 }
 # Words that say what kind of answer is wanted rather than what it is about.
@@ -162,6 +162,17 @@ def years_named(text: str) -> list[str]:
         if second and int(second) == (int(first[2:]) + 1) % 100:
             years.append(first[:2] + second)
     return list(dict.fromkeys(years))
+
+
+def periods_named(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The financial years ("2022-23") and the single years a text names."""
+    financial, single = set(), set()
+    for first, second in _YEAR.findall(text):
+        if second and int(second) == (int(first[2:]) + 1) % 100:
+            financial.add(f"{first}-{second}")
+        else:
+            single.add(first)
+    return frozenset(financial), frozenset(single)
 
 
 def lexical_query(analysis: QueryAnalysis) -> str:

@@ -8,14 +8,15 @@ import pytest
 
 from core.records import Chunk, Document, DocumentMeta, Hit, TableRowRef
 from core.settings import AnswerSettings
-from index.answer import Reading, can_lead, compose_answer, leadable, line_probabilities, supporting_lines, with_verdict
+from index.answer import Reading, can_lead, compose_answer, leadable, line_probabilities, period_absent, supporting_lines, with_verdict
 from index.councils import councils_named, councils_without_papers
-from index.features import (AskedQuestion, Candidate, candidate_lines, carries_kind, chunk_lines, feature_matrix, FEATURES,
-                            fragment, line_holds, names_a_person, pieces_between, restatement, subject_overlap, target_value)
+from index.features import (AskedQuestion, Candidate, candidate_lines, carries_kind, chunk_lines, counts_in, feature_matrix, FEATURES,
+                            fragment, header_named, label_named, line_holds, names_a_person, pieces_between, quantities_in,
+                            restatement, subject_overlap, target_value, year_conflict)
 from index.followup import read_question, subject_phrase
 from index.query import analyse_question
 from index.scorer import DEFAULT_MODEL, Logistic, ModelError, load_answer_model
-from evaluation.fit import fitted_ranker
+from evaluation.fit import Outcome, fitted_ranker, possible_threshold, rounded_up
 from index.units import parsed_row, sentence_units
 
 COUNCILS = ["Suffolk County Council", "Sunderland City Council", "Kent County Council", "Peterborough City Council"]
@@ -31,6 +32,7 @@ COUNCILS = ["Suffolk County Council", "Sunderland City Council", "Kent County Co
     ("What percentage of assessments were on time?", {"percentage"}),
     ("Did Suffolk meet its target?", {"target", "yes_no"}),
     ("How many councillors voted against the motion?", {"count", "vote"}),
+    ("Was the proposal to remove the free parking tariff carried?", {"vote", "yes_no"}),
 ])
 def test_the_kind_of_answer_a_question_asks_for(question, kinds):
     assert analyse_question(question).asks == kinds
@@ -185,7 +187,8 @@ def test_a_heading_or_an_introduction_is_a_fragment_but_a_short_row_of_figures_i
     question = asked("What was the target?", [])
     lines = {"Performance against targets": 1.0, "The changes are as follows:": 1.0, "Latest: 175 Target: 180 Floor:": 0.0,
              "The target of 85% was met in March.": 0.0, "Decision, item 5: Waste and recycling collection contract": 1.0,
-             "Recommendation 6 - Temple Gate and West End car parks": 1.0}
+             "Recommendation 6 - Temple Gate and West End car parks": 1.0, "9 Policy Decision on Cycleway Legibility": 1.0,
+             "37. Suffolk achieved 9.6% compared with 5.2% nationally.": 0.0}
     for text, expected in lines.items():
         candidate = candidate_lines([hit_of(text)])[0]
         assert fragment(candidate, question) == expected, text
@@ -194,6 +197,54 @@ def test_a_heading_or_an_introduction_is_a_fragment_but_a_short_row_of_figures_i
 def test_a_reference_number_is_not_a_count():
     assert not carries_kind("count", "How many spaces does the car park have?", "Recommendation 6 - Temple Gate car parks")
     assert carries_kind("count", "How many spaces does the car park have?", "Appendix 2 lists 540 spaces.")
+
+
+def test_a_label_naming_someone_may_lead_only_an_answer_to_who():
+    hits = [hit_of("Question 2 – Melissa Blackburn")]
+    label = candidate_lines(hits)[0]
+    assert fragment(label, asked("Who asked question 2?", hits)) == 1.0
+    assert can_lead(label, asked("Who asked question 2?", hits))
+    assert not can_lead(candidate_lines(hits)[0], asked("What was question 2 about?", hits))
+
+
+def test_a_financial_year_is_not_a_quantity():
+    assert quantities_in("In 2024-25 there were 12 posts") == frozenset({"12"})
+    assert counts_in("The 2024/25 budget is £3m for 40 places") == frozenset({"40"})
+    assert not counts_in("Children who receive one of the support packages in the quarter"), "'one of' counts nothing"
+
+
+def test_a_question_naming_a_row_and_a_column_outright_names_that_cell():
+    text = "Contacts by month\nSunderland | July: 2351 | August: 1817 | September: 2253\nLeeds | July: 1480 | August: 1390 | September: 1502"
+    hits = [hit_of(text, rows=(1, 2))]
+    question = asked("In the comparison with Leeds, how many contacts did Sunderland get in September?", hits)
+    sunderland, leeds = [c for c in candidate_lines(hits) if c.row is not None]
+    assert header_named(sunderland, question) == 1.0
+    assert label_named(sunderland, question) == 1.0 and label_named(leeds, question) == 1.0
+    other = asked("How many contacts were there in the autumn?", hits)
+    assert header_named(sunderland, other) == 0.0 and label_named(sunderland, other) == 0.0
+
+
+@pytest.mark.parametrize(("question", "line", "conflict"), [
+    ("What was the average caseload in December 2023?", "The average caseload was 21 children in December 2024.", 1.0),
+    ("What was the average caseload in December 2024?", "The average caseload was 21 children in December 2024.", 0.0),
+    ("How many families attended in 2022/23?", "In the year 2023/24, 1869 families attended sessions.", 1.0),
+    ("How many families attended in 2023?", "In the year 2023/24, 1869 families attended sessions.", 0.0),
+    ("How many families attended in 2022/23?", "1869 families attended sessions.", 0.0),
+    ("How many families attended?", "In the year 2023/24, 1869 families attended sessions.", 0.0),
+    ("What was the vacancy rate in 2025?", "Vacancy rates fell from 20% in 2002 to 14.4% currently.", 0.0),
+])
+def test_a_line_naming_only_other_years_than_the_one_asked_conflicts_with_it(question, line, conflict):
+    hits = [hit_of(line)]  # a paper of January 2025
+    assert year_conflict(candidate_lines(hits)[0], asked(question, hits)) == conflict
+
+
+def test_a_quarter_the_question_names_must_frame_the_lead():
+    hits = [hit_of("2,183 new support packages were arranged in the quarter.")]
+    lead = candidate_lines(hits)[0]
+    assert period_absent(asked("How many packages were arranged in Quarter 2?", hits), lead) == 1.0
+    assert period_absent(asked("How many packages were arranged?", hits), lead) == 0.0
+    framed = [hit_of("In Q2, 2,183 new support packages were arranged.")]
+    assert period_absent(asked("How many packages were arranged in quarter 2?", framed), candidate_lines(framed)[0]) == 0.0
 
 
 def test_a_sum_of_money_or_a_percentage_is_not_a_count():
@@ -261,6 +312,7 @@ def test_councils_named_in_a_question_come_from_the_uk_list_or_the_word_council(
 def test_councils_without_papers_are_those_no_indexed_paper_comes_from():
     assert councils_without_papers("How many Family Hubs does Medway run?", COUNCILS) == ["Medway"]
     assert councils_without_papers("What was Suffolk's target?", COUNCILS) == []
+    assert councils_without_papers("How many contacts did Suffolk get, compared with Medway?", COUNCILS) == []
 
 
 def test_a_council_without_papers_can_be_answered_only_by_a_line_that_names_it():
@@ -300,6 +352,18 @@ def test_the_fitted_line_model_learns_when_no_line_answers():
     answerable = model.probabilities(np.array([[0.0], [0.1], [3.0], [-0.2], [0.3]]))
     unanswerable = model.probabilities(np.array([[0.0], [0.1], [0.2], [-0.2], [0.3]]))
     assert answerable.argmax() == 2 and answerable.max() > 0.5 > unanswerable.sum()
+
+
+def test_the_not_found_threshold_refuses_at_least_the_share_of_unanswerable_questions_asked_for():
+    outcomes = [Outcome(0.9, True, True, False), Outcome(0.7, True, True, False), Outcome(0.5, True, True, False),
+                Outcome(0.8, False, False, False), Outcome(0.6, False, False, False), Outcome(0.4, False, False, False),
+                Outcome(0.3, False, False, False), Outcome(0.2, False, False, False)]
+    free = possible_threshold(outcomes, refusal_weight=1.0)
+    assert free <= 0.5, "without a floor, answering all three answerable questions is worth refusing 3 of 5"
+    floored = possible_threshold(outcomes, refusal_weight=1.0, refusal_floor=0.8)
+    assert 0.6 < floored <= 0.7, "refusing 4 of 5 costs the answer at 0.5 but not the one at 0.7"
+    assert possible_threshold(outcomes, 1.0, refusal_floor=1.0) > 0.8
+    assert rounded_up(0.70000012) == 0.7001 and rounded_up(0.7) == 0.7
 
 
 def test_the_shipped_answer_model_names_only_features_the_code_computes():
