@@ -20,7 +20,7 @@ import numpy as np
 from core.records import Chunk, Hit
 from index.names import GIVEN_NAMES
 from index.query import QueryAnalysis, periods_named, tokens_of
-from index.units import Row, parsed_row, row_lines_of, sentence_units, table_captions
+from index.units import ROW_SEPARATOR, Row, parsed_row, row_lines_of, sentence_units, table_captions
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 _NUMBER_WORD = re.compile(
@@ -695,9 +695,17 @@ def header_named(c: Candidate, q: AskedQuestion) -> float:
     return max((share_named(q, header) for header, cell in c.row.cells if header and cell), default=0.0)
 
 
+_TOTAL_LABEL = re.compile(r"^\s*(?:grand |net |overall )?totals?\s*$", re.I)
+
+
 def label_named(c: Candidate, q: AskedQuestion) -> float:
-    """For a table row, how fully the question names the row's label."""
-    return share_named(q, c.row.label) if c.row is not None else 0.0
+    """For a table row, how fully the question names the row's label; a "Total" row is labelled by its table's
+    caption ("3b | Children, Young People & Education" over "Total | Revenue Variance: -9.9")."""
+    if c.row is None:
+        return 0.0
+    if _TOTAL_LABEL.match(c.row.label) and c.caption:
+        return share_named(q, c.caption.split(ROW_SEPARATOR)[-1])  # without its number: "3b | "
+    return share_named(q, c.row.label)
 
 
 def year_match(c: Candidate, q: AskedQuestion) -> float:

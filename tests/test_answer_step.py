@@ -224,6 +224,14 @@ def test_a_question_naming_a_row_and_a_column_outright_names_that_cell():
     assert header_named(sunderland, other) == 0.0 and label_named(sunderland, other) == 0.0
 
 
+def test_a_total_row_is_labelled_by_its_table_s_caption():
+    text = "3b | Children, Young People & Education\nSpecial Needs Transport | Revenue Variance: -5.0\nTotal | Revenue Variance: -9.9"
+    hits = [hit_of(text, rows=(1, 2))]
+    question = asked("What is the forecast variance for Children, Young People and Education?", hits)
+    transport, total = [c for c in candidate_lines(hits) if c.row is not None]
+    assert label_named(total, question) == 1.0 > label_named(transport, question)
+
+
 @pytest.mark.parametrize(("question", "line", "conflict"), [
     ("What was the average caseload in December 2023?", "The average caseload was 21 children in December 2024.", 1.0),
     ("What was the average caseload in December 2024?", "The average caseload was 21 children in December 2024.", 0.0),
