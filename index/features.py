@@ -86,6 +86,7 @@ _VERB = re.compile(
 
 
 _PIECE = re.compile(r"\S+")
+_TOTAL_LABEL = re.compile(r"^\s*(?:grand |net |overall )?totals?\s*$", re.I)
 _FINANCIAL_YEAR = re.compile(r"\b(?:19|20)\d{2}[/-]\d{2}\b")
 _LIST_NUMBER = re.compile(r"^\s*(?:\d{1,3}(?:\.\d{1,3})*\.?|\(?[a-z]{1,3}\)|[a-z]\.)\s+", re.I)
 
@@ -305,6 +306,22 @@ class Candidate:
     @line_fact
     def quantities(self) -> frozenset[str]:
         return quantities_in(self.text)
+
+    @line_fact
+    def header_words(self) -> tuple[tuple[str, ...], ...]:
+        """For a table row, the words of each header over a cell holding a value."""
+        cells = self.row.cells if self.row is not None else ()
+        return tuple(tuple(tokens_of(header)) for header, cell in cells if header and cell)
+
+    @line_fact
+    def label_words(self) -> tuple[str, ...]:
+        """For a table row, the words of its label; a "Total" row is labelled by its table's caption, without
+        the caption's number ("3b | Children, Young People & Education" over "Total | Revenue Variance: -9.9")."""
+        if self.row is None:
+            return ()
+        if _TOTAL_LABEL.match(self.row.label) and self.caption:
+            return tuple(tokens_of(self.caption.split(ROW_SEPARATOR)[-1]))
+        return tuple(tokens_of(self.row.label))
 
     @line_fact
     def counts(self) -> frozenset[str]:
@@ -681,31 +698,20 @@ def column_overlap(c: Candidate, q: AskedQuestion) -> float:
     return max(scores, default=0.0)
 
 
-def share_named(q: AskedQuestion, label: str) -> float:
+def share_named(q: AskedQuestion, words: tuple[str, ...]) -> float:
     """Share of a row label's or column header's words that the question holds: "in September" names the
     column "September" outright, though the header is a small part of the question."""
-    words = tokens_of(label)
     return sum(q.question_words.holds(word) for word in words) / len(words) if words else 0.0
 
 
 def header_named(c: Candidate, q: AskedQuestion) -> float:
     """For a table row, how fully the question names the header of a column holding a value."""
-    if c.row is None:
-        return 0.0
-    return max((share_named(q, header) for header, cell in c.row.cells if header and cell), default=0.0)
-
-
-_TOTAL_LABEL = re.compile(r"^\s*(?:grand |net |overall )?totals?\s*$", re.I)
+    return max((share_named(q, words) for words in c.header_words), default=0.0)
 
 
 def label_named(c: Candidate, q: AskedQuestion) -> float:
-    """For a table row, how fully the question names the row's label; a "Total" row is labelled by its table's
-    caption ("3b | Children, Young People & Education" over "Total | Revenue Variance: -9.9")."""
-    if c.row is None:
-        return 0.0
-    if _TOTAL_LABEL.match(c.row.label) and c.caption:
-        return share_named(q, c.caption.split(ROW_SEPARATOR)[-1])  # without its number: "3b | "
-    return share_named(q, c.row.label)
+    """For a table row, how fully the question names the row's label."""
+    return share_named(q, c.label_words)
 
 
 def year_match(c: Candidate, q: AskedQuestion) -> float:
