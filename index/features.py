@@ -371,6 +371,14 @@ def candidate_lines(hits: list[Hit], lines_of: Callable[[Chunk], list[Candidate]
     return candidates
 
 
+def passage_words_of(candidates: list[Candidate], passages: int) -> list[Words]:
+    """Each passage's words, joined from its lines' (a passage's lines hold all its words)."""
+    joined = [NO_WORDS] * passages
+    for line in candidates:
+        joined[line.hit_rank] = joined[line.hit_rank] | line.words
+    return joined
+
+
 # ------------------------------------------------------------------ the question, once
 
 

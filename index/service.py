@@ -18,7 +18,7 @@ from decisions.references import asks_about_decision
 from decisions.trail import decision_reference_for
 from index.answer import Reading, compose_answer, read_passages, with_verdict
 from index.councils import councils_without_papers
-from index.features import AskedQuestion, Candidate, candidate_lines, chunk_lines
+from index.features import AskedQuestion, Candidate, candidate_lines, chunk_lines, passage_words_of
 from index.followup import ReadQuestion, read_question
 from index.query import analyse_question, named_authority
 from index.scorer import AnswerModel, load_answer_model
@@ -171,6 +171,7 @@ class Scrutiny:
                               named_authority(read.text, state.authorities), state.reader.unseen_idf(),
                               tuple(councils_without_papers(read.text, state.authorities)))
         candidates = candidate_lines(hits, self.lines_of)
+        asked.passage_words = passage_words_of(candidates, len(hits))  # from the lines' kept words: no passage is split again
         return asked, candidates, self.set_closeness(read.text, candidates, hits)
 
     def reading(self, read: ReadQuestion, filters: Filters | None = None, mode: str | None = None, k: int | None = None) -> Reading:
