@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from evaluation.fit import PRECISION_TARGET, REFUSAL_TARGET
 from server.cli import backend_options
 
 ALL_MODES = ("bm25", "dense", "hybrid")
@@ -148,10 +149,10 @@ def eval_command(gold_path, mode, k, as_json, report_dir, index_dir, tag):
               help="Held-out gold questions, only to report the ablation's effect on them.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the model (default: the answer model the settings use).")
-@click.option("--precision", type=click.FloatRange(0.5, 1.0), default=0.90, show_default=True,
-              help="Share of `answer`-level answers that must be right on dev (out of fold).")
-@click.option("--refusal", type=click.FloatRange(0.0, 1.0), default=0.80, show_default=True,
-              help="Share of unanswerable questions that must come back not found on dev (out of fold).")
+@click.option("--precision", type=click.FloatRange(0.5, 1.0), default=PRECISION_TARGET, show_default=True,
+              help="Share of `answer`-level answers that must be right on dev (out of fold); above the 0.90 wanted on new questions.")
+@click.option("--refusal", type=click.FloatRange(0.0, 1.0), default=REFUSAL_TARGET, show_default=True,
+              help="Share of unanswerable questions that must come back not found on dev (out of fold); above the 0.80 wanted on new questions.")
 @click.option("--refusal-weight", "refusal_weight", type=click.FloatRange(0.0, 10.0), default=1.0, show_default=True,
               help="Worth of refusing an unanswerable question against answering an answerable one right, for the not-found threshold.")
 @click.option("--ablation", is_flag=True, help="Also refit without each feature in turn and report the change.")

@@ -19,15 +19,20 @@ import numpy as np
 from core.records import Answer, AnswerLine, Citation, Hit, TableRowRef, Verdict
 from core.text import long_date
 from core.settings import AnswerSettings
-from index.features import (NO_WORDS, WORDS_FOR_KIND, AskedQuestion, Candidate, Words, feature_matrix, feature_value, line_holds,
+from index.features import (NO_WORDS, WORDS_FOR_KIND, AskedQuestion, Candidate, Words, feature_rows, feature_value, fresh_features, line_holds,
                             overlap_of_words, year_conflict)
 from index.query import tokens_of
 from index.scorer import AnswerModel, Logistic
 
 NOT_FOUND = "The papers do not appear to answer this question. The nearest passages are shown below."
 POSSIBLE = "Possible answer (check the source):"
-CONFIDENCE_FEATURES = ["lead_probability", "margin", "subject_coverage", "missing_specific", "lead_missing_specific",
-                       "lead_overlap", "lead_kind_match", "top_cosine", "asks_kind", "period_absent", "lead_year_conflict"]
+# The confidence model's inputs, each with the way it may move the confidence: +1 up, -1 down, 0 either way
+# (fitted freely: correlated inputs share their effect). Fixed where a question unlike dev's would otherwise
+# be judged backwards: one whose passages are all far from it, or that names something no paper holds ("Paris").
+CONFIDENCE_SIGNS = {"lead_probability": 0, "margin": 0, "subject_coverage": 0, "missing_specific": -1, "lead_missing_specific": 0,
+                    "lead_overlap": 0, "lead_kind_match": 0, "top_cosine": 1, "asks_kind": 0, "period_absent": -1,
+                    "lead_year_conflict": -1}
+CONFIDENCE_FEATURES = list(CONFIDENCE_SIGNS)
 _QUARTER = re.compile(r"\b(?:q|quarter\s*)([1-4])\b", re.I)
 _MONTH_WORDS = re.compile(r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b", re.I)
 
@@ -47,11 +52,17 @@ class Reading:
 
 
 def scored_candidates(question: AskedQuestion, candidates: list[Candidate], model: AnswerModel) -> list[Candidate]:
-    """Candidates with their features and the line model's probability, best first."""
+    """Candidates with the line model's probability, best first. Only the lines that may lead are described
+    by every feature: the rest score 0 (see line_probabilities), so their features would go unused."""
     if not candidates:
         return []
-    matrix = feature_matrix(candidates, question, model.line.features)
-    for candidate, probability in zip(candidates, line_probabilities(model.line, matrix, leadable(candidates, question))):
+    fresh_features(candidates, question)
+    mask = leadable(candidates, question)
+    probabilities = np.zeros(len(candidates))
+    if mask.any():
+        leading = [candidate for candidate, may_lead in zip(candidates, mask) if may_lead]
+        probabilities[mask] = model.line.probabilities(feature_rows(leading, question, model.line.features))
+    for candidate, probability in zip(candidates, probabilities):
         candidate.probability = float(probability)
     return sorted(candidates, key=lambda c: (-c.probability, c.hit_rank, c.start))
 

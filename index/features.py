@@ -87,6 +87,7 @@ _VERB = re.compile(
 
 _PIECE = re.compile(r"\S+")
 _TOTAL_LABEL = re.compile(r"^\s*(?:grand |net |overall )?totals?\s*$", re.I)
+_CAPTION_NOTE = re.compile(r"\s*\((?:all\s+)?(?:figures|amounts|values|£)[^)]*\)+\s*$", re.I)  # "(All figures in £m)"
 _FINANCIAL_YEAR = re.compile(r"\b(?:19|20)\d{2}[/-]\d{2}\b")
 _LIST_NUMBER = re.compile(r"^\s*(?:\d{1,3}(?:\.\d{1,3})*\.?|\(?[a-z]{1,3}\)|[a-z]\.)\s+", re.I)
 
@@ -253,8 +254,9 @@ class Candidate:
     closeness: float = 0.0  # cosine of its vector to the question's
     features: dict[str, float] = field(default_factory=dict)
     probability: float = 0.0
-    # What the line holds of each kind asked for: several features ask the same, so it is worked out once.
-    holds: dict[str, bool] = field(default_factory=dict, repr=False)
+    # What the line holds of each kind asked for, and which question terms its words say: several features
+    # ask the same, so each is worked out once.
+    holds: dict[object, bool] = field(default_factory=dict, repr=False)
     facts: dict[object, object] = field(default_factory=dict, repr=False)  # see line_fact
     before: Candidate | None = field(default=None, repr=False)  # the line before, as a candidate: its text is `previous`
 
@@ -311,16 +313,19 @@ class Candidate:
     def header_words(self) -> tuple[tuple[str, ...], ...]:
         """For a table row, the words of each header over a cell holding a value."""
         cells = self.row.cells if self.row is not None else ()
-        return tuple(tuple(tokens_of(header)) for header, cell in cells if header and cell)
+        headers = [tokens_of(header) for header, cell in cells if header and cell]
+        # A word every header shares names the table, not the column: "Revenue Budget | Revenue Variance".
+        shared = set.intersection(*map(set, headers)) if len(headers) > 1 else set()
+        return tuple(tuple(word for word in words if word not in shared) or tuple(words) for words in headers)
 
     @line_fact
     def label_words(self) -> tuple[str, ...]:
         """For a table row, the words of its label; a "Total" row is labelled by its table's caption, without
-        the caption's number ("3b | Children, Young People & Education" over "Total | Revenue Variance: -9.9")."""
+        the caption's number or its note of units ("3b | Children, Young People & Education" over "Total | Revenue Variance: -9.9")."""
         if self.row is None:
             return ()
         if _TOTAL_LABEL.match(self.row.label) and self.caption:
-            return tuple(tokens_of(self.caption.split(ROW_SEPARATOR)[-1]))
+            return tuple(tokens_of(_CAPTION_NOTE.sub("", self.caption.split(ROW_SEPARATOR)[-1])))
         return tuple(tokens_of(self.row.label))
 
     @line_fact
@@ -458,12 +463,25 @@ def weighted_overlap(terms: list[str], expansions: list[str], weights: dict[str,
 
 def overlap_of_words(terms: list[str], expansions: list[str], weights: dict[str, float], words: Words) -> float:
     """`weighted_overlap` over a text already split into words."""
+    return overlap_said(terms, expansions, weights, words.holds)
+
+
+def overlap_said(terms: list[str], expansions: list[str], weights: dict[str, float], says: Callable[[str], bool]) -> float:
+    """`weighted_overlap` of whatever `says` a term."""
     total = sum(weights.get(term, 1.0) for term in terms)
     if not total:
         return 0.0
-    matched = sum(weights.get(term, 1.0) for term in terms if words.holds(term))
-    matched += sum(0.5 * weights.get(term, 1.0) for term in expansions if words.holds(term))
+    matched = sum(weights.get(term, 1.0) for term in terms if says(term))
+    matched += sum(0.5 * weights.get(term, 1.0) for term in expansions if says(term))
     return min(1.0, matched / total)
+
+
+def line_says(c: Candidate, term: str) -> bool:
+    """Whether the line's own words hold a question term; asked by several features, so kept for the question."""
+    key = ("says", term)
+    if key not in c.holds:
+        c.holds[key] = c.words.holds(term)
+    return c.holds[key]
 
 
 # ------------------------------------------------------------------ features: one function each
@@ -484,18 +502,24 @@ def kind_words_said(c: Candidate, q: AskedQuestion) -> Words:
 
 def subject_overlap(c: Candidate, q: AskedQuestion) -> float:
     """How much of what the question is about the line itself says."""
-    return overlap_of_words(q.analysis.subject or q.analysis.terms, q.analysis.expansions, q.weights, c.words | kind_words_said(c, q))
+    kind_words = kind_words_said(c, q)
+    return overlap_said(q.analysis.subject or q.analysis.terms, q.analysis.expansions, q.weights,
+                        lambda term: line_says(c, term) or kind_words.holds(term))
 
 
 def context_overlap(c: Candidate, q: AskedQuestion) -> float:
     """The same, counting the paper's council, title, section and the table caption as part of the line."""
-    described = q.framing_words[c.hit_rank] | c.caption_words | c.words | kind_words_said(c, q)
-    return overlap_of_words(q.analysis.terms, q.analysis.expansions, q.weights, described)
+    kind_words, framing = kind_words_said(c, q), q.framing_words[c.hit_rank]
+    return overlap_said(q.analysis.terms, q.analysis.expansions, q.weights,
+                        lambda term: line_says(c, term) or framing.holds(term) or c.caption_words.holds(term) or kind_words.holds(term))
 
 
 def previous_overlap(c: Candidate, q: AskedQuestion) -> float:
     """How much of the subject the line before says: "The target is as follows. 85% by March." """
-    return overlap_of_words(q.analysis.subject or q.analysis.terms, [], q.weights, c.previous_words) if c.previous else 0.0
+    if not c.previous:
+        return 0.0
+    says = functools.partial(line_says, c.before) if c.before is not None else c.previous_words.holds
+    return overlap_said(q.analysis.subject or q.analysis.terms, [], q.weights, says)
 
 
 def closeness(c: Candidate, q: AskedQuestion) -> float:
@@ -763,6 +787,15 @@ def council_match(c: Candidate, q: AskedQuestion) -> float:
     return float(q.hits[c.hit_rank].document.meta.authority == q.named_authority)
 
 
+def unasked_capital(c: Candidate, q: AskedQuestion) -> float:
+    """The line is about the capital budget and the question does not say capital: a council's budget,
+    forecast or overspend, unqualified, is its revenue budget's."""
+    if "capital" in q.question_tokens:
+        return 0.0
+    section = q.hits[c.hit_rank].chunk.section or ""
+    return float(c.words.holds("capital") or c.caption_words.holds("capital") or "capital" in section.lower())
+
+
 def ends_question(c: Candidate, q: AskedQuestion) -> float:
     """A line that is itself a question (public questions papers) asks rather than answers."""
     return float(c.text.rstrip().endswith("?"))
@@ -806,6 +839,7 @@ FEATURES: dict[str, Callable[[Candidate, AskedQuestion], float]] = {
     "year_match": year_match,
     "year_absent": year_absent,
     "council_match": council_match,
+    "unasked_capital": unasked_capital,
     "ends_question": ends_question,
     "length": length,
 }
@@ -818,12 +852,30 @@ def feature_value(name: str, c: Candidate, q: AskedQuestion) -> float:
     return c.features[name]
 
 
-def feature_matrix(candidates: list[Candidate], question: AskedQuestion, names: list[str]) -> np.ndarray:
-    """One row per candidate, one column per named feature (in `names` order). Each candidate keeps the
-    features worked out for it in `features`, afresh for this question."""
+def fresh_features(candidates: list[Candidate], question: AskedQuestion) -> None:
+    """Forget what was worked out for the candidates before: each keeps its features for this question alone."""
     best = max((c.closeness for c in candidates), default=0.0)
     for candidate in candidates:
         candidate.holds = {}
         candidate.features = {"closeness_rank": closeness_rank(candidate, question, best)}
-    rows = [[feature_value(name, c, question) for name in names] for c in candidates]
+
+
+def feature_rows(candidates: list[Candidate], question: AskedQuestion, names: list[str]) -> np.ndarray:
+    """One row per candidate, one column per named feature (in `names` order), from what the candidates keep."""
+    rows = []
+    for c in candidates:
+        known = c.features
+        row = []
+        for name in names:
+            value = known.get(name)
+            if value is None:  # inlined feature_value: this loop is most of the answer step's time
+                value = known[name] = FEATURES[name](c, question)
+            row.append(value)
+        rows.append(row)
     return np.array(rows, dtype=np.float64).reshape(len(candidates), len(names))
+
+
+def feature_matrix(candidates: list[Candidate], question: AskedQuestion, names: list[str]) -> np.ndarray:
+    """feature_rows, worked out afresh for this question."""
+    fresh_features(candidates, question)
+    return feature_rows(candidates, question, names)

@@ -8,7 +8,7 @@ JSON file beside this module with what they were fitted on:
   answer is right: an unanswerable question's answer is never right, so it learns both.
 Calibrated thresholds make the level: `answer` when the answer is probably right, `not_found` when it
 probably is not, `possible` between.
-Applying them is a dot product; scikit-learn is needed only to fit.
+Applying them is a dot product; SciPy is needed only to fit.
 """
 from __future__ import annotations
 

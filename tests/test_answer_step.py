@@ -12,11 +12,11 @@ from index.answer import Reading, can_lead, compose_answer, leadable, line_proba
 from index.councils import councils_named, councils_without_papers
 from index.features import (AskedQuestion, Candidate, candidate_lines, carries_kind, chunk_lines, counts_in, feature_matrix, FEATURES,
                             fragment, header_named, label_named, line_holds, names_a_person, pieces_between, quantities_in,
-                            restatement, subject_overlap, target_value, year_conflict)
+                            restatement, subject_overlap, target_value, unasked_capital, year_conflict)
 from index.followup import read_question, subject_phrase
 from index.query import analyse_question
 from index.scorer import DEFAULT_MODEL, Logistic, ModelError, load_answer_model
-from evaluation.fit import Outcome, fitted_ranker, possible_threshold, rounded_up
+from evaluation.fit import Outcome, fitted_logistic, fitted_ranker, possible_threshold, rounded_up
 from index.units import parsed_row, sentence_units
 
 COUNCILS = ["Suffolk County Council", "Sunderland City Council", "Kent County Council", "Peterborough City Council"]
@@ -104,7 +104,7 @@ def test_a_line_read_again_for_another_question_keeps_what_it_is_but_not_its_sco
     line = chunk_lines(hit.chunk)[0]
     first, second = line.placed(0), line.placed(3)
     feature_matrix([first], asked("What was the target?", [hit]), list(FEATURES))
-    assert first.features and first.holds == {"target": True}
+    assert first.features and first.holds["target"] is True and first.holds[("says", "target")] is True
     assert second.hit_rank == 3 and second.features == {} and second.holds == {}
     assert second.quantities == frozenset({"85"}), "facts of the line itself are shared, not worked out again"
     dated = feature_matrix([second], asked("When is the deadline?", [hit, hit, hit, hit]), ["date_match", "kind_match"])
@@ -205,6 +205,34 @@ def test_a_label_naming_someone_may_lead_only_an_answer_to_who():
     assert fragment(label, asked("Who asked question 2?", hits)) == 1.0
     assert can_lead(label, asked("Who asked question 2?", hits))
     assert not can_lead(candidate_lines(hits)[0], asked("What was question 2 about?", hits))
+
+
+def test_a_word_every_header_shares_and_a_caption_s_note_of_units_name_no_cell():
+    text = ("Summary (3b | Children, Young People & Education (All figures in £m))\n"
+            "Total | Revenue Budget: 430.7 | Revenue Forecast: 420.8 | Revenue Variance: -9.9")
+    hits = [hit_of(text, rows=(1,))]
+    total = next(c for c in candidate_lines(hits) if c.row is not None)
+    assert total.header_words == (("budget",), ("forecast",), ("variance",))
+    assert total.label_words == ("children", "young", "people", "education")
+    question = asked("What is the variance for Children, Young People and Education?", hits)
+    assert header_named(total, question) == 1.0 and label_named(total, question) == 1.0
+
+
+def test_a_capital_line_is_marked_when_the_question_does_not_say_capital():
+    hits = [hit_of("5 | Capital Budget Forecast\nChildren, Young People & Education | Capital Budget: 138.2 | Variance: -53.7",
+                   rows=(1,))]
+    row = next(c for c in candidate_lines(hits) if c.row is not None)
+    assert unasked_capital(row, asked("What is the forecast variance for Children, Young People and Education?", hits)) == 1.0
+    assert unasked_capital(row, asked("What is the capital variance for Children, Young People and Education?", hits)) == 0.0
+
+
+def test_a_signed_input_cannot_turn_round():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 2))
+    y = (x[:, 0] - x[:, 1] + rng.normal(scale=0.5, size=400) > 0).astype(int)  # the second input lowers the chance
+    free = fitted_logistic(x, y, ["a", "b"], 1.0)
+    held = fitted_logistic(x, y, ["a", "b"], 1.0, {"b": 1})
+    assert free.weights[1] < -0.5 and held.weights[1] == 0.0 and held.weights[0] > 0.5
 
 
 def test_a_financial_year_is_not_a_quantity():
