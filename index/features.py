@@ -12,6 +12,7 @@ import copy
 import functools
 import math
 import re
+from array import array
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -295,9 +296,11 @@ class Candidate:
         return Words.of(tokens_of(self.caption))
 
     @line_fact
-    def word_starts(self) -> list[tuple[int, str]]:
-        """Where each word starts, lowercased; "re-referrals" is two words, as tokens_of reads it."""
-        return [(m.start(), m.group().lower()) for m in re.finditer(r"[A-Za-z][A-Za-z']+", self.text)]
+    def word_starts(self) -> tuple[array, str]:
+        """Where each word starts, and the words lowercased, space-separated; "re-referrals" is two words, as
+        tokens_of reads it. Kept compact: every line of a remembered passage holds it."""
+        found = list(re.finditer(r"[A-Za-z][A-Za-z']+", self.text))
+        return array("I", [m.start() for m in found]), " ".join(m.group().lower() for m in found)
 
     @functools.cached_property
     def pieces(self) -> tuple[list[int], list[int]]:
@@ -642,7 +645,8 @@ def kind_near_subject(c: Candidate, q: AskedQuestion) -> float:
     if not subject or not q.kinds:
         return 0.0
     stems = {t[:5] for t in subject if len(t) >= 5}
-    subject_at = [start for start, word in c.word_starts if word in subject or (len(word) >= 5 and word[:5] in stems)]
+    starts, words = c.word_starts
+    subject_at = [start for start, word in zip(starts, words.split()) if word in subject or (len(word) >= 5 and word[:5] in stems)]
     if not subject_at:
         return 0.0
     spans = [span for kind in q.kinds for span in c.spans(kind)]
