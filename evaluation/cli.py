@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from evaluation.fit import PRECISION_TARGET, REFUSAL_TARGET
+from evaluation.targets import PRECISION_TARGET, REFUSAL_TARGET
 from server.cli import backend_options
 
 ALL_MODES = ("bm25", "dense", "hybrid")
