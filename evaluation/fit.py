@@ -166,7 +166,8 @@ def leadable_lines(example: Example) -> np.ndarray:
 
 
 def example_probabilities(model: Logistic, example: Example) -> np.ndarray:
-    return line_probabilities(model, example.matrix[:, columns(model.features)], leadable_lines(example))
+    mask = leadable_lines(example)
+    return line_probabilities(model, example.matrix[mask][:, columns(model.features)], mask)
 
 
 def line_model(examples: list[Example], names: list[str], regularisation: float) -> Logistic:

@@ -58,10 +58,8 @@ def scored_candidates(question: AskedQuestion, candidates: list[Candidate], mode
         return []
     fresh_features(candidates, question)
     mask = leadable(candidates, question)
-    probabilities = np.zeros(len(candidates))
-    if mask.any():
-        leading = [candidate for candidate, may_lead in zip(candidates, mask) if may_lead]
-        probabilities[mask] = model.line.probabilities(feature_rows(leading, question, model.line.features))
+    leading = [candidate for candidate, may_lead in zip(candidates, mask) if may_lead]
+    probabilities = line_probabilities(model.line, feature_rows(leading, question, model.line.features), mask)
     for candidate, probability in zip(candidates, probabilities):
         candidate.probability = float(probability)
     return sorted(candidates, key=lambda c: (-c.probability, c.hit_rank, c.start))
@@ -72,12 +70,13 @@ def leadable(candidates: list[Candidate], question: AskedQuestion) -> np.ndarray
     return np.array([can_lead(candidate, question) for candidate in candidates], dtype=bool)
 
 
-def line_probabilities(line: Logistic, matrix: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The line model's probabilities over the lines that may lead, 0 for the rest: a heading that can never
-    lead takes no share from the line that answers, so the lead's probability and margin mean what they say."""
-    probabilities = np.zeros(len(matrix))
+def line_probabilities(line: Logistic, leading: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The line model's probabilities over the lines that may lead (`mask`; `leading` holds their feature rows,
+    in order), 0 for the rest: a heading that can never lead takes no share from the line that answers, so the
+    lead's probability and margin mean what they say."""
+    probabilities = np.zeros(len(mask))
     if mask.any():
-        probabilities[mask] = line.probabilities(matrix[mask])
+        probabilities[mask] = line.probabilities(leading)
     return probabilities
 
 

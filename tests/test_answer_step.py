@@ -300,7 +300,7 @@ def test_the_line_model_shares_its_probability_among_the_lines_that_may_lead_onl
         candidate.features = {}
     mask = leadable(candidates, question)
     assert mask.tolist() == [False, True], "the heading may not lead"
-    probabilities = line_probabilities(model, matrix, mask)
+    probabilities = line_probabilities(model, matrix[mask], mask)
     assert probabilities.tolist() == [0.0, 1.0]
 
 
