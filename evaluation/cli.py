@@ -162,7 +162,7 @@ def eval_command(gold_path, mode, k, as_json, report_dir, index_dir, tag):
 def fit_command(gold_path, test_path, out_path, precision, refusal, refusal_weight, ablation, index_dir):
     """Fit the answer model (line scorer and confidence) on a gold split and calibrate its thresholds."""
     from core.settings import load_settings
-    from evaluation.fit import ablation as run_ablation, collect_examples, fit_answer_model, provenance
+    from evaluation.fit import SPLITS, ablation as run_ablation, collect_examples, fit_answer_model, provenance
     from evaluation.metrics import reliability
     from evaluation.gold import load_gold
     from index.scorer import DEFAULT_MODEL
@@ -190,8 +190,9 @@ def fit_command(gold_path, test_path, out_path, precision, refusal, refusal_weig
     figures = fit.model.provenance["dev_out_of_fold"]
     click.echo(f"Answer model written to {target}: thresholds answer {fit.model.answer_threshold:.3f}, "
                f"possible {fit.model.possible_threshold:.3f}; dev out of fold: {figures}")
-    click.echo("Reliability on dev (out of fold): " + ", ".join(
-        f"{r['from']:.1f}-{r['to']:.1f}: {r['right'] if r['right'] is not None else '-'} (n={r['n']})" for r in reliability([o.as_score() for o in fit.dev])))
+    click.echo(f"Reliability on dev (out of fold, {SPLITS} fold splits pooled): " + ", ".join(
+        f"{r['from']:.1f}-{r['to']:.1f}: {'-' if r['right'] is None else format(r['right'], '.2f')} (n={r['n']})"
+        for r in reliability([o.as_score() for o in fit.dev])))
     if ablation:
         click.echo("\nFeature ablation (lead line quotes an accepted answer):")
         click.echo(f"{'feature':24} {'dev':>7} {'change':>7} {'test':>7} {'change':>7}")

@@ -21,7 +21,7 @@ from core.text import long_date
 from core.settings import AnswerSettings
 from index.features import (NO_WORDS, WORDS_FOR_KIND, AskedQuestion, Candidate, Words, feature_rows, feature_value, fresh_features, line_holds,
                             overlap_of_words, year_conflict)
-from index.query import tokens_of
+from index.query import periods_named, tokens_of
 from index.scorer import AnswerModel, Logistic
 
 NOT_FOUND = "The papers do not appear to answer this question. The nearest passages are shown below."
@@ -29,7 +29,7 @@ POSSIBLE = "Possible answer (check the source):"
 # The confidence model's inputs, each with the way it may move the confidence: +1 up, -1 down, 0 either way
 # (fitted freely: correlated inputs share their effect). Fixed where a question unlike dev's would otherwise
 # be judged backwards: one whose passages are all far from it, or that names something no paper holds ("Paris").
-CONFIDENCE_SIGNS = {"lead_probability": 0, "margin": 0, "subject_coverage": 0, "missing_specific": -1, "lead_missing_specific": 0,
+CONFIDENCE_SIGNS = {"lead_probability": 0, "margin": 0, "subject_coverage": 0, "missing_specific": -1, "lead_missing_specific": -1,
                     "lead_overlap": 0, "lead_kind_match": 0, "top_cosine": 1, "asks_kind": 0, "period_absent": -1,
                     "lead_year_conflict": -1}
 CONFIDENCE_FEATURES = list(CONFIDENCE_SIGNS)
@@ -188,8 +188,20 @@ def confidence_evidence(question: AskedQuestion, candidates: list[Candidate], le
         "lead_missing_specific": most_specific_absent(question, Words.of(tokens_of(lead_context(question, lead))),
                                                       answered_kinds(question, lead)),
         "period_absent": period_absent(question, lead),
-        "lead_year_conflict": year_conflict(lead, question),
+        "lead_year_conflict": max(year_conflict(lead, question), framed_in_another_year(question, lead)),
     }
+
+
+def framed_in_another_year(question: AskedQuestion, lead: Candidate) -> float:
+    """The question names a financial year; the lead names no year, and what frames it (its caption, section and
+    paper's title) names financial years, none of them the one asked: "Target: 31,000" of a Q3 2024/25 report does
+    not answer "What is the target for 2025/26?"."""
+    asked, _ = question.periods
+    if not asked or any(lead.periods):
+        return 0.0
+    hit = question.hits[lead.hit_rank]
+    framed, _ = periods_named(f"{lead.caption} {hit.chunk.section or ''} {hit.document.meta.title or ''}")
+    return float(bool(framed) and not framed & asked)
 
 
 def refusal_rule(question: AskedQuestion, lead: Candidate | None) -> str | None:

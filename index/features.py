@@ -56,6 +56,19 @@ _DECISION = re.compile(
     r"noted|recommend(?:s|ed|ation|ations)?|adopt(?:s|ed)?|accept(?:s|ed)?|reject(?:s|ed)?|refuse[sd]?)\b",
     re.I,
 )
+# A decision as minutes and decision notices record it, not a line that only mentions one: an operative verb
+# opening the line ("1. RESOLVED that ...", "B. DELEGATE authority to ...", "(a) Adopt the ...", "III. To agree to ..."),
+# a body that approved or agreed something, or the outcome of a vote ("the recommendation was LOST").
+_OPERATIVE_VERB = (r"(?:resolved|agreed|approved?|agree|adopt(?:ed)?|delegated?|delegates|endorsed?|authorised?|decided|"
+                   r"rejected|refused|deferred|referred)")
+_OPERATIVE = re.compile(
+    r"^\s*(?:(?:[\u2022\u25aa\uf0b7*\-\u2013]|\(?(?:[a-z]|[ivx]{1,4}|\d{1,2})[.)])\s*)*(?:it was\s+)?(?:to\s+)?" + _OPERATIVE_VERB + r"\b"
+    r"|(?:\s[-\u2013]|:)\s*" + _OPERATIVE_VERB + r"\b"
+    r"|\b(?:committee|cabinet|council|panel|board|members|mayor|leader|executive)\s+(?:(?:unanimously|formally)\s+)?"
+    r"(?:approved|agreed|resolved|endorsed|decided|adopted|rejected|refused|deferred)\b"
+    r"|\bdecision taken\b|\bput to the vote\b|\bwas\s+(?:carried|lost|agreed|approved|withdrawn|rejected|defeated)\b",
+    re.I,
+)
 _TARGET = re.compile(
     r"\b(?:target|targets|aim|aims|ambition|trajectory|aspiration|goal|expected to|will reduce|to reduce|to increase)\b|"
     # an action plan's aim written as a change: "Reduction in re-referrals from 23% to 15%"
@@ -73,7 +86,9 @@ _TARGET_VALUE = re.compile(
     re.I,
 )
 _RATING = re.compile(r"\b(?:RED|AMBER|GREEN|Red|Amber|Green|Outstanding|Good|Requires [Ii]mprovement|Inadequate)\b")
-_VOTE = re.compile(r"\b(?:for|against|abstain\w*|abstention\w*|unanimous\w*|carried|votes?|voted)\b", re.I)
+# A vote's record; "for" and "against" alone are everywhere ("for first vehicle permits"), so only beside a count.
+_VOTE = re.compile(r"\b(?:votes?|voted|voting|abstain\w*|abstention\w*|unanimous\w*|carried|in favour)\b|"
+                   r"\b\d+\s+(?:members?\s+)?against\b|\b(?:for|against)\s*[:\-\u2013]\s*\d+\b", re.I)
 _STATUS = re.compile(
     r"\b(?:met|achieved|exceeded|missed|not met|on track|off track|behind|ahead|below|above|yes|no|carried|lost|agreed|"
     r"approved|rejected|defeated|refused|deferred|withdrawn|unanimously)\b",
@@ -87,10 +102,23 @@ _VERB = re.compile(
 
 
 _PIECE = re.compile(r"\S+")
+# A name (capitalised words) the question gives as a comparison or as its source, not as its subject:
+# "comparing it with Leeds", "than England", "as shown in the West Sussex paper".
+_NAME_WORDS = r"([A-Z][\w-]*(?:\s+[A-Z][\w-]*)*)(?:['\u2019]s)?"
+_FRAMING_NAMES = (
+    re.compile(r"\b(?:compar\w*(?:\s+(?:it|them|this|that))?\s+(?:with|to|against)|versus|vs\.?|than|relative to|"
+               r"(?:shown|set out|reported|given) in|according to)\s+(?:the\s+)?" + _NAME_WORDS),
+    re.compile(r"\b(?:in|from)\s+(?:the\s+)?" + _NAME_WORDS + r"\s+(?:paper|report|update|plan|minutes|table)\b"),
+)
 _TOTAL_LABEL = re.compile(r"^\s*(?:grand |net |overall )?totals?\s*$", re.I)
 _CAPTION_NOTE = re.compile(r"\s*\((?:all\s+)?(?:figures|amounts|values|£)[^)]*\)+\s*$", re.I)  # "(All figures in £m)"
 _FINANCIAL_YEAR = re.compile(r"\b(?:19|20)\d{2}[/-]\d{2}\b")
 _LIST_NUMBER = re.compile(r"^\s*(?:\d{1,3}(?:\.\d{1,3})*\.?|\(?[a-z]{1,3}\)|[a-z]\.)\s+", re.I)
+
+
+def records_decision(text: str) -> bool:
+    """Whether any line of a passage records a decision (see _OPERATIVE)."""
+    return any(_OPERATIVE.search(line) for line in text.splitlines())
 
 
 def figures_in(text: str) -> frozenset[str]:
@@ -187,7 +215,7 @@ def carries_kind(kind: str, question: str, text: str, quantities: frozenset[str]
     if kind == "person":
         return names_a_person(question, text)
     if kind == "decision":
-        return matches(_DECISION)
+        return matches(_OPERATIVE)
     if kind == "target":
         return matches(_TARGET) and bool(figures_in(text) or matches(_DATE))
     if kind == "rating":
@@ -418,6 +446,23 @@ class AskedQuestion:
         return Words.of(tokens_of(self.analysis.text))
 
     @functools.cached_property
+    def events(self) -> tuple[re.Pattern, ...]:
+        """What the question asks the date of (see EVENTS): "When did the funding begin?" asks when something started."""
+        return tuple(event for event in EVENTS if event.search(self.analysis.text)) if "date" in self.kinds else ()
+
+    @functools.cached_property
+    def named_only_to_compare(self) -> frozenset[str]:
+        """Words the question names only as what it compares with or where to look ("comparing it with Leeds",
+        "as shown in the West Sussex paper"): they frame the question, they are not what it asks about."""
+        text = self.analysis.text
+        framing = sorted({m.span(1) for pattern in _FRAMING_NAMES for m in pattern.finditer(text)})
+        inside = {word for start, end in framing for word in tokens_of(text[start:end])}
+        rest = list(text)
+        for start, end in framing:
+            rest[start:end] = " " * (end - start)
+        return frozenset(inside - set(tokens_of("".join(rest))))
+
+    @functools.cached_property
     def top_score(self) -> float:
         return max((hit.score for hit in self.hits), default=1.0) or 1.0
 
@@ -604,6 +649,24 @@ def date_match(c: Candidate, q: AskedQuestion) -> float:
     return float("date" in q.kinds and c.shows(_DATE))
 
 
+# What happens at a date, in the words questions and papers use for it: "When did the funding begin?" is
+# answered by "The funding commenced on 1 January 2025", not by another date of the same paragraph.
+EVENTS = tuple(re.compile(words, re.I) for words in (
+    r"\b(?:begin|began|begun|beginning|start(?:s|ed|ing)?|commenc\w*|launch\w*|introduc\w*|came into (?:effect|force)|"
+    r"go(?:es)? live|went live|open(?:s|ed|ing)?)\b",
+    r"\b(?:end(?:s|ed|ing)?|finish\w*|complet\w*|until|expir\w*|clos(?:e|es|ed|ing|ure)|conclu\w*|runs? to)\b",
+    r"\b(?:extend\w*|extension)\b",
+    r"\b(?:lift(?:s|ed)?|remov\w*|withdr[ae]w\w*|revok\w*)\b",
+    r"\b(?:deadline|due|by when)\b",
+))
+
+
+def event_match(c: Candidate, q: AskedQuestion) -> float:
+    """A question asking when something happens (starts, ends, is extended, lifted, due) and a line that says
+    that thing happens."""
+    return float(any(c.shows(event) for event in q.events))
+
+
 def kind_match_of(kind: str) -> Callable[[Candidate, AskedQuestion], float]:
     """A feature for one kind of answer: the question asks for it and the line holds it."""
     def match(c: Candidate, q: AskedQuestion) -> float:
@@ -625,7 +688,8 @@ def named_cell_kind(c: Candidate, q: AskedQuestion) -> float:
 
 
 def decision_match(c: Candidate, q: AskedQuestion) -> float:
-    """A question about a decision and a line in a decision's wording ("APPROVE ...", "RESOLVED that ...")."""
+    """A question about a decision and a line that speaks of deciding, approving or recommending (one that
+    records a decision holds the kind asked for: see _OPERATIVE)."""
     return float("decision" in q.kinds and c.shows(_DECISION))
 
 
@@ -750,6 +814,12 @@ def label_named(c: Candidate, q: AskedQuestion) -> float:
     return share_named(q, c.label_words)
 
 
+def label_compared(c: Candidate, q: AskedQuestion) -> float:
+    """For a table row, the question names its label only as a comparison or a source: the row "Leeds | July: 1903"
+    does not answer "how many contacts did Sunderland receive in July, comparing it with Leeds?"."""
+    return float(bool(c.label_words) and all(word in q.named_only_to_compare for word in c.label_words))
+
+
 def year_match(c: Candidate, q: AskedQuestion) -> float:
     """The question names a year that the paper's date or the line itself has."""
     years = q.analysis.years
@@ -824,6 +894,7 @@ FEATURES: dict[str, Callable[[Candidate, AskedQuestion], float]] = {
     "person_match": person_match,
     "role_match": role_match,
     "date_match": date_match,
+    "event_match": event_match,
     "decision_match": decision_match,
     "amount_match": kind_match_of("amount"),
     "percentage_match": kind_match_of("percentage"),
@@ -840,6 +911,7 @@ FEATURES: dict[str, Callable[[Candidate, AskedQuestion], float]] = {
     "column_overlap": column_overlap,
     "header_named": header_named,
     "label_named": label_named,
+    "label_compared": label_compared,
     "year_match": year_match,
     "year_absent": year_absent,
     "council_match": council_match,

@@ -72,12 +72,14 @@ ANSWER_KINDS = {
                          r"allocated|outturn|revenue|capital|value)\b|£"),
     "percentage": re.compile(r"\b(?:percentage|per ?cent|proportion|share|rate)\b|%"),
     "count": re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b|\bhow big\b|\bhow large\b"),
-    "date": re.compile(r"^\s*(?:and\s+)?when\b|\bwhen (?:is|was|will|did|does|do|are|were)\b|\b(?:what|which) (?:date|day|year|month|quarter)\b|"
+    "date": re.compile(r"^\s*(?:and\s+)?when\b|\bwhen (?:is|was|will|did|does|do|are|were)\b|\b(?:what|which) (?:date|day|year|month|quarter)\b(?![- ]to[- ]date)|"
                        r"\bby when\b|\bdeadline\b|\bdue\b|\bby what date\b|\bhow long\b"),
     "person": re.compile(r"\b(?:who|whom|whose)\b|\bwhich (?:officer|councillor|member|director|cabinet member|person)\b|"
                          r"\bname of\b|\bwhat is the name\b|\bnamed\b|\bchair(?:ed|s)?\b|\bpresented\b"),
     "decision": re.compile(r"\b(?:decide|decided|decision|decisions|agree|agreed|resolve|resolved|approve|approved|"
-                           r"outcome|recommend\w*|endorse\w*)\b"),
+                           r"outcome|recommend\w*|endorse\w*|approval|delegat\w*)\b|"
+                           # "What did the committee do with the petition?", "What happened to the amendment?"
+                           r"\bwhat (?:did|does|will)\b.*\bdo (?:with|about)\b|\bwhat happened (?:to|with|at)\b"),
     "target": re.compile(r"\b(?:target|targets|aim|aims|aimed|goal|goals|ambition|trajectory|aspiration)\b"),
     "rating": re.compile(r"\b(?:rag|rating|rated|red|amber|green|grade|graded|judged|judgement)\b"),
     "vote": re.compile(r"\b(?:vote|votes|voted|voting|abstain\w*|unanimous\w*|carried|defeated)\b"),

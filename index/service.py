@@ -18,9 +18,9 @@ from decisions.references import asks_about_decision
 from decisions.trail import decision_reference_for
 from index.answer import Reading, compose_answer, read_passages, with_verdict
 from index.councils import councils_without_papers
-from index.features import AskedQuestion, Candidate, candidate_lines, chunk_lines, passage_words_of
+from index.features import AskedQuestion, Candidate, candidate_lines, chunk_lines, passage_words_of, records_decision
 from index.followup import ReadQuestion, read_question
-from index.query import analyse_question, named_authority
+from index.query import analyse_question, answer_kinds, named_authority
 from index.scorer import AnswerModel, load_answer_model
 from index.search import MODES, UnknownMode, search_hits
 
@@ -57,6 +57,17 @@ class IndexState:
     authorities: list[str]
 
 
+def decision_record_hit(question: str, hits: list[Hit], wide: list[Hit],
+                        records: Callable[[Chunk], bool] = lambda chunk: records_decision(chunk.text)) -> list[Hit]:
+    """For a question about a decision, the best passage ranked below `hits` that records one ("RESOLVED that",
+    "APPROVE ..."): a record of decision's background and a report's discussion often rank above the decision.
+    `records` may remember what each passage holds."""
+    if "decision" not in answer_kinds(question):
+        return []
+    read = {hit.chunk.chunk_id for hit in hits}
+    return next(([hit] for hit in wide if hit.chunk.chunk_id not in read and records(hit.chunk)), [])
+
+
 def other_council_hits(hits: list[Hit], wide: list[Hit], limit: int) -> list[Hit]:
     """The best passage of each council that `hits` does not cover, from a wider ranking."""
     covered = {hit.document.meta.authority for hit in hits}
@@ -80,6 +91,7 @@ class Scrutiny:
         self._encode_lock = threading.Lock()  # one encode at a time: torch already uses every core
         self._query_vectors = Recent(QUERY_CACHE_SIZE)
         self._chunk_lines = Recent(LINE_CACHE_SIZE)
+        self._records_decision = Recent(LINE_CACHE_SIZE)
         self._answer_model: AnswerModel | None = None
 
     # index lifecycle -------------------------------------------------------
@@ -125,6 +137,10 @@ class Scrutiny:
         that reuses the chunk's number never gets another passage's lines)."""
         return self._chunk_lines.get((chunk.chunk_id, chunk.text), lambda: chunk_lines(chunk))
 
+    def records_decision(self, chunk: Chunk) -> bool:
+        """Whether a passage records a decision, kept while it is read often (see lines_of)."""
+        return self._records_decision.get((chunk.chunk_id, chunk.text), lambda: records_decision(chunk.text))
+
     def search(self, question: str, filters: Filters | None = None, mode: str | None = None, k: int | None = None) -> list[Hit]:
         mode = mode or self.settings.retrieval.mode
         if mode not in MODES:
@@ -153,11 +169,13 @@ class Scrutiny:
         return read_question(question, list(history or []), self.state().authorities)
 
     def passages_to_read(self, question: str, filters: Filters | None, mode: str, k: int) -> list[Hit]:
-        """The best passages, then the best passage of each other council, so a question several councils answer gets a line from each."""
+        """The best passages, then the best passage of each other council, so a question several councils answer gets a line from each,
+        and for a question about a decision the best further passage that records one."""
         answer = self.settings.answer
         wide = self.search(question, filters, mode, max(k, answer.diversity_pool))
         hits = wide[: min(answer.sentence_hits, k)]
-        return hits + other_council_hits(hits, wide, answer.other_councils)
+        read = hits + other_council_hits(hits, wide, answer.other_councils)
+        return read + decision_record_hit(question, read, wide, self.records_decision)
 
     def candidates(self, read: ReadQuestion, filters: Filters | None = None, mode: str | None = None,
                    k: int | None = None) -> tuple[AskedQuestion, list[Candidate], float]:

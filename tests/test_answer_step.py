@@ -8,15 +8,16 @@ import pytest
 
 from core.records import Chunk, Document, DocumentMeta, Hit, TableRowRef
 from core.settings import AnswerSettings
-from index.answer import Reading, can_lead, compose_answer, leadable, line_probabilities, period_absent, supporting_lines, with_verdict
+from index.answer import Reading, can_lead, compose_answer, framed_in_another_year, leadable, line_probabilities, period_absent, supporting_lines, with_verdict
 from index.councils import councils_named, councils_without_papers
 from index.features import (AskedQuestion, Candidate, candidate_lines, carries_kind, chunk_lines, counts_in, feature_matrix, FEATURES,
-                            fragment, header_named, label_named, line_holds, names_a_person, pieces_between, quantities_in,
+                            event_match, fragment, header_named, label_compared, label_named, line_holds, names_a_person, pieces_between, quantities_in,
                             restatement, subject_overlap, target_value, unasked_capital, year_conflict)
 from index.followup import read_question, subject_phrase
 from index.query import analyse_question
+from index.service import decision_record_hit
 from index.scorer import DEFAULT_MODEL, Logistic, ModelError, load_answer_model
-from evaluation.fit import Outcome, fitted_logistic, fitted_ranker, possible_threshold, rounded_up
+from evaluation.fit import Outcome, answer_threshold, fitted_logistic, fitted_ranker, possible_threshold, resampled_median, rounded_up
 from index.units import parsed_row, sentence_units
 
 COUNCILS = ["Suffolk County Council", "Sunderland City Council", "Kent County Council", "Peterborough City Council"]
@@ -33,6 +34,9 @@ COUNCILS = ["Suffolk County Council", "Sunderland City Council", "Kent County Co
     ("Did Suffolk meet its target?", {"target", "yes_no"}),
     ("How many councillors voted against the motion?", {"count", "vote"}),
     ("Was the proposal to remove the free parking tariff carried?", {"vote", "yes_no"}),
+    ("What did the committee do with the petition?", {"decision"}),
+    ("What happened to the amendment on free parking?", {"decision"}),
+    ("What year-to-date re-referral rate did the Director report?", {"percentage"}),
 ])
 def test_the_kind_of_answer_a_question_asks_for(question, kinds):
     assert analyse_question(question).asks == kinds
@@ -51,6 +55,14 @@ def test_the_subject_leaves_out_the_words_that_only_say_what_kind_of_answer_is_w
     ("person", "The report was presented by Councillor Sue Chandler.", True),
     ("decision", "RESOLVED that the plan be adopted.", True),
     ("decision", "The plan has been published.", False),
+    ("decision", "B. DELEGATE authority to the Corporate Director of Adult Social Care", True),
+    ("decision", "RPS Pay and Display changes - Approved a rounded 22% increase", True),
+    ("decision", "The Transport and Connectivity Committee approved a trial of red cycleways.", True),
+    ("decision", "On being put to the vote the recommendation was LOST.", True),
+    ("decision", "Title and summary of Decision: Incentive Funding", False),
+    ("decision", "It was noted that this was a key decision.", False),
+    ("vote", "The recommendation was LOST (4 members voting in favour, 5 against).", True),
+    ("vote", "Approve an increase of £56 to £124 for first vehicle permits.", False),
     ("target", "Reduction in re-referrals from 23% to 15%", True),
     ("target", "Re-referrals were 23% in 2003 and 15% in 2004.", False),
     ("target", "The target is 85% by 31 March 2005.", True),
@@ -252,6 +264,54 @@ def test_a_question_naming_a_row_and_a_column_outright_names_that_cell():
     assert header_named(sunderland, other) == 0.0 and label_named(sunderland, other) == 0.0
 
 
+def test_a_row_the_question_names_only_to_compare_with_or_as_its_source_is_not_its_subject():
+    text = "Contacts by month\nSunderland | July: 2351 | August: 1817\nLeeds | July: 1480 | August: 1390\nEngland | July: 900"
+    hits = [hit_of(text, rows=(1, 2, 3))]
+    sunderland, leeds, england = [c for c in candidate_lines(hits) if c.row is not None]
+    compared = asked("How many contacts did Sunderland receive in July, comparing it with Leeds?", hits)
+    assert label_compared(leeds, compared) == 1.0 and label_compared(sunderland, compared) == 0.0
+    both = asked("How many contacts did Leeds receive in July, compared with Sunderland and Leeds together?", hits)
+    assert label_compared(leeds, both) == 0.0, "Leeds is also named outside the comparison"
+    source = asked("What was the England rate in July, as shown in the Sunderland paper?", hits)
+    assert label_compared(sunderland, source) == 1.0 and label_compared(england, source) == 0.0
+
+
+@pytest.mark.parametrize(("question", "line", "matches"), [
+    ("When did the Healthy Living Centre funding begin?", "The funding commenced on 1 January 2025.", 1.0),
+    ("When did the Healthy Living Centre funding begin?", "Millmead accepted funding in March 2024.", 0.0),
+    ("Until when is the programme funded?", "Funding for the programme runs until March 2027.", 1.0),
+    ("When was government intervention lifted?", "Following the removal of Government Intervention on 6 June 2013, the board met.", 1.0),
+    ("How much funding began in 2024?", "The funding commenced on 1 January 2025.", 0.0),
+])
+def test_a_date_question_prefers_the_line_saying_the_event_it_asks_about(question, line, matches):
+    hits = [hit_of(line)]
+    assert event_match(candidate_lines(hits)[0], asked(question, hits)) == matches
+
+
+def test_a_threshold_set_on_resamples_does_not_hang_on_one_question():
+    # Right 9 times in 10 all the way down: an answer threshold for precision 0.9 can sit at the bottom. Make the
+    # single most confident answer wrong and, chosen once, no threshold reaches 0.9 any more: it jumps to 1.0.
+    outcomes = [Outcome(1 - i / 100, i % 10 != 9, True, False) for i in range(1, 61)]
+    flipped = [Outcome(o.confidence, o.correct != (i == 0), True, False) for i, o in enumerate(outcomes)]
+    assert answer_threshold(outcomes, 0.0, 0.9) == pytest.approx(0.4) and answer_threshold(flipped, 0.0, 0.9) == 1.0
+    steady = [resampled_median(o, lambda sample: answer_threshold(sample, 0.0, 0.9)) for o in (outcomes, flipped)]
+    assert steady[1] - steady[0] < 0.1 and steady[0] < 0.5
+
+
+def test_a_decision_question_also_reads_the_best_passage_that_records_a_decision():
+    texts = ["Background: the hubs were reviewed in 2023.", "The Cabinet Member reported on the proposed decision.",
+             "Consultation ran for eight weeks.", "Decision: APPROVE the proposal to not re-commission the hubs.",
+             "RESOLVED that the plan be noted."]
+    wide = [hit_of(text) for text in texts]
+    for number, hit in enumerate(wide):
+        hit.chunk.chunk_id = number
+    read = wide[:3]
+    assert decision_record_hit("What did the Cabinet Member decide about the hubs?", read, wide) == [wide[3]]
+    assert decision_record_hit("How long did the consultation run?", read, wide) == []
+    assert decision_record_hit("What did the Cabinet Member decide about the hubs?", wide[:4], wide) == [wide[4]]
+    assert decision_record_hit("What did the Cabinet Member decide about the hubs?", wide[:3], wide[:3]) == []
+
+
 def test_a_total_row_is_labelled_by_its_table_s_caption():
     text = "3b | Children, Young People & Education\nSpecial Needs Transport | Revenue Variance: -5.0\nTotal | Revenue Variance: -9.9"
     hits = [hit_of(text, rows=(1, 2))]
@@ -281,6 +341,22 @@ def test_a_quarter_the_question_names_must_frame_the_lead():
     assert period_absent(asked("How many packages were arranged?", hits), lead) == 0.0
     framed = [hit_of("In Q2, 2,183 new support packages were arranged.")]
     assert period_absent(asked("How many packages were arranged in quarter 2?", framed), candidate_lines(framed)[0]) == 0.0
+
+
+def test_a_lead_framed_by_another_financial_year_conflicts_with_the_one_asked():
+    def hit_titled(text: str, title: str) -> Hit:
+        hit = hit_of(text, date="2025-03-19")
+        hit.document.meta.title = title
+        return hit
+
+    report = [hit_titled("Health checks | Latest: 33,550 | Target: 31,000", "Quarterly Performance Report Q3 2024/25")]
+    lead = candidate_lines(report)[0]
+    assert framed_in_another_year(asked("What is the health checks target for 2025/26?", report), lead) == 1.0
+    assert framed_in_another_year(asked("What is the health checks target for 2024/25?", report), lead) == 0.0
+    assert framed_in_another_year(asked("What is the health checks target?", report), lead) == 0.0
+    dated = [hit_titled("The target for 2025-26 is 31,000 checks.", "Quarterly Performance Report Q3 2024/25")]
+    assert framed_in_another_year(asked("What is the target for 2025/26?", dated), candidate_lines(dated)[0]) == 0.0, \
+        "a line naming its own year is judged by year_conflict"
 
 
 def test_a_sum_of_money_or_a_percentage_is_not_a_count():
