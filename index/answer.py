@@ -335,13 +335,27 @@ def quote_in_answer(answer: Answer, hit: Hit, quote: str) -> AnswerLine | None:
         citation.highlights = sorted([*citation.highlights, span])
         citation.highlight = citation.highlights[0]
         citation.cited = True
-    # Cited passages come before the others found, so the numbers read in order.
+    renumber = cited_first(answer)
+    return AnswerLine(quoted(quote), renumber[number], "support")
+
+
+def cited_first(answer: Answer) -> dict[int, int]:
+    """Cited passages before the others found, so the numbers read in order; the lines' numbers follow.
+    Returns each old citation number's new one."""
     order = sorted(range(len(answer.citations)), key=lambda i: (not answer.citations[i].cited, i))
     renumber = {old + 1: new + 1 for new, old in enumerate(order)}
     answer.citations = [answer.citations[i] for i in order]
     for line in answer.lines:
         line.citation = renumber[line.citation]
-    return AnswerLine(quoted(quote), renumber[number], "support")
+    return renumber
+
+
+def unquote(answer: Answer, line: AnswerLine) -> None:
+    """A line dropped from the answer is no longer highlighted in its passage (nor the passage cited, if it was its only quote)."""
+    citation = answer.citations[line.citation - 1]
+    citation.highlights = [span for span in citation.highlights if span != span_of(citation.text, line.text)]
+    citation.highlight = citation.highlights[0] if citation.highlights else None
+    citation.cited = bool(citation.highlights)
 
 
 def with_verdict(answer: Answer, status: str, promised: tuple[Hit, str], reported: tuple[Hit, str], support_lines: int) -> Answer:
@@ -356,7 +370,11 @@ def with_verdict(answer: Answer, status: str, promised: tuple[Hit, str], reporte
     if len(lines) == 1:
         return answer
     kept_supports = [line for line in answer.lines[1:] if line.text not in {l.text for l in lines}]
-    answer.lines = lines + kept_supports[: max(0, support_lines + 1 - len(lines))]
+    room = max(0, support_lines + 1 - len(lines))
+    answer.lines = lines + kept_supports[:room]
+    for line in kept_supports[room:]:
+        unquote(answer, line)
+    cited_first(answer)
     later = reported[0].document.meta
     answer.verdict = Verdict(status, f"{source_label(reported[0])} reported \u201c{quoted(reported[1])}\u201d")
     answer.answer = "\n".join([*answer.answer.splitlines()[:1], *(f"\u201c{line.text}\u201d [{line.citation}]" for line in answer.lines[1:]),

@@ -839,17 +839,22 @@ def year_absent(c: Candidate, q: AskedQuestion) -> float:
     return float(not any(year in stated for year in years))
 
 
+# A line that also speaks of the time of its paper: "from 20% in 2002 to 14.4% currently".
+_PRESENT = re.compile(r"\b(?:current(?:ly)?|now|at present|presently|to date|this year|so far)\b", re.I)
+
+
 def year_conflict(c: Candidate, q: AskedQuestion) -> float:
-    """The question names a year and the line names years, none of them the one asked, in a paper of another
-    year: "in December 2024" does not answer "in December 2023", nor 2023/24 answer 2022/23; but a 2004 paper's
-    "from 20% in 2002 to 14.4% currently" answers "in 2004"."""
+    """The question names a year and the line names years, none of them the one asked: "in December 2024" does
+    not answer "in December 2023", nor 2023/24 answer 2022/23, nor a row of 2005 to 2008 answer "in 2009". A line
+    that also speaks of the present answers for its paper's year: a 2004 paper's "from 20% in 2002 to 14.4%
+    currently" answers "in 2004"."""
     asked_financial, asked_single = q.periods
     line_financial, line_single = c.periods
     if not (asked_financial or asked_single) or not (line_financial or line_single):
         return 0.0
     financial_ends = {f"{year[:4]}" for year in line_financial} | {f"{year[:2]}{year[5:]}" for year in line_financial}
     asked_ends = {f"{year[:4]}" for year in asked_financial} | {f"{year[:2]}{year[5:]}" for year in asked_financial}
-    paper_year = (q.hits[c.hit_rank].document.meta.date or "")[:4]
+    paper_year = (q.hits[c.hit_rank].document.meta.date or "")[:4] if _PRESENT.search(c.text) else None
     matched = (asked_financial & line_financial or asked_single & (line_single | financial_ends)
                or (not asked_single and asked_ends & line_single) or paper_year in asked_single | asked_ends)
     return float(not matched)

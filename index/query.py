@@ -182,14 +182,22 @@ def lexical_query(analysis: QueryAnalysis) -> str:
     return " ".join([*analysis.terms, *analysis.expansions])
 
 
+# Words of a body's name that do not tell it from others: "Tintern Community Council" is asked about as
+# "Tintern", "West of England Mayoral Combined Authority" as "the West of England".
+AUTHORITY_GENERIC = frozenset({"county", "city", "council", "borough", "district", "metropolitan", "of", "the", "and",
+                               "mayoral", "combined", "authority", "community", "parish", "town"})
+
+
+def distinctive_words(name: str) -> list[str]:
+    return [word[:-2] if word.endswith("'s") else word for word in tokens_of(name) if word not in AUTHORITY_GENERIC]
+
+
 def named_authority(question: str, authorities: list[str]) -> str | None:
-    """The council a question names ("in Sunderland", "Kent's"), matched on its distinctive word(s)."""
-    words = [token[:-2] if token.endswith("'s") else token for token in tokens_of(question)]  # "Kent's" names Kent
-    folded = f" {' '.join(words)} "
-    generic = {"county", "city", "council", "borough", "district", "metropolitan", "of", "the", "and"}
+    """The council a question names ("in Sunderland", "Kent's", "the West of England"), matched on its distinctive word(s)."""
+    folded = f" {' '.join(distinctive_words(question))} "  # "Kent's" names Kent
     matches = []
     for authority in authorities:
-        words = [w for w in tokens_of(authority) if w not in generic]
+        words = distinctive_words(authority)
         if words and f" {' '.join(words)} " in folded:
             matches.append(authority)
     return matches[0] if len(matches) == 1 else None

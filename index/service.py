@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -22,10 +22,11 @@ from index.features import AskedQuestion, Candidate, candidate_lines, chunk_line
 from index.followup import ReadQuestion, read_question
 from index.query import analyse_question, answer_kinds, named_authority
 from index.scorer import AnswerModel, load_answer_model
-from index.search import MODES, UnknownMode, search_hits
+from index.search import MODES, UnknownMode, chunks_naming, search_hits
 
 QUERY_CACHE_SIZE = 256
 LINE_CACHE_SIZE = 1024  # passages whose lines (and what is known of each line) are kept between questions
+NAMING_CACHE_SIZE = 256  # councils whose naming chunks (index.search.chunks_naming) are kept for the open generation
 
 
 class Recent:
@@ -55,6 +56,7 @@ class IndexState:
     reader: object
     documents: dict[str, Document]
     authorities: list[str]
+    naming: Recent = field(default_factory=lambda: Recent(NAMING_CACHE_SIZE))  # chunks_naming per council, for this generation
 
 
 def decision_record_hit(question: str, hits: list[Hit], wide: list[Hit],
@@ -150,6 +152,7 @@ class Scrutiny:
         return search_hits(
             state.reader, question, vector, filters, mode, k or self.settings.retrieval.k,
             self.settings.retrieval, state.documents,
+            lambda authority: state.naming.get(authority, lambda: chunks_naming(state.reader, authority, state.documents)),
         )
 
     def term_weights(self, question: str) -> dict[str, float]:

@@ -14,7 +14,8 @@ from index.features import (AskedQuestion, Candidate, candidate_lines, carries_k
                             event_match, fragment, header_named, label_compared, label_named, line_holds, names_a_person, pieces_between, quantities_in,
                             restatement, subject_overlap, target_value, unasked_capital, year_conflict)
 from index.followup import read_question, subject_phrase
-from index.query import analyse_question
+from index.query import analyse_question, named_authority
+from index.search import mentions_council
 from index.service import decision_record_hit
 from index.scorer import DEFAULT_MODEL, Logistic, ModelError, load_answer_model
 from evaluation.fit import Outcome, answer_threshold, fitted_logistic, fitted_ranker, possible_threshold, resampled_median, rounded_up
@@ -328,6 +329,8 @@ def test_a_total_row_is_labelled_by_its_table_s_caption():
     ("How many families attended in 2022/23?", "1869 families attended sessions.", 0.0),
     ("How many families attended?", "In the year 2023/24, 1869 families attended sessions.", 0.0),
     ("What was the vacancy rate in 2025?", "Vacancy rates fell from 20% in 2002 to 14.4% currently.", 0.0),
+    ("What was the vacancy rate in 2025?", "Vacancy rates fell from 20% in 2002 to 14.4% in 2004.", 1.0),
+    ("What was the rate per 10,000 in 2025?", "West Sussex | 2021: 42.8 | 2022: 46.1 | 2023: 44.9 | 2024: 46.9", 1.0),
 ])
 def test_a_line_naming_only_other_years_than_the_one_asked_conflicts_with_it(question, line, conflict):
     hits = [hit_of(line)]  # a paper of January 2025
@@ -419,6 +422,22 @@ def test_councils_named_in_a_question_come_from_the_uk_list_or_the_word_council(
     assert councils_named("How many Family Hubs does Medway run?") == ["Medway"]
     assert councils_named("What did West Sussex decide?") == ["West Sussex"]
     assert councils_named("What is the budget of Narnia County Council?") == ["Narnia"]
+
+
+def test_a_council_is_named_by_its_distinctive_words_whatever_kind_of_body_it_is():
+    bodies = ["Bristol City Council", "West of England Mayoral Combined Authority", "Tintern Community Council", "West Sussex County Council"]
+    assert named_authority("What did the West of England committee approve in June?", bodies) == "West of England Mayoral Combined Authority"
+    assert named_authority("What precept did Tintern set for 2019?", bodies) == "Tintern Community Council"
+    assert named_authority("What is Bristol's WPL charge?", bodies) == "Bristol City Council"
+    assert named_authority("What was the rate in West Sussex?", bodies) == "West Sussex County Council"
+    assert named_authority("How much did the West of England give Bristol?", bodies) is None, "two bodies named: neither steers"
+
+
+def test_another_body_s_passage_is_about_a_council_when_it_names_it():
+    assert mentions_council("West of England Mayoral Combined Authority").search("a report to the West of England Joint Committee")
+    assert mentions_council("Bristol City Council").search("Table 16 - BCC allocations for BRISTOL")
+    assert not mentions_council("Bristol City Council").search("Bristolian parking zones")
+    assert not mentions_council("West Sussex County Council").search("West Berkshire and Sussex")
 
 
 def test_councils_without_papers_are_those_no_indexed_paper_comes_from():
@@ -575,3 +594,22 @@ def test_a_verdict_does_not_repeat_as_a_line_a_quote_the_lead_already_holds():
     assert [line.text for line in answer.lines] == [lead.text, "The target is 85% by the end of March 2004."]
     assert answer.verdict.status == "not met" and "77.4% were on time" in answer.verdict.text
     assert [c.doc_id for c in answer.citations if c.cited] == ["d", "e"]
+
+
+def test_a_supporting_quote_the_verdict_pushes_out_is_no_longer_highlighted():
+    text = "The target is 85% by March. Staff were recruited from the USA. Reviews were held on time."
+    hit = hit_of(text, authority="Suffolk County Council", date="2004-03-01")
+    later = hit_of("There were 3000 assessments and 77.4% were on time.", authority="Suffolk County Council", date="2005-03-15")
+    later.chunk = Chunk(chunk_id=2, doc_id="e", ordinal=0, text=later.chunk.text, kind="paragraph")
+    later.document = Document("e", "e.txt", "txt", "y", None, 1, later.document.meta)
+    question = asked("Did Suffolk meet its target?", [hit])
+    ranked = scored(question, [0.9, 0.3, 0.2])
+    answer = compose_answer("q", Reading(question, ranked, ranked[0], ranked[1:], {}, 0.95, "answer"))
+    assert len(answer.citations[0].highlights) == 3
+    answer = with_verdict(answer, "not met", (hit, "The target is 85% by March."),
+                          (later, "There were 3000 assessments and 77.4% were on time."), support_lines=2)
+    assert len(answer.lines) == 3
+    for citation in answer.citations:
+        marked = [" ".join(citation.text[start:end].split()) for start, end in citation.highlights]
+        assert all(quote in answer.answer for quote in marked), "every highlight is a quote the answer shows"
+    assert [c.doc_id for c in answer.citations if c.cited] == [hit.document.doc_id, "e"]
