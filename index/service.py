@@ -20,7 +20,7 @@ from index.answer import Reading, compose_answer, read_passages, with_verdict
 from index.councils import councils_without_papers
 from index.features import AskedQuestion, Candidate, candidate_lines, chunk_lines, passage_words_of, records_decision
 from index.followup import ReadQuestion, read_question
-from index.query import analyse_question, answer_kinds, named_authority
+from index.query import QueryAnalysis, analyse_question, named_authority
 from index.scorer import AnswerModel, load_answer_model
 from index.search import MODES, UnknownMode, chunks_naming, search_hits
 
@@ -59,12 +59,12 @@ class IndexState:
     naming: Recent = field(default_factory=lambda: Recent(NAMING_CACHE_SIZE))  # chunks_naming per council, for this generation
 
 
-def decision_record_hit(question: str, hits: list[Hit], wide: list[Hit],
+def decision_record_hit(asks: frozenset[str], hits: list[Hit], wide: list[Hit],
                         records: Callable[[Chunk], bool] = lambda chunk: records_decision(chunk.text)) -> list[Hit]:
-    """For a question about a decision, the best passage ranked below `hits` that records one ("RESOLVED that",
-    "APPROVE ..."): a record of decision's background and a report's discussion often rank above the decision.
-    `records` may remember what each passage holds."""
-    if "decision" not in answer_kinds(question):
+    """For a question about a decision (`asks`, the kinds of answer it wants), the best passage ranked below `hits`
+    that records one ("RESOLVED that", "APPROVE ..."): a record of decision's background and a report's discussion
+    often rank above the decision. `records` may remember what each passage holds."""
+    if "decision" not in asks:
         return []
     read = {hit.chunk.chunk_id for hit in hits}
     return next(([hit] for hit in wide if hit.chunk.chunk_id not in read and records(hit.chunk)), [])
@@ -155,11 +155,10 @@ class Scrutiny:
             lambda authority: state.naming.get(authority, lambda: chunks_naming(state.reader, authority, state.documents)),
         )
 
-    def term_weights(self, question: str) -> dict[str, float]:
+    def term_weights(self, analysis: QueryAnalysis) -> dict[str, float]:
         """Inverse document frequency of the question's words, so rare words count for more in answer selection."""
-        state = self.state()
-        analysis = analyse_question(question)
-        return {term: state.reader.idf(term) for term in [*analysis.terms, *analysis.expansions]}
+        reader = self.state().reader
+        return {term: reader.idf(term) for term in [*analysis.terms, *analysis.expansions]}
 
     @property
     def answer_model(self) -> AnswerModel:
@@ -171,14 +170,14 @@ class Scrutiny:
         """The question as it will be answered: a follow-up completed from the turns before it."""
         return read_question(question, list(history or []), self.state().authorities)
 
-    def passages_to_read(self, question: str, filters: Filters | None, mode: str, k: int) -> list[Hit]:
+    def passages_to_read(self, analysis: QueryAnalysis, filters: Filters | None, mode: str, k: int) -> list[Hit]:
         """The best passages, then the best passage of each other council, so a question several councils answer gets a line from each,
         and for a question about a decision the best further passage that records one."""
         answer = self.settings.answer
-        wide = self.search(question, filters, mode, max(k, answer.diversity_pool))
+        wide = self.search(analysis.text, filters, mode, max(k, answer.diversity_pool))
         hits = wide[: min(answer.sentence_hits, k)]
         read = hits + other_council_hits(hits, wide, answer.other_councils)
-        return read + decision_record_hit(question, read, wide, self.records_decision)
+        return read + decision_record_hit(analysis.asks, read, wide, self.records_decision)
 
     def candidates(self, read: ReadQuestion, filters: Filters | None = None, mode: str | None = None,
                    k: int | None = None) -> tuple[AskedQuestion, list[Candidate], float]:
@@ -186,9 +185,10 @@ class Scrutiny:
         question), and the best passage's cosine: what the answer model scores and `scrutiny fit` learns from."""
         mode = mode or self.settings.retrieval.mode
         k = k or self.settings.retrieval.k
-        hits = self.passages_to_read(read.text, filters, mode, k)
+        analysis = analyse_question(read.text)
+        hits = self.passages_to_read(analysis, filters, mode, k)
         state = self.state()
-        asked = AskedQuestion(analyse_question(read.text), self.term_weights(read.text), hits,
+        asked = AskedQuestion(analysis, self.term_weights(analysis), hits,
                               named_authority(read.text, state.authorities), state.reader.unseen_idf(),
                               tuple(councils_without_papers(read.text, state.authorities)))
         candidates = candidate_lines(hits, self.lines_of)

@@ -14,7 +14,7 @@ from index.features import (AskedQuestion, Candidate, candidate_lines, carries_k
                             event_match, fragment, header_named, label_compared, label_named, line_holds, names_a_person, pieces_between, quantities_in,
                             restatement, subject_overlap, target_value, unasked_capital, year_conflict)
 from index.followup import read_question, subject_phrase
-from index.query import analyse_question, named_authority
+from index.query import analyse_question, answer_kinds, named_authority
 from index.search import mentions_council
 from index.service import decision_record_hit
 from index.scorer import DEFAULT_MODEL, Logistic, ModelError, load_answer_model
@@ -307,10 +307,10 @@ def test_a_decision_question_also_reads_the_best_passage_that_records_a_decision
     for number, hit in enumerate(wide):
         hit.chunk.chunk_id = number
     read = wide[:3]
-    assert decision_record_hit("What did the Cabinet Member decide about the hubs?", read, wide) == [wide[3]]
-    assert decision_record_hit("How long did the consultation run?", read, wide) == []
-    assert decision_record_hit("What did the Cabinet Member decide about the hubs?", wide[:4], wide) == [wide[4]]
-    assert decision_record_hit("What did the Cabinet Member decide about the hubs?", wide[:3], wide[:3]) == []
+    assert decision_record_hit(answer_kinds("What did the Cabinet Member decide about the hubs?"), read, wide) == [wide[3]]
+    assert decision_record_hit(answer_kinds("How long did the consultation run?"), read, wide) == []
+    assert decision_record_hit(answer_kinds("What did the Cabinet Member decide about the hubs?"), wide[:4], wide) == [wide[4]]
+    assert decision_record_hit(answer_kinds("What did the Cabinet Member decide about the hubs?"), wide[:3], wide[:3]) == []
 
 
 def test_a_total_row_is_labelled_by_its_table_s_caption():
