@@ -38,7 +38,7 @@ class Block:
     A table block has its cells (`caption`, `header`, `rows`, `row_pages`) and its
     `text` is the caption line followed by one line per row (see ingest.tables.row_line),
     so every row reads on its own; `section` is the paragraph number ("3.5") or heading
-    it sits under.
+    it sits under, `heading` the last heading above it ("299 Kent Minerals and Waste Local Plan").
     """
 
     kind: str  # "heading" | "paragraph" | "table"
@@ -46,6 +46,7 @@ class Block:
     page: int | None = None
     page_end: int | None = None
     section: str | None = None
+    heading: str | None = None
     caption: str = ""
     header: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)

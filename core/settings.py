@@ -11,11 +11,19 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# Raised when the chunker's rules change what a paper's chunks are (2: a chunk's section carries its item's title).
+CHUNKING_RULES = 2
+
+
 class ChunkSettings(_Section):
     target_words: int = Field(180, description="Chunks grow by whole units until about this many words.")
     max_words: int = Field(250, description="A single unit longer than this is split, with overlap.")
     min_words: int = Field(100, description="Short units are merged with their neighbours up to this size.")
     overlap_words: int = Field(30, description="Words repeated between the pieces of a split unit.")
+
+    def snapshot(self) -> dict:
+        """What an index records of how its papers were chunked: when it differs, an ingest chunks every paper again."""
+        return {**self.model_dump(), "rules": CHUNKING_RULES}
 
 
 class EmbedSettings(_Section):

@@ -104,7 +104,7 @@ def open_view(settings: Settings) -> IndexView:
 
 def open_builder(settings: Settings, model: str, dimension: int, fresh: bool = False) -> IndexBuilder:
     """A writer for the next generation; use under `index.store.writer_lock(settings.index_dir)`."""
-    snapshot = {"chunking": settings.chunk.model_dump()}
+    snapshot = {"chunking": settings.chunk.snapshot()}
     if checked_backend(settings) == "milvus":
         from index.milvus import MilvusBuilder
 

@@ -538,7 +538,9 @@ def line_says(c: Candidate, term: str) -> bool:
 # Subject words that name the kind of answer asked for: a line holding a target answers "what was the
 # target?" without the word itself ("Reduction in re-referrals from 23% to 15%").
 WORDS_FOR_KIND = {"target": {"target", "targets", "aim", "aims", "goal", "ambition"},
-                  "percentage": {"percentage", "proportion", "share"}, "count": {"number"}, "date": {"date"}}
+                  "percentage": {"percentage", "proportion", "share"}, "count": {"number"}, "date": {"date"},
+                  "vote": {"vote", "votes", "voted", "voting", "favour", "against"},
+                  "decision": {"decide", "decided", "decides", "decision", "decisions"}}
 
 
 def kind_words_said(c: Candidate, q: AskedQuestion) -> Words:

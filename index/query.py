@@ -88,7 +88,7 @@ ANSWER_KINDS = {
 # Words that say what kind of answer is wanted rather than what it is about.
 KIND_WORDS = frozenset(
     """how much many number count percentage per cent proportion share rate when date day year month quarter deadline
-    due who whom whose name named what which value figure level total amount""".split()
+    due who whom whose name named what which value figure level total amount decide decided decides decision decisions""".split()
 )
 
 

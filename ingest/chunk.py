@@ -115,7 +115,7 @@ def split_unit(unit: Unit, settings: ChunkSettings) -> list[Unit]:
 
 
 def _with_text(block: Block, text: str) -> Block:
-    return Block(kind=block.kind, text=text, page=block.page, page_end=block.page_end, section=block.section)
+    return Block(kind=block.kind, text=text, page=block.page, page_end=block.page_end, section=block.section, heading=block.heading)
 
 
 def split_table_block(block: Block, settings: ChunkSettings) -> list[Block]:
@@ -128,8 +128,9 @@ def split_table_block(block: Block, settings: ChunkSettings) -> list[Block]:
         rows = slice(start, start + count)
         pages = [p for p in block.row_pages[rows] if p is not None]
         pieces.append(Block(kind="table", text=text, page=min(pages) if pages else block.page,
-                            page_end=max(pages) if pages else block.page_end, section=block.section, caption=block.caption,
-                            header=block.header, rows=block.rows[rows], row_pages=block.row_pages[rows], first_row=block.first_row + start))
+                            page_end=max(pages) if pages else block.page_end, section=block.section, heading=block.heading,
+                            caption=block.caption, header=block.header, rows=block.rows[rows], row_pages=block.row_pages[rows],
+                            first_row=block.first_row + start))
         start += count
     return pieces
 
@@ -214,9 +215,22 @@ def chunk_from_group(doc_id: str, ordinal: int, blocks: list[Block]) -> Chunk:
         kind=main_kind(blocks),
         page=min(pages) if pages else None,
         page_end=max(ends) if ends else None,
-        section=blocks[0].section,
+        section=titled_section(blocks[0].section, blocks[0].heading),
         table_rows=table_row_refs(blocks),
     )
+
+
+def titled_section(section: str | None, heading: str | None) -> str | None:
+    """A chunk's section as cited, with the item it belongs to: a paragraph number says little on its own, so
+    "299(ii)" under "299 Kent Minerals and Waste Local Plan 2024-39" reads "299(ii) Kent Minerals and Waste Local
+    Plan 2024-39", and a decision's "2" under the minutes' "10 Workplace Parking Levy" reads
+    "10 Workplace Parking Levy (2)"."""
+    if not heading or not section or section == heading:
+        return section or heading
+    number, _, title = heading.partition(" ")
+    if title and number == top_level(section):
+        return f"{section} {title}"
+    return f"{heading} {section}" if section.startswith("(") else f"{heading} ({section})"
 
 
 def table_row_refs(blocks: list[Block]) -> list[TableRowRef]:

@@ -462,7 +462,7 @@ def _ingest_locked(report: IngestReport, files: list[Path], paths: list[Path], s
     from index.store import DB_NAME, VECTORS_NAME, generation_damage, read_current
 
     index_dir = Path(settings.index_dir)
-    snapshot = {"chunking": settings.chunk.model_dump()}
+    snapshot = {"chunking": settings.chunk.snapshot()}
     damage = generation_damage(index_dir)
     if damage:
         report.repaired = [f"{name}: {problem}" for name, problem in damage.items()]

@@ -20,6 +20,12 @@ BULLETS = ("\u2022", "\uf0b7", "\u25aa", "\u25e6", "- ", "\u2013 ", "o ")
 
 _NUMBERED = re.compile(r"^(\d{1,3}(?:\.\d{1,3}){1,3}|\d{1,3}\.)\s+(?=[A-Z(“\"'‘£])")
 _ROMAN = re.compile(r"^([IVX]{1,5})\.\s+(?=[A-Z])")
+# Short lines of minutes that are not headings: a vote's tally ("For (52)"), names ("Mr Baker, Mr Lehmann" voting,
+# a list's "67 Councillor Ani Stafford-Townsend") and what happened ("It was APPROVED", "The amendment was seconded by Councillor Bryher").
+_VOTE_TALLY = re.compile(r"(?:for|against|abstain\w*|abstentions?)\s*[(:]?\s*\d+\)?$", re.I)
+_TITLED_NAMES = re.compile(r"(?:\d{1,3}\s+)?(?:(?:Mr|Mrs|Ms|Miss|Dr|Sir|Cllr|Councillor)\.?(?:\s+[A-Z][\w'’.-]*)+"
+                           r"(?:\s*,\s*|\s+and\s+|\s*$))+$")
+_PROCEEDING = re.compile(r"\b(?:was|were)\s+(?:approved|agreed|resolved|carried|lost|seconded|moved|proposed|noted|withdrawn)\b", re.I)
 _SUB_ITEM = re.compile(r"^(?:\(([a-z]{1,3}|\d{1,2})\)|([a-z])[.)]|(\d{1,2})\))\s+(?=\S)")
 _VALUE = re.compile(
     r"^(?:[-+−–]?\s?£?\(?[-+−]?\d[\d,]*(?:\.\d+)?\)?(?:%|m|k|bn)?|\d{4}/\d{2}|GREEN|AMBER|RED|n/a|N/A|[-–])$"
@@ -43,7 +49,7 @@ class Draft:
     kind: str
     lines: list[Line] = field(default_factory=list)
     section: str | None = None
-    heading: str | None = None  # the last heading above, for a table's caption
+    heading: str | None = None  # the last heading above: a table's caption, a numbered paragraph's item
     above: str | None = None  # the line just above a text table
     table: PdfTable | None = None  # a table found with its cells in a PDF
 
@@ -269,6 +275,9 @@ def is_heading_text(text: str, max_words: int = MAX_HEADING_WORDS) -> bool:
         and any(ch.isalpha() for ch in stripped)
         and not stripped.startswith(BULLETS)
         and not is_value_row(stripped)
+        and not _VOTE_TALLY.match(stripped)
+        and not _TITLED_NAMES.match(stripped)
+        and not _PROCEEDING.search(stripped)
     )
 
 
@@ -328,7 +337,8 @@ def draft_blocks(lines: list[Line], tables: dict[int, int], layout_wrapped: bool
                 drafts.pop()  # "All figures in £m" above the table: its caption says so
                 heading = state.previous_heading_text
             if mark < len(pdf_tables) and is_form(pdf_tables[mark]):
-                drafts.extend(Draft("paragraph", [Line(text, page)], state.current) for text, page in form_paragraphs(pdf_tables[mark]))
+                drafts.extend(Draft("paragraph", [Line(text, page)], state.current, heading=state.heading_text)
+                              for text, page in form_paragraphs(pdf_tables[mark]))
             elif mark < len(pdf_tables):
                 drafts.append(Draft("table", [line], state.current, heading=heading, table=pdf_tables[mark]))
             current = None
@@ -340,7 +350,7 @@ def draft_blocks(lines: list[Line], tables: dict[int, int], layout_wrapped: bool
         label = paragraph_label(text)
         if markdown:
             state.heading(markdown.group(2).strip(), None)
-            current = Draft("heading", [Line(markdown.group(2).strip(), line.page)], state.current)
+            current = Draft("heading", [Line(markdown.group(2).strip(), line.page)], state.current, heading=state.heading_text)
             drafts.append(current)
             current = None
             continue
@@ -352,7 +362,7 @@ def draft_blocks(lines: list[Line], tables: dict[int, int], layout_wrapped: bool
             heading = kind == "main" and is_heading_text(rest, MAX_NUMBERED_HEADING_WORDS) and not _continues(next_text, layout_wrapped)
             if heading:
                 state.heading(rest, value)
-            current = Draft("heading" if heading else "paragraph", [line], section)
+            current = Draft("heading" if heading else "paragraph", [line], section, heading=state.heading_text)
             drafts.append(current)
             if heading:
                 current = None
@@ -364,11 +374,11 @@ def draft_blocks(lines: list[Line], tables: dict[int, int], layout_wrapped: bool
                 drafts[-1].lines.append(line)  # "Participation Team update" + "(Item 4)": one heading
                 continue
             state.heading(text, None)
-            drafts.append(Draft("heading", [line], state.current))
+            drafts.append(Draft("heading", [line], state.current, heading=state.heading_text))
             current = None
             continue
         if current is None or not layout_wrapped or text.startswith(BULLETS):
-            current = Draft("paragraph", [line], state.current)
+            current = Draft("paragraph", [line], state.current, heading=state.heading_text)
             drafts.append(current)
         else:
             current.lines.append(line)
@@ -452,6 +462,7 @@ def finish_block(draft: Draft, wrapped: bool) -> Block | None:
         page=pages[0] if pages else None,
         page_end=pages[-1] if pages else None,
         section=draft.section,
+        heading=draft.heading,
     )
 
 
@@ -496,6 +507,7 @@ def finish_table(draft: Draft, wrapped: bool) -> Block | None:
         page=first,
         page_end=max(pages) if pages else first,
         section=draft.section,
+        heading=draft.heading,
         caption=caption,
         header=list(header),
         rows=[list(r) for r in rows],

@@ -12,7 +12,7 @@ from index.answer import Reading, can_lead, compose_answer, framed_in_another_ye
 from index.councils import councils_named, councils_without_papers
 from index.features import (AskedQuestion, Candidate, candidate_lines, carries_kind, chunk_lines, counts_in, feature_matrix, FEATURES,
                             event_match, fragment, header_named, label_compared, label_named, line_holds, names_a_person, pieces_between, quantities_in,
-                            restatement, subject_overlap, target_value, unasked_capital, year_conflict)
+                            restatement, subject_overlap, context_overlap, target_value, unasked_capital, year_conflict)
 from index.followup import read_question, subject_phrase
 from index.query import analyse_question, answer_kinds, named_authority
 from index.search import mentions_council
@@ -45,6 +45,8 @@ def test_the_kind_of_answer_a_question_asks_for(question, kinds):
 
 def test_the_subject_leaves_out_the_words_that_only_say_what_kind_of_answer_is_wanted():
     assert analyse_question("How many agency social workers did Sunderland have?").subject == ["agency", "social", "workers", "sunderland"]
+    # "decide" asks for a decision; the record says "APPROVE", never "decide"
+    assert analyse_question("What did the Cabinet Member decide about Seashells?").subject == ["cabinet", "member", "seashells"]
 
 
 @pytest.mark.parametrize(("kind", "line", "holds"), [
@@ -171,6 +173,17 @@ def test_a_line_holding_the_kind_asked_for_says_the_word_for_it():
     target_line, other = candidate_lines(hits)
     assert subject_overlap(target_line, question) == 1.0
     assert subject_overlap(other, question) < 1.0
+
+
+@pytest.mark.parametrize(("question", "answering", "other"), [
+    ("What was decided on the Seashells hub?", "APPROVE the proposal to close the Seashells hub.", "The Seashells hub opened in 2019."),
+    ("How many members voted in favour of the 20mph plan?", "The 20mph plan was LOST (2 voting for, 7 against).",
+     "The 20mph plan covers 12 streets."),
+])
+def test_a_decision_or_a_vote_says_the_words_that_ask_for_it(question, answering, other):
+    hits = [hit_of(f"{answering} {other}")]
+    first, second = candidate_lines(hits)
+    assert context_overlap(first, asked(question, hits)) > context_overlap(second, asked(question, hits))
 
 
 def test_bare_figures_in_a_table_with_a_money_unit_are_amounts():

@@ -8,9 +8,9 @@ import pytest
 from core.records import Block, ParsedDocument
 from core.settings import ChunkSettings
 from core.text import word_count
-from ingest.chunk import chunk_blocks, split_prose
+from ingest.chunk import chunk_blocks, split_prose, titled_section
 from ingest.parse import parse_file
-from ingest.structure import blocks_from_document
+from ingest.structure import blocks_from_document, is_heading_text
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 PAPERS = sorted(CORPUS.glob("*.pdf")) + sorted(CORPUS.glob("*.txt"))
@@ -41,6 +41,38 @@ def test_unnumbered_paragraph_takes_its_numbered_heading(corpus_blocks):
     assert heading.kind == "heading" and heading.section == "3.1"
     follower = blocks[blocks.index(heading) + 1]
     assert follower.text.startswith("An early help strategy group") and follower.section == "3.1"
+
+
+def test_minutes_paragraph_is_cited_with_its_item():
+    parsed = parse_file(CORPUS / "kent_2025-03_council_minutes.pdf")
+    chunks = chunk_blocks(parsed.doc_id, blocks_from_document(parsed), SETTINGS)
+    adopt = next(c for c in chunks if "Adopt the Kent Minerals and Waste Local Plan" in c.text)
+    assert adopt.section == "299(ii) Kent Minerals and Waste Local Plan 2024-39"
+    # A vote's tally ("For (52)") is not a heading: the names voting stay under the item they voted on.
+    names = next(c for c in chunks if c.text.startswith("Mr Baker, Mr Baldock, Mr Brady"))
+    assert names.section.startswith("299 Kent Minerals")
+
+
+@pytest.mark.parametrize(("line", "heading"), [
+    ("Kent Minerals and Waste Local Plan (Item 8)", True),
+    ("For (52)", False),
+    ("Abstain (3)", False),
+    ("Mr Baker, Mr Lehmann", False),
+    ("67 Councillor Ani Stafford-Townsend", False),
+    ("It was APPROVED", False),
+    ("The amendment was seconded by Councillor Bryher", False),
+])
+def test_what_minutes_record_in_short_lines_is_not_a_heading(line, heading):
+    assert is_heading_text(line) is heading
+
+
+def test_titled_section_reads_with_its_heading():
+    assert titled_section("299(ii)", "299 Kent Minerals and Waste Local Plan") == "299(ii) Kent Minerals and Waste Local Plan"
+    assert titled_section("2", "10 Workplace Parking Levy") == "10 Workplace Parking Levy (2)"
+    assert titled_section("(c)", "SUMMARY OF APPROVED RECOMMENDATIONS") == "SUMMARY OF APPROVED RECOMMENDATIONS (c)"
+    assert titled_section("Background", "Background") == "Background"
+    assert titled_section("3.1", None) == "3.1"
+    assert titled_section(None, "Summary") == "Summary"
 
 
 def test_tab_table_keeps_rows_with_their_header(corpus_blocks):

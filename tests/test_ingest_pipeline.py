@@ -99,6 +99,17 @@ def test_a_model_change_forces_a_full_reembed(tmp_path, papers, embedder):
     assert IndexReader.open(settings.index_dir).model_name == other.embed.model
 
 
+def test_new_chunking_rules_chunk_every_paper_again(tmp_path, papers, embedder, monkeypatch):
+    import core.settings
+
+    settings = load_settings(tmp_path / "index")
+    first = ingest_paths([papers], settings, embedder)
+    monkeypatch.setattr(core.settings, "CHUNKING_RULES", core.settings.CHUNKING_RULES + 1)
+    report = ingest_paths([papers], settings, embedder)
+    assert report.unchanged == [] and report.chunks_embedded == first.chunks_total
+    assert IndexReader.open(settings.index_dir).manifest["chunking"]["rules"] == core.settings.CHUNKING_RULES
+
+
 def test_a_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path, papers, embedder):
     settings = load_settings(tmp_path / "index")
     with writer_lock(settings.index_dir):
