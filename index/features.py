@@ -20,7 +20,7 @@ import numpy as np
 
 from core.records import Chunk, Hit
 from index.names import GIVEN_NAMES
-from index.query import QueryAnalysis, periods_named, tokens_of
+from index.query import DECISION_WORDS, QueryAnalysis, periods_named, tokens_of
 from index.units import ROW_SEPARATOR, Row, parsed_row, row_lines_of, sentence_units, table_captions
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
@@ -540,7 +540,7 @@ def line_says(c: Candidate, term: str) -> bool:
 WORDS_FOR_KIND = {"target": {"target", "targets", "aim", "aims", "goal", "ambition"},
                   "percentage": {"percentage", "proportion", "share"}, "count": {"number"}, "date": {"date"},
                   "vote": {"vote", "votes", "voted", "voting", "favour", "against"},
-                  "decision": {"decide", "decided", "decides", "decision", "decisions"}}
+                  "decision": DECISION_WORDS}
 
 
 def kind_words_said(c: Candidate, q: AskedQuestion) -> Words:

@@ -85,11 +85,13 @@ ANSWER_KINDS = {
     "vote": re.compile(r"\b(?:vote|votes|voted|voting|abstain\w*|unanimous\w*|carried|defeated)\b"),
     "yes_no": re.compile(r"^\s*(?:and\s+)?(?:did|does|do|is|was|were|has|have|had|will|would|can|could|are|should)\b"),
 }
+# Words asking for a decision: a record of one says "APPROVE" or "RESOLVED", never "decide".
+DECISION_WORDS = frozenset({"decide", "decided", "decides", "decision", "decisions"})
 # Words that say what kind of answer is wanted rather than what it is about.
 KIND_WORDS = frozenset(
     """how much many number count percentage per cent proportion share rate when date day year month quarter deadline
-    due who whom whose name named what which value figure level total amount decide decided decides decision decisions""".split()
-)
+    due who whom whose name named what which value figure level total amount""".split()
+) | DECISION_WORDS
 
 
 @dataclass
