@@ -35,6 +35,10 @@ CONFIDENCE_SIGNS = {"lead_probability": 0, "margin": 0, "subject_coverage": 0, "
 CONFIDENCE_FEATURES = list(CONFIDENCE_SIGNS)
 _QUARTER = re.compile(r"\b(?:q|quarter\s*)([1-4])\b", re.I)
 _MONTH_WORDS = re.compile(r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b", re.I)
+# A month as papers write it, in full or short: "October", "Oct 24", "Sept".
+_MONTH_SAID = {short: re.compile(rf"\b{short}(?:{rest})?\b") for short, rest in (
+    ("jan", "uary"), ("feb", "ruary"), ("mar", "ch"), ("apr", "il"), ("may", ""), ("jun", "e"), ("jul", "y"), ("aug", "ust"),
+    ("sep", "t|tember"), ("oct", "ober"), ("nov", "ember"), ("dec", "ember"))}
 
 
 @dataclass
@@ -162,13 +166,13 @@ def lead_context(question: AskedQuestion, lead: Candidate) -> str:
 
 
 def period_absent(question: AskedQuestion, lead: Candidate) -> float:
-    """The question names a month ("in March 2016") or a quarter ("Quarter 2", "Q2") that the lead, its framing
-    and its paper's date do not."""
-    months = {m.lower() for m in _MONTH_WORDS.findall(question.analysis.text)}
+    """The question names a month ("in March 2016", said "Mar 16" or in full) or a quarter ("Quarter 2", "Q2")
+    that the lead, its framing and its paper's date do not."""
+    months = {m.lower()[:3] for m in _MONTH_WORDS.findall(question.analysis.text)}
     quarters = set(_QUARTER.findall(question.analysis.text))
     context = lead_context(question, lead).lower()
     said_quarters = set(_QUARTER.findall(context))
-    return float(bool(months) and not any(month in context for month in months)
+    return float(bool(months) and not any(_MONTH_SAID[month].search(context) for month in months)
                  or bool(quarters) and not quarters & said_quarters)
 
 

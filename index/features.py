@@ -20,7 +20,7 @@ import numpy as np
 
 from core.records import Chunk, Hit
 from index.names import GIVEN_NAMES
-from index.query import DECISION_WORDS, QueryAnalysis, periods_named, tokens_of
+from index.query import DECISION_WORDS, QueryAnalysis, paper_years, periods_named, tokens_of
 from index.units import ROW_SEPARATOR, Row, parsed_row, row_lines_of, sentence_units, table_captions
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
@@ -442,6 +442,10 @@ class AskedQuestion:
         return periods_named(self.analysis.text)
 
     @functools.cached_property
+    def paper_years(self) -> frozenset[str]:
+        return paper_years(self.analysis.text)
+
+    @functools.cached_property
     def question_words(self) -> Words:
         return Words.of(tokens_of(self.analysis.text))
 
@@ -849,9 +853,11 @@ def year_conflict(c: Candidate, q: AskedQuestion) -> float:
     """The question names a year and the line names years, none of them the one asked: "in December 2024" does
     not answer "in December 2023", nor 2023/24 answer 2022/23, nor a row of 2005 to 2008 answer "in 2009". A line
     that also speaks of the present answers for its paper's year: a 2004 paper's "from 20% in 2002 to 14.4%
-    currently" answers "in 2004"."""
+    currently" answers "in 2004". A year given as the paper's date ("in the 2005 report") is the paper's to match."""
     asked_financial, asked_single = q.periods
     line_financial, line_single = c.periods
+    if asked_single and not asked_financial and asked_single <= q.paper_years:
+        return float((q.hits[c.hit_rank].document.meta.date or "")[:4] not in asked_single)
     if not (asked_financial or asked_single) or not (line_financial or line_single):
         return 0.0
     financial_ends = {f"{year[:4]}" for year in line_financial} | {f"{year[:2]}{year[5:]}" for year in line_financial}

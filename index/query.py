@@ -179,6 +179,29 @@ def periods_named(text: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(financial), frozenset(single)
 
 
+# What a question may call a paper: "the 2005 report", "Bristol's October 2025 Workplace Parking Levy update".
+PAPER_NOUNS = frozenset("""report reports update paper papers meeting minutes plan monitoring agenda notice review statement
+    outturn briefing""".split())
+
+
+def paper_years(text: str) -> frozenset[str]:
+    """The years a question gives as a paper's date rather than as the period asked about: a year followed, within
+    a few words that are neither stopwords nor numbers, by a word for a paper ("in the 2005 report", "Sunderland's
+    February 2016 Children's Services progress report")."""
+    tokens = tokens_of(text)
+    years = set()
+    for at, token in enumerate(tokens):
+        if not _YEAR.fullmatch(token):
+            continue
+        for word in tokens[at + 1:at + 7]:
+            if word in PAPER_NOUNS:
+                years.add(token)
+                break
+            if word in STOPWORDS or word.isdigit():
+                break
+    return frozenset(years)
+
+
 def lexical_query(analysis: QueryAnalysis) -> str:
     """The words BM25 looks for: the question's content words and their expansions."""
     return " ".join([*analysis.terms, *analysis.expansions])

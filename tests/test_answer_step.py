@@ -14,7 +14,7 @@ from index.features import (AskedQuestion, Candidate, candidate_lines, carries_k
                             event_match, fragment, header_named, label_compared, label_named, line_holds, names_a_person, pieces_between, quantities_in,
                             restatement, subject_overlap, context_overlap, target_value, unasked_capital, year_conflict)
 from index.followup import read_question, subject_phrase
-from index.query import analyse_question, answer_kinds, named_authority
+from index.query import analyse_question, answer_kinds, named_authority, paper_years
 from index.search import mentions_council
 from index.service import decision_record_hit
 from index.scorer import DEFAULT_MODEL, Logistic, ModelError, load_answer_model
@@ -344,6 +344,9 @@ def test_a_total_row_is_labelled_by_its_table_s_caption():
     ("What was the vacancy rate in 2025?", "Vacancy rates fell from 20% in 2002 to 14.4% currently.", 0.0),
     ("What was the vacancy rate in 2025?", "Vacancy rates fell from 20% in 2002 to 14.4% in 2004.", 1.0),
     ("What was the rate per 10,000 in 2025?", "West Sussex | 2021: 42.8 | 2022: 46.1 | 2023: 44.9 | 2024: 46.9", 1.0),
+    # A year given as the paper's date is the paper's to match, whatever years the line speaks of.
+    ("How many children were on the register in the 2025 report?", "The register rose from 307 to 400 in 2004.", 0.0),
+    ("How many children were on the register in the 2024 report?", "The register rose from 307 to 400 in 2024.", 1.0),
 ])
 def test_a_line_naming_only_other_years_than_the_one_asked_conflicts_with_it(question, line, conflict):
     hits = [hit_of(line)]  # a paper of January 2025
@@ -357,6 +360,28 @@ def test_a_quarter_the_question_names_must_frame_the_lead():
     assert period_absent(asked("How many packages were arranged?", hits), lead) == 0.0
     framed = [hit_of("In Q2, 2,183 new support packages were arranged.")]
     assert period_absent(asked("How many packages were arranged in quarter 2?", framed), candidate_lines(framed)[0]) == 0.0
+
+
+@pytest.mark.parametrize(("question", "years"), [
+    ("How many children were on Suffolk's child protection register in the 2005 report?", {"2005"}),
+    ("In Bristol's October 2025 Workplace Parking Levy update, what was the revised timescale?", {"2025"}),
+    ("What re-referral rate did Sunderland report in its February 2016 children's services progress report?", {"2016"}),
+    ("What did the transport committee approve at its March 2026 meeting?", {"2026"}),
+    ("How many children were looked after at the end of June 2013?", set()),
+    ("What did the 2024 figures show in the report?", set()),
+    ("What is the target for 2025/26 in the plan?", set()),
+])
+def test_a_year_followed_by_a_word_for_a_paper_is_the_paper_s_date(question, years):
+    assert paper_years(question) == years
+
+
+def test_a_month_the_question_names_may_be_written_short_in_the_lead():
+    hits = [hit_of("Apply for a Blue Badge | Online Oct 24 – Dec 24: 87%")]  # a paper of January 2025
+    lead = candidate_lines(hits)[0]
+    assert period_absent(asked("What share applied online in October to December 2024?", hits), lead) == 0.0
+    assert period_absent(asked("What share applied online in March 2024?", hits), lead) == 1.0
+    market = [hit_of("The market share online was 87%.")]
+    assert period_absent(asked("What share applied online in March 2024?", market), candidate_lines(market)[0]) == 1.0
 
 
 def test_a_lead_framed_by_another_financial_year_conflicts_with_the_one_asked():
