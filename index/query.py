@@ -71,10 +71,14 @@ ANSWER_KINDS = {
                          r"variance|funding|funded|grant|savings?|price|income|deficit|surplus|reserves?|allocation|"
                          r"allocated|outturn|revenue|capital|value)\b|£"),
     "percentage": re.compile(r"\b(?:percentage|per ?cent|proportion|share|rate)\b|%"),
-    "count": re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b|\bhow big\b|\bhow large\b"),
-    "date": re.compile(r"^\s*(?:and\s+)?when\b|\bwhen (?:is|was|will|did|does|do|are|were)\b|\b(?:what|which) (?:date|day|year|month|quarter)\b(?![- ]to[- ]date)|"
-                       r"\bby when\b|\bdeadline\b|\bdue\b|\bby what date\b|\bhow long\b"),
-    "person": re.compile(r"\b(?:who|whom|whose)\b|\bwhich (?:officer|councillor|member|director|cabinet member|person)\b|"
+    "count": re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b|\bhow big\b|\bhow large\b|\bhow often\b"),
+    "date": re.compile(r"^\s*(?:and\s+)?when\b|\bwhen (?:is|was|will|would|did|does|do|are|were|has|have|had|can|could|should)\b|"
+                       r"\b(?:what|which) (?:date|day|year|month|quarter)\b(?![- ]to[- ]date)|"
+                       r"\bwhat (?:is|was|are|were) the (?:[\w-]+\s+){0,2}?(?:dates|timescale)\b|"  # "what were the revised dates"
+                       r"\b(?:by|until) when\b|\bdeadline\b|\bdue\b|\bby what date\b|\bhow long\b"),
+    # "Which officers ...", "Which Peterborough cabinet member ...", "Which two Kent councillors ...".
+    "person": re.compile(r"\b(?:who|whom|whose)\b|\bwhich\s+(?:[\w'\u2019-]+\s+){0,3}?(?:officers?|councillors?|members?|"
+                         r"directors?|person|people|leaders?|chair(?:man|woman|person)?|mayor|managers?|heads?|care leavers?)\b|"
                          r"\bname of\b|\bwhat is the name\b|\bnamed\b|\bchair(?:ed|s)?\b|\bpresented\b"),
     "decision": re.compile(r"\b(?:decide|decided|decision|decisions|agree|agreed|resolve|resolved|approve|approved|"
                            r"outcome|recommend\w*|endorse\w*|approval|delegat\w*)\b|"

@@ -38,6 +38,15 @@ COUNCILS = ["Suffolk County Council", "Sunderland City Council", "Kent County Co
     ("What did the committee do with the petition?", {"decision"}),
     ("What happened to the amendment on free parking?", {"decision"}),
     ("What year-to-date re-referral rate did the Director report?", {"percentage"}),
+    ("Which officers were accountable for school attendance?", {"person"}),
+    ("Which Peterborough cabinet member was responsible for the update?", {"person"}),
+    ("Which two Kent councillors called in the item?", {"person"}),
+    ("Which councils dropped the levy?", set()),
+    ("How often did young people go missing from care?", {"count"}),
+    ("Until when has the e-scooter trial been extended?", {"date"}),
+    ("According to the timetable, when would the operation stage begin?", {"date"}),
+    ("What were the revised dates in the update?", {"date"}),
+    ("What share of complaints were answered within timescale?", {"percentage"}),
 ])
 def test_the_kind_of_answer_a_question_asks_for(question, kinds):
     assert analyse_question(question).asks == kinds
