@@ -11,8 +11,9 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-# Raised when the chunker's rules change what a paper's chunks are (2: a chunk's section carries its item's title).
-CHUNKING_RULES = 2
+# Raised when the chunker's rules change what a paper's chunks are (2: a chunk's section carries its item's title;
+# 3: a table's leading row of years, "Development projects | 2026/27 | 2027/28", is its header).
+CHUNKING_RULES = 3
 
 
 class ChunkSettings(_Section):

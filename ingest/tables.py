@@ -223,8 +223,17 @@ def clean_rows(rows: list[list[str | None]]) -> list[list[str]]:
     return [[(cell or "").strip() for cell in row] for row in rows]
 
 
+# A cell naming a period: a year ("2025"), a financial year ("2026/27", "24-25") or a month ("Mar-24").
+_PERIOD = re.compile(r"^(?:(?:19|20)\d\d(?:[-/]\d{2})?|\d{2}[-/]\d{2}|[A-Z][a-z]{2}[- ]\d{2})$")
+
+
 def has_figures(row: list[str]) -> bool:
     return any(is_figure(cell) for cell in row[1:])
+
+
+def has_values(row: list[str]) -> bool:
+    """Figures other than periods: "Development projects | 2026/27 | 2027/28" heads its columns."""
+    return any(is_figure(cell) and not _PERIOD.match(cell.strip()) for cell in row[1:])
 
 
 def header_and_body(rows: list[list[str]], bold_header: bool = False) -> tuple[list[str], list[list[str]], str]:
@@ -235,7 +244,7 @@ def header_and_body(rows: list[list[str]], bold_header: bool = False) -> tuple[l
         rows = rows[1:]
     if not rows:
         return [], [], note
-    first_values = next((i for i, row in enumerate(rows) if has_figures(row)), None)
+    first_values = next((i for i, row in enumerate(rows) if has_values(row)), None)
     count = 1 if first_values is None or first_values == 0 else min(first_values, 3)
     if first_values == 0 and not bold_header:
         count = 0

@@ -59,6 +59,18 @@ def test_a_table_continued_over_a_page_keeps_its_header():
     assert "maximum budget" in " ".join(bus_stops[1].split())  # the part printed on page 6 stays with its row
 
 
+def test_a_leading_row_of_years_heads_the_columns():
+    # WECA's development programme heads its columns "2026/27 (£)" over two rows; Kent's High Needs costs "20-21" ...
+    programme = find_pdf_tables(ROOT / "corpus" / "west-of-england-ca_2026-03_mca-committee_transport-report.pdf", [10])
+    table = next(t for t in programme if t.header[0] == "Development projects")
+    assert table.header == ["Development projects", "2026/27 (£)", "2027/28 (£)"]
+    henbury = next(i for i, r in enumerate(table.rows) if r[0].startswith("Henbury Line"))
+    assert row_line(table.header, table.rows[henbury], henbury + 1).endswith("| 2026/27 (£): 750,000 | 2027/28 (£): 1,500,000")
+    costs = next(t for t in find_pdf_tables(FINANCE, [27, 28]) if t.header[0] == "£s per pupil")
+    assert costs.header[1:] == ["20-21", "21-22", "22-23", "23-24", "24-25"]
+    assert ["Independent Schools", "£43,734", "£44,799", "£44,911", "£46,894", "£50,018"] in costs.rows
+
+
 def test_a_headerless_continuation_takes_the_header_of_the_page_before():
     # Bristol's public statements run from page 2 (with "Ref No | Name | Title") to page 3, which has no header row.
     statements = next(t for t in find_pdf_tables(MINUTES, [2, 3]) if t.header == ["Ref No", "Name", "Title"])
