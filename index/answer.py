@@ -20,7 +20,7 @@ from core.records import Answer, AnswerLine, Citation, Hit, TableRowRef, Verdict
 from core.text import long_date
 from core.settings import AnswerSettings
 from index.features import (NO_WORDS, WORDS_FOR_KIND, AskedQuestion, Candidate, Words, feature_rows, feature_value, fresh_features, line_holds,
-                            overlap_of_words, year_conflict)
+                            months_said, overlap_of_words, year_conflict)
 from index.query import periods_named, tokens_of
 from index.scorer import AnswerModel, Logistic
 
@@ -35,10 +35,6 @@ CONFIDENCE_SIGNS = {"lead_probability": 0, "margin": 0, "subject_coverage": 0, "
 CONFIDENCE_FEATURES = list(CONFIDENCE_SIGNS)
 _QUARTER = re.compile(r"\b(?:q|quarter\s*)([1-4])\b", re.I)
 _MONTH_WORDS = re.compile(r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b", re.I)
-# A month as papers write it, in full or short: "October", "Oct 24", "Sept".
-_MONTH_SAID = {short: re.compile(rf"\b{short}(?:{rest})?\b") for short, rest in (
-    ("jan", "uary"), ("feb", "ruary"), ("mar", "ch"), ("apr", "il"), ("may", ""), ("jun", "e"), ("jul", "y"), ("aug", "ust"),
-    ("sep", "t|tember"), ("oct", "ober"), ("nov", "ember"), ("dec", "ember"))}
 
 
 @dataclass
@@ -172,7 +168,7 @@ def period_absent(question: AskedQuestion, lead: Candidate) -> float:
     quarters = set(_QUARTER.findall(question.analysis.text))
     context = lead_context(question, lead).lower()
     said_quarters = set(_QUARTER.findall(context))
-    return float(bool(months) and not any(_MONTH_SAID[month].search(context) for month in months)
+    return float(bool(months) and not months & months_said(context)
                  or bool(quarters) and not quarters & said_quarters)
 
 

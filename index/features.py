@@ -28,12 +28,20 @@ _NUMBER_WORD = re.compile(
     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|"
     r"eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|half|quarter|third)\b"
 )
+# A month as papers write it, in full or short: "October", "Oct 24", "Sept".
+_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|"
+          r"nov(?:ember)?|dec(?:ember)?)")
+_MONTH_SAID = re.compile(rf"\b{_MONTH}\b", re.I)
 _DATE = re.compile(
-    r"\b(?:\d{1,2}(?:st|nd|rd|th)?\s+)?(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?\s*(?:\d{2,4})?|\b(?:19|20)\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b|"
+    rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+)?{_MONTH}\b\.?\s*(?:\d{{2,4}})?|\b(?:19|20)\d{{2}}\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b|"
     r"\b(?:q[1-4]|quarter [1-4])\b",
     re.I,
 )
+
+
+def months_said(text: str) -> frozenset[str]:
+    """The months a text names, in full or short, each as its first three letters ("oct")."""
+    return frozenset(month.lower()[:3] for month in _MONTH_SAID.findall(text))
 _TITLED_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr|Cllr|Councillor|Sir|Dame|Professor|Prof)\.?\s+(?:[A-Z]\.?\s+){0,3}[A-Z][a-z]+")
 _NAME = re.compile(r"\b[A-Z][a-z]+\s+(?:[A-Z]\.?\s+)?[A-Z][a-z']+(?:-[A-Z][a-z]+)?\b")
 _NOT_NAME_WORDS = frozenset(
@@ -826,13 +834,17 @@ def label_compared(c: Candidate, q: AskedQuestion) -> float:
     return float(bool(c.label_words) and all(word in q.named_only_to_compare for word in c.label_words))
 
 
+def paper_year(c: Candidate, q: AskedQuestion) -> str:
+    """The year of the line's paper's date ("" when it has none)."""
+    return (q.hits[c.hit_rank].document.meta.date or "")[:4]
+
+
 def year_match(c: Candidate, q: AskedQuestion) -> float:
     """The question names a year that the paper's date or the line itself has."""
     years = q.analysis.years
     if not years:
         return 0.0
-    paper_year = (q.hits[c.hit_rank].document.meta.date or "")[:4]
-    return float(paper_year in years or any(year in c.text for year in years))
+    return float(paper_year(c, q) in years or any(year in c.text for year in years))
 
 
 def year_absent(c: Candidate, q: AskedQuestion) -> float:
@@ -857,14 +869,14 @@ def year_conflict(c: Candidate, q: AskedQuestion) -> float:
     asked_financial, asked_single = q.periods
     line_financial, line_single = c.periods
     if asked_single and not asked_financial and asked_single <= q.paper_years:
-        return float((q.hits[c.hit_rank].document.meta.date or "")[:4] not in asked_single)
+        return float(paper_year(c, q) not in asked_single)
     if not (asked_financial or asked_single) or not (line_financial or line_single):
         return 0.0
     financial_ends = {f"{year[:4]}" for year in line_financial} | {f"{year[:2]}{year[5:]}" for year in line_financial}
     asked_ends = {f"{year[:4]}" for year in asked_financial} | {f"{year[:2]}{year[5:]}" for year in asked_financial}
-    paper_year = (q.hits[c.hit_rank].document.meta.date or "")[:4] if _PRESENT.search(c.text) else None
+    present_year = paper_year(c, q) if _PRESENT.search(c.text) else None
     matched = (asked_financial & line_financial or asked_single & (line_single | financial_ends)
-               or (not asked_single and asked_ends & line_single) or paper_year in asked_single | asked_ends)
+               or (not asked_single and asked_ends & line_single) or present_year in asked_single | asked_ends)
     return float(not matched)
 
 
