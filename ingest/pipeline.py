@@ -188,10 +188,11 @@ def search_body(text: str) -> str:
     return fold_characters(text)
 
 
-def search_context(meta: DocumentMeta, doc_id: str, section: str | None) -> str:
-    """Words about a chunk that are not in it: council, meeting, paper, year and section."""
+def search_context(meta: DocumentMeta, doc_id: str, section: str | None, spelled_out: list[str] = ()) -> str:
+    """Words about a chunk that are not in it: council, meeting, paper, year, section, and the spelled-out
+    form of acronyms it uses that its paper defines elsewhere ("HNB": "High Needs Block")."""
     year = (meta.date or "")[:4]
-    parts = [meta.authority, meta.committee, meta.title, meta.reference, year, section]
+    parts = [meta.authority, meta.committee, meta.title, meta.reference, year, section, *spelled_out]
     return fold_characters(" ".join(p for p in parts if p))
 
 
@@ -216,6 +217,7 @@ def embedded_unit_spans(meta: DocumentMeta, chunk: Chunk) -> list[tuple[int, int
 
 def prepare_document(path: Path, sha: str, sidecars: dict[str, dict], settings: Settings) -> PreparedDocument:
     """Parse, chunk and describe one file; raises ParseError for a file that cannot be read."""
+    from ingest.acronyms import acronym_expansions, defined_acronyms
     from ingest.chunk import chunk_blocks
     from ingest.metadata import detect_metadata, resolve_metadata
     from ingest.parse import parse_file
@@ -224,6 +226,7 @@ def prepare_document(path: Path, sha: str, sidecars: dict[str, dict], settings: 
     parsed: ParsedDocument = parse_file(path, settings.ingest, settings.ocr)
     meta = resolve_metadata(detect_metadata(parsed), sidecars.get(parsed.doc_id))
     chunks = chunk_blocks(parsed.doc_id, blocks_from_document(parsed), settings.chunk)
+    glossary = defined_acronyms("\n".join(c.text for c in chunks))
     document = Document(
         doc_id=parsed.doc_id, path=str(path), format=parsed.format, sha256=sha,
         pages=len(parsed.pages) if parsed.has_pages else None, chunks=len(chunks), meta=meta, ocr_pages=parsed.ocr_pages,
@@ -232,7 +235,7 @@ def prepare_document(path: Path, sha: str, sidecars: dict[str, dict], settings: 
         document=document,
         chunks=chunks,
         bodies=[search_body(c.text) for c in chunks],
-        contexts=[search_context(meta, parsed.doc_id, c.section) for c in chunks],
+        contexts=[search_context(meta, parsed.doc_id, c.section, acronym_expansions(c.text, glossary)) for c in chunks],
         embed_texts=[embedding_text(meta, c) for c in chunks],
         unit_spans=[embedded_unit_spans(meta, c) for c in chunks],
     )

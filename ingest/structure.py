@@ -9,12 +9,14 @@ import re
 from dataclasses import dataclass, field
 
 from core.records import Block, ParsedDocument, PdfTable
-from ingest.tables import TABLE_MARK, UNITS_NOTE, is_pipe_row, is_pipe_rule, table_lines, text_table_cells
+from ingest.tables import NUMBERED_TITLE, TABLE_MARK, UNITS_NOTE, is_pipe_row, is_pipe_rule, table_lines, text_table_cells
 
 MAX_HEADING_WORDS = 12
 MAX_NUMBERED_HEADING_WORDS = 10
 TABLE_LOOKAHEAD = 3  # wrapped label lines allowed before a row's values
 MAX_HEADER_LINES = 4
+MIN_CAPTION_WORDS = 3  # a line above a table this long, held in its caption, is the caption's own line
+MAX_UNITS_NOTE_WORDS = 6
 TERMINAL = ".:;,!?"
 BULLETS = ("\u2022", "\uf0b7", "\u25aa", "\u25e6", "- ", "\u2013 ", "o ")
 
@@ -336,6 +338,11 @@ def draft_blocks(lines: list[Line], tables: dict[int, int], layout_wrapped: bool
             if drafts and drafts[-1].kind == "heading" and UNITS_NOTE.search(drafts[-1].lines[0].text):
                 drafts.pop()  # "All figures in £m" above the table: its caption says so
                 heading = state.previous_heading_text
+            if mark < len(pdf_tables) and drafts and is_caption_text(draft_text(drafts[-1]), pdf_tables[mark].caption):
+                title = draft_text(drafts.pop())  # the line the caption quotes, kept once
+                if NUMBERED_TITLE.match(title):  # "Table 5: …" heads what follows, as a title set as a heading does
+                    state.heading(title, None)
+                    heading = state.heading_text
             if mark < len(pdf_tables) and is_form(pdf_tables[mark]):
                 drafts.extend(Draft("paragraph", [Line(text, page)], state.current, heading=state.heading_text)
                               for text, page in form_paragraphs(pdf_tables[mark]))
@@ -466,10 +473,24 @@ def finish_block(draft: Draft, wrapped: bool) -> Block | None:
     )
 
 
+def draft_text(draft: Draft) -> str:
+    return " ".join(" ".join(line.text.split()) for line in draft.lines)
+
+
+def is_caption_text(text: str, caption: str) -> bool:
+    """A title line above a table that the table's caption already holds."""
+    return len(text.split()) >= MIN_CAPTION_WORDS and text in " ".join(caption.split())
+
+
+def is_units_note(text: str) -> bool:
+    """A caption that only gives the units ("All figures in £m"), not a title with its units."""
+    return bool(UNITS_NOTE.search(text)) and len(text.split()) <= MAX_UNITS_NOTE_WORDS
+
+
 def table_caption(own: str | None, heading: str | None) -> str:
     """A table's own title; a bare units note ("All figures in £m") goes with the heading above."""
     own = " ".join((own or "").split())
-    if own and not UNITS_NOTE.search(own):
+    if own and not is_units_note(own):
         return own
     if heading and own:
         return f"{heading} ({own})"

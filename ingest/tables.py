@@ -29,6 +29,8 @@ MIN_VALUE_LINES = 2  # pypdf lines ending in figures from which a page may hold 
 PHRASE_GAP = 0.6  # of the text height: a wider gap between words separates cells
 LINE_GAP = 2.6  # of the text height: a wider gap between lines ends an aligned table
 CAPTION_REACH = 45.0  # points above a table within which its caption is looked for
+MAX_CAPTION_LINES = 3  # lines a numbered table title may wrap over
+MAX_CAPTION_WORDS = 45
 CONTINUED_TOP = 0.3  # of the page height: a table starting above this may continue the last page's
 SAME_EDGE = 4.0  # points within which two tables' column edges are the same
 MIN_FIGURE_SHARE = 0.4  # of an aligned table's value cells that must be figures
@@ -42,6 +44,7 @@ _FIGURE = re.compile(
 )
 _UNIT = re.compile(r"^\(?£?(?:000'?’?s|m|bn|k)\)?$|^%$", re.IGNORECASE)
 UNITS_NOTE = re.compile(r"\b(?:all )?figures (?:are )?in\b|^\(?£(?:000'?’?s|m)\)?$", re.IGNORECASE)
+NUMBERED_TITLE = re.compile(r"^(?:table|figure|chart|graph)\s+\d+[a-z]?\b", re.IGNORECASE)
 _FOOTER = re.compile(r"^(?:page \d+(?: of \d+)?|-?\s*\d{1,3}\s*-?|\d+ of \d+)$", re.IGNORECASE)
 _RAG = {"GREEN", "AMBER", "RED"}
 
@@ -517,22 +520,39 @@ def inside(line: TextLine, box: tuple[float, float, float, float]) -> bool:
 
 
 def caption_above(lines: list[TextLine], start: int, height: float) -> str:
-    """The nearest short line above the table; a units note goes with the title above it."""
+    """The nearest short line above the table; a units note goes with the title above it,
+    and a numbered title ("Table 5: Average cost of …") wrapped over lines is read whole."""
+    nearby = lines_above(lines, start)
+    titled = next((k for k, text in enumerate(nearby[:MAX_CAPTION_LINES]) if NUMBERED_TITLE.match(text)), None)
+    if titled is not None:
+        title = [t for t in reversed(nearby[: titled + 1]) if not UNITS_NOTE.search(t)]
+        notes = [t for t in reversed(nearby[:titled]) if UNITS_NOTE.search(t)]
+        caption = " ".join(title)
+        wrapped = all(not is_figure(t.split()[-1]) for t in title[1:])  # not a chart's labels under its title
+        if wrapped and len(caption.split()) <= MAX_CAPTION_WORDS:
+            return f"{caption} ({notes[0]})" if notes else caption
     parts: list[str] = []
-    bottom = lines[start].top if start < len(lines) else 0.0
-    for line in reversed(lines[:start]):
-        if bottom - line.bottom > CAPTION_REACH or _FOOTER.match(line.text.strip()):
-            break
-        text = " ".join(line.text.split())
+    for text in nearby:
         if len(text.split()) > 20 or text.endswith(".") and not parts:
             break
         parts.insert(0, text)
         if not UNITS_NOTE.search(text):
             break
-        bottom = line.top
     if len(parts) == 2:
         return f"{parts[0]} ({parts[1]})"
     return parts[0] if parts else ""
+
+
+def lines_above(lines: list[TextLine], start: int) -> list[str]:
+    """The lines above the table, nearest first, while each is within reach of the one below it."""
+    above: list[str] = []
+    bottom = lines[start].top if start < len(lines) else 0.0
+    for line in reversed(lines[:start]):
+        if bottom - line.bottom > CAPTION_REACH or _FOOTER.match(line.text.strip()):
+            break
+        above.append(" ".join(line.text.split()))
+        bottom = line.top
+    return above
 
 
 def ruled_caption(lines: list[TextLine], table: Found, height: float) -> str:

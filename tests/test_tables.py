@@ -81,6 +81,21 @@ def test_a_headerless_continuation_takes_the_header_of_the_page_before():
         "Evie Smets | Ref No: 14 | Title: Views and concerns around South Bristol Liveable Neighbourhoods")
 
 
+def test_a_numbered_title_above_a_table_is_its_caption_once(finance_blocks):
+    # Page 27 sets three tables under titles: "Table 4: …" wraps over two lines, "Table 5: …" ends with a full stop.
+    tables = [b for b in finance_blocks if b.kind == "table" and b.page == 27]
+    captions = [t.caption for t in tables]
+    assert captions == [
+        "Table 3: Total Spend on High Needs Block by main spend type (All figures in £m)",
+        "Table 4: Average number of HNB funded pupils receiving individualised SEN Support/placements. "
+        "This is not the total number of children with SEN or number of EHCPs",
+        "Table 5: Average cost of pupils funded from the HNB and receiving individualised SEN Support or placement cost.",
+    ]
+    assert [t.heading for t in tables] == [c.removesuffix(" (All figures in £m)") for c in captions]
+    # The titles are not left behind as paragraphs of their own.
+    assert not any(b.kind != "table" and b.text.startswith(("Table 3:", "Table 4:", "Table 5:")) for b in finance_blocks)
+
+
 def test_table_rows_are_not_repeated_as_loose_text(finance):
     page6 = finance.pages[5]
     assert "430.6" not in page6 and "Overall Position" not in page6
