@@ -14,8 +14,9 @@ class _Section(BaseModel):
 # Raised when the chunker's rules change what a paper's chunks are (2: a chunk's section carries its item's title;
 # 3: a table's leading row of years, "Development projects | 2026/27 | 2027/28", is its header;
 # 4: a numbered table title above a table, "Table 5: Average cost of …", is its caption, wrapped lines and all,
-# and a chunk's search context spells out the acronyms its paper defines).
-CHUNKING_RULES = 4
+# and a chunk's search context spells out the acronyms its paper defines; 5: a drawn table's row keeps the cells
+# under a missing border).
+CHUNKING_RULES = 5
 
 
 class ChunkSettings(_Section):

@@ -650,6 +650,28 @@ ROLES: tuple[tuple[re.Pattern, re.Pattern], ...] = tuple(
 )
 
 
+# Where a paper prints who played a part, narrower than ROLES' printed cues: a "who wrote" question also
+# reads the passage holding "Report Author:" or "Contact officer:", which ranks low as it says little else.
+ROLE_RECORDS: tuple[tuple[re.Pattern, re.Pattern], ...] = tuple(
+    (re.compile(asked, re.I), re.compile(printed, re.I | re.M))
+    for asked, printed in (
+        (r"\b(?:wrote|written|writes|author(?:ed|s)?|prepared)\b",
+         r"\breport authors?\b|\bauthors?:|\bcontact officers?\b|\bcontact details\b|\bprepared by\b"),
+        (r"\bchair(?:ed|s)?\b|\bpresided\b", r"\((?:vice[- ])?chair(?:man|woman|person)?\)|\bin the chair\b|^\s*present\b"),
+    )
+)
+
+
+def asks_role(question: str) -> bool:
+    """Whether a question asks who played a part whose record ROLE_RECORDS knows (wrote, chaired)."""
+    return any(asked.search(question) for asked, _ in ROLE_RECORDS)
+
+
+def records_role(question: str, text: str) -> bool:
+    """Whether a passage prints who played the part a "who" question asks about (ROLE_RECORDS)."""
+    return any(asked.search(question) and printed.search(text) for asked, printed in ROLE_RECORDS)
+
+
 def role_match(c: Candidate, q: AskedQuestion) -> float:
     """A "who" question about a part someone played and a line that names someone in that part."""
     if "person" not in q.kinds:
@@ -657,6 +679,15 @@ def role_match(c: Candidate, q: AskedQuestion) -> float:
     asked = q.analysis.text
     played = any(question.search(asked) and printed.search(c.text) for question, printed in ROLES)
     return float(played and line_holds("person", c, q))
+
+
+def role_record(c: Candidate, q: AskedQuestion) -> float:
+    """A "who" question about a part someone played and a line naming someone where the paper records it:
+    under "Report Authors:", or on the attendance line "Mr X (Chairman)". Narrower than role_match, whose cues
+    ("Director", "From:") also fit the names heading a report."""
+    if "person" not in q.kinds or not line_holds("person", c, q):
+        return 0.0
+    return float(records_role(q.analysis.text, c.text) or records_role(q.analysis.text, c.previous))
 
 
 def date_match(c: Candidate, q: AskedQuestion) -> float:
@@ -918,6 +949,7 @@ FEATURES: dict[str, Callable[[Candidate, AskedQuestion], float]] = {
     "carried_kind_overlap": carried_kind_overlap,
     "person_match": person_match,
     "role_match": role_match,
+    "role_record": role_record,
     "date_match": date_match,
     "event_match": event_match,
     "decision_match": decision_match,

@@ -44,6 +44,10 @@ ABBREVIATIONS = {
     "icb": "integrated care board",
 }
 
+# The part someone played, as a question asks it and as papers print it: "Who wrote the report?" is answered
+# under "Report author:". ("Chaired" is left alone: "chairman" is in most lines of minutes.)
+ROLE_WORDS = {"wrote": "author", "written": "author", "writes": "author", "authored": "author"}
+
 # British and American spellings both occur in questions; papers use British ones.
 SPELLINGS = {
     "program": "programme",
@@ -153,6 +157,8 @@ def analyse_question(question: str) -> QueryAnalysis:
     for term in terms:
         if term in ABBREVIATIONS:
             expansions.extend(content_terms(ABBREVIATIONS[term]))
+        if term in ROLE_WORDS:
+            expansions.append(ROLE_WORDS[term])
     return QueryAnalysis(
         text=question,
         terms=terms,

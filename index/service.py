@@ -18,7 +18,8 @@ from decisions.references import asks_about_decision
 from decisions.trail import decision_reference_for
 from index.answer import Reading, compose_answer, read_passages, with_verdict
 from index.councils import councils_without_papers
-from index.features import AskedQuestion, Candidate, candidate_lines, chunk_lines, passage_words_of, records_decision
+from index.features import (AskedQuestion, Candidate, asks_role, candidate_lines, chunk_lines, passage_words_of, records_decision,
+                            records_role)
 from index.followup import ReadQuestion, read_question
 from index.query import QueryAnalysis, analyse_question, named_authority
 from index.scorer import AnswerModel, load_answer_model
@@ -68,6 +69,21 @@ def decision_record_hit(asks: frozenset[str], hits: list[Hit], wide: list[Hit],
         return []
     read = {hit.chunk.chunk_id for hit in hits}
     return next(([hit] for hit in wide if hit.chunk.chunk_id not in read and records(hit.chunk)), [])
+
+
+def role_record_hit(analysis: QueryAnalysis, hits: list[Hit], wide: list[Hit],
+                    chunks_of: Callable[[str], list[Chunk]] = lambda doc_id: []) -> list[Hit]:
+    """For a "who" question about a part someone played (wrote the report, chaired the meeting), the passage of the
+    best passage's paper that prints who played it: the best ranked below `hits`, or else its first in the paper
+    (`chunks_of`, unranked). An attendance list or a contact block says little else, so it ranks low or not at all."""
+    if "person" not in analysis.asks or not hits or not asks_role(analysis.text):
+        return []
+    read = {hit.chunk.chunk_id for hit in hits}
+    paper = hits[0].document
+    ranked = next(([hit] for hit in wide if hit.chunk.chunk_id not in read and hit.document.doc_id == paper.doc_id
+                   and records_role(analysis.text, hit.chunk.text)), [])
+    return ranked or next(([Hit(chunk=chunk, document=paper, score=0.0)] for chunk in chunks_of(paper.doc_id)
+                           if chunk.chunk_id not in read and records_role(analysis.text, chunk.text)), [])
 
 
 def other_council_hits(hits: list[Hit], wide: list[Hit], limit: int) -> list[Hit]:
@@ -177,7 +193,8 @@ class Scrutiny:
         wide = self.search(analysis.text, filters, mode, max(k, answer.diversity_pool))
         hits = wide[: min(answer.sentence_hits, k)]
         read = hits + other_council_hits(hits, wide, answer.other_councils)
-        return read + decision_record_hit(analysis.asks, read, wide, self.records_decision)
+        read += decision_record_hit(analysis.asks, read, wide, self.records_decision)
+        return read + role_record_hit(analysis, read, wide, self.state().reader.chunks_of)
 
     def candidates(self, read: ReadQuestion, filters: Filters | None = None, mode: str | None = None,
                    k: int | None = None) -> tuple[AskedQuestion, list[Candidate], float]:

@@ -163,13 +163,15 @@ def grid_table(cells: list[Box], by_middle: list[Char]) -> GridTable:
     `by_middle` is the page's characters sorted by their middle's height, so a row's are found by bisection.
     """
     columns = sorted({c[0] for c in cells})
+    right_edge = max(c[2] for c in cells)
     by_top: dict[float, dict[float, Box]] = {}
     for cell in sorted(cells, key=lambda c: (c[1], c[0])):
         by_top.setdefault(cell[1], {})[cell[0]] = cell
     middles = [c.top + c.bottom for c in by_middle]  # twice each middle: compared with twice a row's edges
     rows, row_boxes = [], []
     for top in sorted(by_top):
-        row = [by_top[top].get(x) for x in columns]
+        drawn = [by_top[top].get(x) for x in columns]
+        row = unruled_cells(drawn, columns, right_edge, bounding([c for c in drawn if c]), cells)
         box = bounding([c for c in row if c])
         in_row = sorted((c for c in by_middle[bisect_left(middles, 2 * box[1]) : bisect_left(middles, 2 * box[3])] if middle_inside(c, box)),
                         key=lambda c: c.x0 + c.x1)
@@ -178,6 +180,19 @@ def grid_table(cells: list[Box], by_middle: list[Char]) -> GridTable:
                                                          if middle_inside(c, cell)]) for cell in row])
         row_boxes.append(box)
     return GridTable(bounding(cells), cells, row_boxes, rows)
+
+
+def unruled_cells(row: list[Box | None], columns: list[float], right_edge: float, box: Box, cells: list[Box]) -> list[Box | None]:
+    """A row's cells with the gaps filled where no drawn cell covers a column: a table continued on a new page
+    often lacks part of its top border, and the figures under the missing rule are still that row's."""
+    filled = list(row)
+    for i, cell in enumerate(row):
+        if cell is not None:
+            continue
+        x0, x1 = columns[i], columns[i + 1] if i + 1 < len(columns) else right_edge
+        if not any(c[0] < x1 and c[2] > x0 and c[1] < box[3] and c[3] > box[1] for c in cells):
+            filled[i] = (x0, box[1], x1, box[3])
+    return filled
 
 
 def bounding(boxes: list[Box]) -> Box:

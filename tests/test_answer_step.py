@@ -12,11 +12,11 @@ from index.answer import Reading, can_lead, compose_answer, framed_in_another_ye
 from index.councils import councils_named, councils_without_papers
 from index.features import (AskedQuestion, Candidate, candidate_lines, carries_kind, chunk_lines, counts_in, feature_matrix, FEATURES,
                             event_match, fragment, header_named, label_compared, label_named, line_holds, names_a_person, pieces_between, quantities_in,
-                            restatement, subject_overlap, context_overlap, target_value, unasked_capital, year_conflict)
+                            restatement, role_record, subject_overlap, context_overlap, target_value, unasked_capital, year_conflict)
 from index.followup import read_question, subject_phrase
 from index.query import analyse_question, answer_kinds, named_authority, paper_years
 from index.search import mentions_council
-from index.service import decision_record_hit
+from index.service import decision_record_hit, role_record_hit
 from index.scorer import DEFAULT_MODEL, Logistic, ModelError, load_answer_model
 from evaluation.fit import Outcome, answer_threshold, fitted_logistic, fitted_ranker, possible_threshold, resampled_median, rounded_up
 from index.units import parsed_row, sentence_units
@@ -333,6 +333,41 @@ def test_a_decision_question_also_reads_the_best_passage_that_records_a_decision
     assert decision_record_hit(answer_kinds("How long did the consultation run?"), read, wide) == []
     assert decision_record_hit(answer_kinds("What did the Cabinet Member decide about the hubs?"), wide[:4], wide) == [wide[4]]
     assert decision_record_hit(answer_kinds("What did the Cabinet Member decide about the hubs?"), wide[:3], wide[:3]) == []
+
+
+def test_a_question_about_who_wrote_a_paper_also_reads_its_passage_naming_the_author():
+    # A report's contact details say little else, so they rank below the passages about its subject.
+    texts = ["From: Richard Smith, Corporate Director, Adult Social Care", "The service supports 925 young adults.",
+             "Report Authors:\nSharon Howard Assistant Director", "Report Author: Pete Davis"]
+    wide = [hit_of(text) for text in texts]
+    for number, hit in enumerate(wide):
+        hit.chunk.chunk_id = number
+    wide[3].document = Document("other", "other.pdf", "pdf", "x", 10, 1, wide[3].document.meta)
+    wrote = analyse_question("Who wrote the report on the service?")
+    assert role_record_hit(wrote, wide[:2], wide) == [wide[2]]
+    assert role_record_hit(wrote, [wide[3]], wide[:3]) == []  # only the best passage's own paper
+    assert role_record_hit(analyse_question("How many young adults does the service support?"), wide[:2], wide) == []
+    assert role_record_hit(analyse_question("Who chaired the meeting?"), wide[:2], wide) == []
+    # An attendance list, all names, may not rank at all: it is then read from the paper itself, unranked.
+    present = Chunk(chunk_id=9, doc_id="d", ordinal=0, text="PRESENT: Mr B J Sweetland (Chairman), Mr A M Ridgers", kind="paragraph", page=1)
+    papers = {"d": [wide[0].chunk, present]}
+    chaired = role_record_hit(analyse_question("Who chaired the meeting?"), wide[:2], wide[:2], lambda doc_id: papers.get(doc_id, []))
+    assert [(hit.chunk.chunk_id, hit.score) for hit in chaired] == [(9, 0.0)]
+    assert role_record_hit(analyse_question("Who spoke about the service?"), wide[:2], wide[:2], lambda doc_id: papers.get(doc_id, [])) == []
+
+
+@pytest.mark.parametrize(("question", "text", "line", "recorded"), [
+    ("Who wrote the report?", "Report Authors:\n\nSharon Howard Assistant Director", "Sharon Howard Assistant Director", 1.0),
+    ("Who wrote the report?", "From: Richard Smith, Corporate Director", "From: Richard Smith, Corporate Director", 0.0),
+    ("Who chaired the meeting?", "PRESENT: Mr A Booth (Chairman), Mrs R Binks", "PRESENT: Mr A Booth (Chairman), Mrs R Binks", 1.0),
+    ("Who chaired the meeting?", "The Chairman held a silence in memory of Mr Matthew Balfour.",
+     "The Chairman held a silence in memory of Mr Matthew Balfour.", 0.0),
+    ("How many staff transfer?", "Report Authors:\n\nSharon Howard Assistant Director", "Sharon Howard Assistant Director", 0.0),
+])
+def test_a_who_question_about_a_part_prefers_the_line_where_the_paper_records_who_played_it(question, text, line, recorded):
+    hits = [hit_of(text)]
+    candidate = next(c for c in candidate_lines(hits) if line in c.text)
+    assert role_record(candidate, asked(question, hits)) == recorded
 
 
 def test_a_total_row_is_labelled_by_its_table_s_caption():

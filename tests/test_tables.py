@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FINANCE = ROOT / "corpus" / "kent_2025-01_cabinet_finance-monitoring-q3-2024-25.pdf"
 MINUTES = ROOT / "corpus" / "bristol-city_2025-10_transport-connectivity-policy-committee_printed-minutes.pdf"
 FORWARD_PLAN = ROOT / "corpus" / "bristol-city_2026-01_transport-connectivity-policy-committee_forward-plan.pdf"
+FUND_PROGRAMME = ROOT / "corpus" / "west-of-england-ca_2026-06_mca-committee_investment-fund-programme.pdf"
 TRUTH = ROOT / "tests" / "data" / "tables_truth.json"
 # Measured on tests/data/tables_truth.json (docs/tables.md): 356 of 374 cells, 19 of 20 tables, 1 spurious.
 CELL_ACCURACY_FLOOR = 0.93
@@ -69,6 +70,19 @@ def test_a_leading_row_of_years_heads_the_columns():
     costs = next(t for t in find_pdf_tables(FINANCE, [27, 28]) if t.header[0] == "£s per pupil")
     assert costs.header[1:] == ["20-21", "21-22", "22-23", "23-24", "24-25"]
     assert ["Independent Schools", "£43,734", "£44,799", "£44,911", "£46,894", "£50,018"] in costs.rows
+
+
+def test_a_row_under_a_missing_top_border_keeps_all_its_cells():
+    # WECA's cladding allocation runs onto page 10, where the top border is drawn over two of the four columns only.
+    cladding = next(t for t in find_pdf_tables(FUND_PROGRAMME, [9, 10]) if t.header == ["Organisation", "2026/27", "2027/28", "Total"])
+    assert ["Avon Fire and Rescue\nService", "£381,353", "£260,729", "£642,082"] in cladding.rows
+    assert cladding.row_pages[-2:] == [10, 10]
+
+
+def test_a_cell_drawn_over_several_rows_stays_with_its_first_row():
+    # WECA's food-hub table draws one tall cell for Bristol's ten-year figures; the rows under it must not repeat them.
+    hub = next(t for t in find_pdf_tables(FUND_PROGRAMME, [6]) if t.rows and t.rows[0][0] == "Bristol")
+    assert sum("1,804" in " ".join(row) for row in hub.rows) == 1
 
 
 def test_a_headerless_continuation_takes_the_header_of_the_page_before():
