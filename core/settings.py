@@ -15,8 +15,8 @@ class _Section(BaseModel):
 # 3: a table's leading row of years, "Development projects | 2026/27 | 2027/28", is its header;
 # 4: a numbered table title above a table, "Table 5: Average cost of …", is its caption, wrapped lines and all,
 # and a chunk's search context spells out the acronyms its paper defines; 5: a drawn table's row keeps the cells
-# under a missing border).
-CHUNKING_RULES = 5
+# under a missing border; 6: an acronym written with "&", "B&NES", gets its spelled-out form where it is used).
+CHUNKING_RULES = 6
 
 
 class ChunkSettings(_Section):

@@ -450,6 +450,10 @@ class AskedQuestion:
         return periods_named(self.analysis.text)
 
     @functools.cached_property
+    def printed_roles(self) -> tuple[re.Pattern, ...]:
+        return printed_roles(self.analysis.text)
+
+    @functools.cached_property
     def paper_years(self) -> frozenset[str]:
         return paper_years(self.analysis.text)
 
@@ -511,8 +515,11 @@ def line_holds(kind: str, c: Candidate, q: AskedQuestion) -> bool:
     Remembered on the candidate, which belongs to this one question."""
     if kind not in c.holds:
         counts = c.counts if kind == "count" else None  # kept with the line, but only worked out when asked for
-        c.holds[kind] = carries_kind(kind, q.analysis.text, c.text, c.quantities, c.shows, counts) or (
-            kind == "amount" and in_money_table(c, q) and bool(c.quantities - q.figures))
+        if kind == "count" and in_money_table(c, q):
+            c.holds[kind] = False  # its bare figures are sums of money, not numbers of things
+        else:
+            c.holds[kind] = carries_kind(kind, q.analysis.text, c.text, c.quantities, c.shows, counts) or (
+                kind == "amount" and in_money_table(c, q) and bool(c.quantities - q.figures))
     return c.holds[kind]
 
 
@@ -662,14 +669,14 @@ ROLE_RECORDS: tuple[tuple[re.Pattern, re.Pattern], ...] = tuple(
 )
 
 
-def asks_role(question: str) -> bool:
-    """Whether a question asks who played a part whose record ROLE_RECORDS knows (wrote, chaired)."""
-    return any(asked.search(question) for asked, _ in ROLE_RECORDS)
+def printed_roles(question: str) -> tuple[re.Pattern, ...]:
+    """What prints who played the parts a question asks about (ROLE_RECORDS); none when it asks about no such part."""
+    return tuple(printed for asked, printed in ROLE_RECORDS if asked.search(question))
 
 
-def records_role(question: str, text: str) -> bool:
-    """Whether a passage prints who played the part a "who" question asks about (ROLE_RECORDS)."""
-    return any(asked.search(question) and printed.search(text) for asked, printed in ROLE_RECORDS)
+def records_role(printed: tuple[re.Pattern, ...], text: str) -> bool:
+    """Whether a passage prints who played a part, given what prints it (printed_roles of the question)."""
+    return any(pattern.search(text) for pattern in printed)
 
 
 def role_match(c: Candidate, q: AskedQuestion) -> float:
@@ -687,7 +694,7 @@ def role_record(c: Candidate, q: AskedQuestion) -> float:
     ("Director", "From:") also fit the names heading a report."""
     if "person" not in q.kinds or not line_holds("person", c, q):
         return 0.0
-    return float(records_role(q.analysis.text, c.text) or records_role(q.analysis.text, c.previous))
+    return float(records_role(q.printed_roles, c.text) or records_role(q.printed_roles, c.previous))
 
 
 def date_match(c: Candidate, q: AskedQuestion) -> float:

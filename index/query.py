@@ -73,7 +73,11 @@ _YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)(?:[/-](\d{2}))?\b")
 ANSWER_KINDS = {
     "amount": re.compile(r"\bhow much\b|\b(?:cost|costs|costing|budget|budgets|spend|spent|spending|overspend\w*|underspend\w*|"
                          r"variance|funding|funded|grant|savings?|price|income|deficit|surplus|reserves?|allocation|"
-                         r"allocated|outturn|revenue|capital|value)\b|£"),
+                         r"allocated|outturn|revenue|capital|value)\b|£|"
+                         # "What early-bird parking charge did Bristol approve?", not "Was the free parking tariff scrapped?"
+                         r"^\s*(?:and\s+)?what\s+(?:(?:is|was|are|were|will\s+be)\s+)?"
+                         r"(?!(?:did|does|do|has|have|had|will|would|happened)\b)(?:[\w'\u2019-]+\s+){0,4}?"
+                         r"(?:charges?|fees?|tariffs?|fares?|allowances?|rents?|prices?)\b"),
     "percentage": re.compile(r"\b(?:percentage|per ?cent|proportion|share|rate)\b|%"),
     "count": re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b|\bhow big\b|\bhow large\b|\bhow often\b"),
     "date": re.compile(r"^\s*(?:and\s+)?when\b|\bwhen (?:is|was|will|would|did|does|do|are|were|has|have|had|can|could|should)\b|"

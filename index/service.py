@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -18,8 +18,8 @@ from decisions.references import asks_about_decision
 from decisions.trail import decision_reference_for
 from index.answer import Reading, compose_answer, read_passages, with_verdict
 from index.councils import councils_without_papers
-from index.features import (AskedQuestion, Candidate, asks_role, candidate_lines, chunk_lines, passage_words_of, records_decision,
-                            records_role)
+from index.features import (AskedQuestion, Candidate, candidate_lines, chunk_lines, passage_words_of, printed_roles,
+                            records_decision, records_role)
 from index.followup import ReadQuestion, read_question
 from index.query import QueryAnalysis, analyse_question, named_authority
 from index.scorer import AnswerModel, load_answer_model
@@ -60,6 +60,12 @@ class IndexState:
     naming: Recent = field(default_factory=lambda: Recent(NAMING_CACHE_SIZE))  # chunks_naming per council, for this generation
 
 
+def first_unread(hits: list[Hit], others: Iterable[Hit], fits: Callable[[Hit], bool]) -> list[Hit]:
+    """The first of `others` that is not among `hits` and `fits`, as a list of at most one."""
+    read = {hit.chunk.chunk_id for hit in hits}
+    return next(([hit] for hit in others if hit.chunk.chunk_id not in read and fits(hit)), [])
+
+
 def decision_record_hit(asks: frozenset[str], hits: list[Hit], wide: list[Hit],
                         records: Callable[[Chunk], bool] = lambda chunk: records_decision(chunk.text)) -> list[Hit]:
     """For a question about a decision (`asks`, the kinds of answer it wants), the best passage ranked below `hits`
@@ -67,8 +73,7 @@ def decision_record_hit(asks: frozenset[str], hits: list[Hit], wide: list[Hit],
     often rank above the decision. `records` may remember what each passage holds."""
     if "decision" not in asks:
         return []
-    read = {hit.chunk.chunk_id for hit in hits}
-    return next(([hit] for hit in wide if hit.chunk.chunk_id not in read and records(hit.chunk)), [])
+    return first_unread(hits, wide, lambda hit: records(hit.chunk))
 
 
 def role_record_hit(analysis: QueryAnalysis, hits: list[Hit], wide: list[Hit],
@@ -76,14 +81,16 @@ def role_record_hit(analysis: QueryAnalysis, hits: list[Hit], wide: list[Hit],
     """For a "who" question about a part someone played (wrote the report, chaired the meeting), the passage of the
     best passage's paper that prints who played it: the best ranked below `hits`, or else its first in the paper
     (`chunks_of`, unranked). An attendance list or a contact block says little else, so it ranks low or not at all."""
-    if "person" not in analysis.asks or not hits or not asks_role(analysis.text):
+    printed = printed_roles(analysis.text)
+    if "person" not in analysis.asks or not hits or not printed:
         return []
-    read = {hit.chunk.chunk_id for hit in hits}
     paper = hits[0].document
-    ranked = next(([hit] for hit in wide if hit.chunk.chunk_id not in read and hit.document.doc_id == paper.doc_id
-                   and records_role(analysis.text, hit.chunk.text)), [])
-    return ranked or next(([Hit(chunk=chunk, document=paper, score=0.0)] for chunk in chunks_of(paper.doc_id)
-                           if chunk.chunk_id not in read and records_role(analysis.text, chunk.text)), [])
+
+    def prints_role(hit: Hit) -> bool:
+        return hit.document.doc_id == paper.doc_id and records_role(printed, hit.chunk.text)
+
+    return first_unread(hits, wide, prints_role) or first_unread(
+        hits, (Hit(chunk=chunk, document=paper, score=0.0) for chunk in chunks_of(paper.doc_id)), prints_role)
 
 
 def other_council_hits(hits: list[Hit], wide: list[Hit], limit: int) -> list[Hit]:

@@ -51,6 +51,7 @@ def acronym_expansions(text: str, glossary: dict[str, str]) -> list[str]:
     """The spelled-out forms of the glossary's acronyms that `text` uses without spelling them out."""
     if not glossary:
         return []
-    used = set(_USED.findall(text))
+    # keyed as defined_acronyms keys them: "B&NES" is "BNES"
+    used = {acronym.replace("&", "") for acronym in _USED.findall(text)}
     folded = text.lower()
     return [glossary[a] for a in sorted(used) if a in glossary and glossary[a].lower() not in folded]

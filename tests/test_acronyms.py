@@ -41,6 +41,12 @@ def test_a_passage_using_an_acronym_gets_its_spelled_out_form_once():
     assert acronym_expansions("Nothing abbreviated here", glossary) == []
 
 
+def test_an_acronym_with_an_ampersand_is_found_where_it_is_used():
+    glossary = defined_acronyms("Bath and North East Somerset (B&NES) Council")
+    assert glossary == {"BNES": "Bath and North East Somerset"}
+    assert acronym_expansions("B&NES | Allocation: £1.2m", glossary) == ["Bath and North East Somerset"]
+
+
 def test_a_table_that_only_says_hnb_is_found_by_a_question_saying_high_needs_block():
     # Kent's Table 5 is captioned "Average cost of pupils funded from the HNB ..."; "High Needs Block" is
     # spelled out pages earlier.

@@ -47,6 +47,10 @@ COUNCILS = ["Suffolk County Council", "Sunderland City Council", "Kent County Co
     ("According to the timetable, when would the operation stage begin?", {"date"}),
     ("What were the revised dates in the update?", {"date"}),
     ("What share of complaints were answered within timescale?", {"percentage"}),
+    ("What early-bird parking charge did the council approve?", {"amount", "decision"}),
+    ("What allowance is paid to the Deputy Mayor?", {"amount"}),
+    ("What was Nottingham's levy charge per space in 2020/21?", {"amount"}),
+    ("What happened to the proposal to remove the free parking tariff?", {"decision"}),
 ])
 def test_the_kind_of_answer_a_question_asks_for(question, kinds):
     assert analyse_question(question).asks == kinds
@@ -203,6 +207,15 @@ def test_bare_figures_in_a_table_with_a_money_unit_are_amounts():
     assert line_holds("amount", row, question), "its table's caption gives the unit"
     counts = asked("What is the forecast variance?", [hit_of("Caseloads\nSouth | Cases: 430 | Change: -9", rows=(1,))])
     assert not line_holds("amount", next(c for c in candidate_lines(counts.hits) if c.row is not None), counts)
+
+
+def test_bare_figures_in_a_table_with_a_money_unit_are_not_counts():
+    money = "All figures in £m\nHigh Needs Block | 2024-25 Budget: 337.9 | 2024-25 Forecast: 392.8"
+    question = asked("How many pupils were funded from the High Needs Block?", [hit_of(money, rows=(1,))])
+    assert not line_holds("count", next(c for c in candidate_lines(question.hits) if c.row is not None), question)
+    pupils = "Pupil numbers\nHigh Needs Block | 2024-25 Pupils: 3,379 | Change: 120"
+    question = asked("How many pupils were funded from the High Needs Block?", [hit_of(pupils, rows=(1,))])
+    assert line_holds("count", next(c for c in candidate_lines(question.hits) if c.row is not None), question)
 
 
 @pytest.mark.parametrize(("line", "names"), [
