@@ -454,6 +454,11 @@ class AskedQuestion:
         return printed_roles(self.analysis.text)
 
     @functools.cached_property
+    def role_cues(self) -> tuple[re.Pattern, ...]:
+        """The broader cues (ROLES) of the parts the question asks about: worked out once, not once a line."""
+        return printed_roles(self.analysis.text, ROLES)
+
+    @functools.cached_property
     def paper_years(self) -> frozenset[str]:
         return paper_years(self.analysis.text)
 
@@ -669,9 +674,10 @@ ROLE_RECORDS: tuple[tuple[re.Pattern, re.Pattern], ...] = tuple(
 )
 
 
-def printed_roles(question: str) -> tuple[re.Pattern, ...]:
-    """What prints who played the parts a question asks about (ROLE_RECORDS); none when it asks about no such part."""
-    return tuple(printed for asked, printed in ROLE_RECORDS if asked.search(question))
+def printed_roles(question: str, roles: tuple[tuple[re.Pattern, re.Pattern], ...] = ROLE_RECORDS) -> tuple[re.Pattern, ...]:
+    """What prints who played the parts a question asks about (of `roles`: ROLE_RECORDS or ROLES); none when it asks
+    about no such part."""
+    return tuple(printed for asked, printed in roles if asked.search(question))
 
 
 def records_role(printed: tuple[re.Pattern, ...], text: str) -> bool:
@@ -683,9 +689,7 @@ def role_match(c: Candidate, q: AskedQuestion) -> float:
     """A "who" question about a part someone played and a line that names someone in that part."""
     if "person" not in q.kinds:
         return 0.0
-    asked = q.analysis.text
-    played = any(question.search(asked) and printed.search(c.text) for question, printed in ROLES)
-    return float(played and line_holds("person", c, q))
+    return float(records_role(q.role_cues, c.text) and line_holds("person", c, q))
 
 
 def role_record(c: Candidate, q: AskedQuestion) -> float:
