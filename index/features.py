@@ -158,6 +158,20 @@ def counts_in(text: str) -> frozenset[str]:
     return quantities_in(_PERCENT_FIGURE.sub(" ", _AMOUNT_FIGURE.sub(" ", text))) - _NOT_COUNTS
 
 
+_FIGURE = rf"(?:\d[\d,.]*|{_NUMBER_WORD.pattern})"
+# A figure that measures time: "within 10 school days", "90 minutes free", "35 working days". Not "105 a day".
+_DURATION = re.compile(rf"\b({_FIGURE})\s+(?:(?!(?:a|an|per|each|every)\b)[a-z-]+\s+)?(?:days?|weeks?|months?|years?|hours?|minutes?)\b")
+
+
+def durations_in(text: str) -> frozenset[str]:
+    """Figures that say how long something takes or lasts, not how many of a thing there are."""
+    return frozenset(m.group(1).replace(",", "") for m in _DURATION.finditer(text.lower()))
+
+
+# A question counting time: "How many working days ...?", "the number of weeks". Then a duration is a count.
+_COUNTS_TIME = re.compile(r"\b(?:how many|number of)\s+(?:[a-z-]+\s+)?(?:days?|weeks?|months?|years?|hours?|minutes?)\b")
+
+
 # A role printed after a name: "Adam Crowther, Head of City Transport", "Jo Bloggs (Interim Director)".
 _ROLE_AFTER = re.compile(
     r"\s*[,(\u2013-]\s*(?:(?:interim|acting|deputy|assistant|senior|corporate|executive|strategic|service|area)\s+)*"
@@ -372,6 +386,10 @@ class Candidate:
         return counts_in(self.text)
 
     @line_fact
+    def durations(self) -> frozenset[str]:
+        return durations_in(self.text)
+
+    @line_fact
     def periods(self) -> tuple[frozenset[str], frozenset[str]]:
         return periods_named(self.text)
 
@@ -459,6 +477,11 @@ class AskedQuestion:
         return printed_roles(self.analysis.text, ROLES)
 
     @functools.cached_property
+    def counts_time(self) -> bool:
+        """The question counts days, weeks or years ("how many days ..."): then a duration is a count."""
+        return bool(_COUNTS_TIME.search(self.analysis.text.lower()))
+
+    @functools.cached_property
     def paper_years(self) -> frozenset[str]:
         return paper_years(self.analysis.text)
 
@@ -522,6 +545,8 @@ def line_holds(kind: str, c: Candidate, q: AskedQuestion) -> bool:
         counts = c.counts if kind == "count" else None  # kept with the line, but only worked out when asked for
         if kind == "count" and in_money_table(c, q):
             c.holds[kind] = False  # its bare figures are sums of money, not numbers of things
+        elif kind == "count" and not q.counts_time:
+            c.holds[kind] = bool(c.counts - c.durations - q.figures)  # "within 10 school days" says how long, not how many
         else:
             c.holds[kind] = carries_kind(kind, q.analysis.text, c.text, c.quantities, c.shows, counts) or (
                 kind == "amount" and in_money_table(c, q) and bool(c.quantities - q.figures))
@@ -714,6 +739,10 @@ EVENTS = tuple(re.compile(words, re.I) for words in (
     r"\b(?:extend\w*|extension)\b",
     r"\b(?:lift(?:s|ed)?|remov\w*|withdr[ae]w\w*|revok\w*)\b",
     r"\b(?:deadline|due|by when)\b",
+    r"\b(?:consider(?:s|ed|ing)?|discuss\w*|debat\w*|review(?:s|ed|ing)?)\b",
+    r"\b(?:approv\w*|agree[sd]?|decided?|resolved?|endors\w*|adopt(?:s|ed)?)\b",
+    r"\b(?:publish\w*|issued?|announc\w*|submit\w*|submission)\b",
+    r"\b(?:establish\w*|set up|formed|created?)\b",
 ))
 
 

@@ -218,6 +218,17 @@ def test_bare_figures_in_a_table_with_a_money_unit_are_not_counts():
     assert line_holds("count", next(c for c in candidate_lines(question.hits) if c.row is not None), question)
 
 
+@pytest.mark.parametrize(("question", "line", "holds"), [
+    ("How many children in Kent are educated at home?", "Officers engage with families within 10 school days.", False),
+    ("How many voted for it?", "Westbury hill - 90 minutes free parking", False),
+    ("How many days did the review take?", "The review took 35 working days.", True),
+    ("How many contacts a day did Sunderland handle?", "Sunderland handled 105 a day.", True),
+])
+def test_a_figure_measuring_time_counts_only_for_a_question_counting_time(question, line, holds):
+    question = asked(question, [hit_of(line)])
+    assert line_holds("count", candidate_lines(question.hits)[0], question) is holds
+
+
 @pytest.mark.parametrize(("line", "names"), [
     ("Adam Crowther    Job title:", True),
     ("Shellina Prendergast (Chair), Paul Bartlett (Vice-Chair)", True),
@@ -318,6 +329,11 @@ def test_a_row_the_question_names_only_to_compare_with_or_as_its_source_is_not_i
     ("Until when is the programme funded?", "Funding for the programme runs until March 2027.", 1.0),
     ("When was government intervention lifted?", "Following the removal of Government Intervention on 6 June 2013, the board met.", 1.0),
     ("How much funding began in 2024?", "The funding commenced on 1 January 2025.", 0.0),
+    ("On what date did the forum consider the change requests?", "The forum considered the change requests on 7 May 2026.", 1.0),
+    ("On what date did the forum consider the change requests?", "In April 2026 a forum was established.", 0.0),
+    ("When was the forum set up?", "In April 2026 a forum was established.", 1.0),
+    ("When did Cabinet approve the plan?", "Cabinet approved the plan on 30 January 2025.", 1.0),
+    ("When was the strategy published?", "The strategy was published in June 2024.", 1.0),
 ])
 def test_a_date_question_prefers_the_line_saying_the_event_it_asks_about(question, line, matches):
     hits = [hit_of(line)]

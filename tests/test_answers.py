@@ -131,6 +131,14 @@ def test_a_question_answered_by_several_councils_gets_a_line_from_each(scrutiny)
     assert len(answer.lines) <= 3, "a lead and at most two supporting quotes"
 
 
+def test_the_re_referral_target_question_leads_with_the_line_that_states_a_target(scrutiny):
+    """Suffolk's "from 23% to 15%" states its target; Peterborough's "2.4% lower than target" only measures against one."""
+    answer = scrutiny.ask("What was the re-referral target?")
+    lead = answer.lines[0]
+    assert "23% to 15%" in lead.text, answer.answer
+    assert answer.citations[lead.citation - 1].authority == "Suffolk County Council"
+
+
 def test_naming_a_council_steers_retrieval_to_its_papers_and_to_passages_that_name_it(scrutiny):
     hits = scrutiny.search("What was the vacancy rate in Suffolk?")
     assert hits and all(hit.document.meta.authority == "Suffolk County Council" or "suffolk" in hit.chunk.text.lower() for hit in hits)
