@@ -64,6 +64,8 @@ def start_ray(address: str | None, settings: Settings, workers: int) -> bool:
         ray.init(address=address, runtime_env=environment, log_to_driver=False)
         return False
     cores = len(os.sched_getaffinity(0))
+    # Ray gives its local head 30 s to start; a machine busy with other work can take longer. A value set outside stands.
+    os.environ.setdefault("RAY_gcs_server_port_wait_time_s", "120")
     # Logical CPUs for the actors (which share the cores) and one parse task beside them.
     ray.init(num_cpus=cores + max(1, int(settings.ray.parse_cpus)), include_dashboard=False, log_to_driver=False,
              runtime_env=environment, configure_logging=False)

@@ -40,7 +40,7 @@ def papers(tmp_path_factory) -> Path:
 
 
 @pytest.mark.slow
-def test_a_ray_ingest_gives_the_same_chunks_and_answers_as_a_plain_one(tmp_path, papers, shared_embedder):
+def test_a_ray_ingest_gives_the_same_chunks_and_answers_as_a_plain_one(tmp_path, papers, shared_embedder, monkeypatch):
     import ray
 
     from ingest.cluster import ingest_on_ray
@@ -48,6 +48,7 @@ def test_a_ray_ingest_gives_the_same_chunks_and_answers_as_a_plain_one(tmp_path,
     plain = load_settings(tmp_path / "plain")
     on_ray = load_settings(tmp_path / "ray")
     plain_report = ingest_paths([papers], plain, shared_embedder)
+    monkeypatch.setenv("RAY_gcs_server_port_wait_time_s", "120")  # as start_ray allows: a busy machine starts Ray slowly
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)  # the local 2-CPU cluster
     try:
         ray_report = ingest_on_ray([papers], on_ray, shared_embedder, address=None, workers=2)
