@@ -159,8 +159,9 @@ def counts_in(text: str) -> frozenset[str]:
 
 
 _FIGURE = rf"(?:\d[\d,.]*|{_NUMBER_WORD.pattern})"
+_TIME_UNIT = r"(?:days?|weeks?|months?|years?|hours?|minutes?)\b"
 # A figure that measures time: "within 10 school days", "90 minutes free", "35 working days". Not "105 a day".
-_DURATION = re.compile(rf"\b({_FIGURE})\s+(?:(?!(?:a|an|per|each|every)\b)[a-z-]+\s+)?(?:days?|weeks?|months?|years?|hours?|minutes?)\b")
+_DURATION = re.compile(rf"\b({_FIGURE})\s+(?:(?!(?:a|an|per|each|every)\b)[a-z-]+\s+)?{_TIME_UNIT}")
 
 
 def durations_in(text: str) -> frozenset[str]:
@@ -169,7 +170,7 @@ def durations_in(text: str) -> frozenset[str]:
 
 
 # A question counting time: "How many working days ...?", "the number of weeks". Then a duration is a count.
-_COUNTS_TIME = re.compile(r"\b(?:how many|number of)\s+(?:[a-z-]+\s+)?(?:days?|weeks?|months?|years?|hours?|minutes?)\b")
+_COUNTS_TIME = re.compile(rf"\b(?:how many|number of)\s+(?:[a-z-]+\s+)?{_TIME_UNIT}")
 
 
 # A role printed after a name: "Adam Crowther, Head of City Transport", "Jo Bloggs (Interim Director)".
@@ -542,12 +543,12 @@ def line_holds(kind: str, c: Candidate, q: AskedQuestion) -> bool:
     """Whether the line holds the kind of answer asked for, reading a money table's bare figures as amounts.
     Remembered on the candidate, which belongs to this one question."""
     if kind not in c.holds:
-        counts = c.counts if kind == "count" else None  # kept with the line, but only worked out when asked for
         if kind == "count" and in_money_table(c, q):
             c.holds[kind] = False  # its bare figures are sums of money, not numbers of things
-        elif kind == "count" and not q.counts_time:
-            c.holds[kind] = bool(c.counts - c.durations - q.figures)  # "within 10 school days" says how long, not how many
         else:
+            # Kept with the line, but only worked out when asked for. "Within 10 school days" says how long,
+            # not how many, unless the question counts days.
+            counts = (c.counts if q.counts_time else c.counts - c.durations) if kind == "count" else None
             c.holds[kind] = carries_kind(kind, q.analysis.text, c.text, c.quantities, c.shows, counts) or (
                 kind == "amount" and in_money_table(c, q) and bool(c.quantities - q.figures))
     return c.holds[kind]
