@@ -8,7 +8,6 @@ the passage and the line alone, so the same code serves answering, fitting and t
 from __future__ import annotations
 
 import bisect
-import copy
 import functools
 import math
 import re
@@ -181,19 +180,21 @@ _ROLE_AFTER = re.compile(
 )
 
 
-def names_a_person(question: str, text: str) -> bool:
-    """Whether the line names someone the question does not already name: a titled name ("Councillor
-    Self", "Mrs Chandler"), or a capitalised pair that starts with a given name or is followed by a role."""
-    asked = set(tokens_of(question))
-    if any(set(tokens_of(m.group())[1:]) - asked for m in _TITLED_NAME.finditer(text)):
-        return True
+def people_named(text: str) -> tuple[frozenset[str], ...]:
+    """The words of each name the line gives for someone: a titled name ("Councillor Self", "Mrs Chandler")
+    without its title, or a capitalised pair that starts with a given name or is followed by a role."""
+    names = [frozenset(tokens_of(m.group())[1:]) for m in _TITLED_NAME.finditer(text)]
     for match in _NAME.finditer(text):
         words = tokens_of(match.group())
-        if set(words) & _NOT_NAME_WORDS or set(words) <= asked:
-            continue
-        if words[0] in GIVEN_NAMES or _ROLE_AFTER.match(text, match.end()):
-            return True
-    return False
+        if not set(words) & _NOT_NAME_WORDS and (words[0] in GIVEN_NAMES or _ROLE_AFTER.match(text, match.end())):
+            names.append(frozenset(words))
+    return tuple(names)
+
+
+def names_a_person(question: str, text: str, named: tuple[frozenset[str], ...] | None = None) -> bool:
+    """Whether the line names someone the question does not already name (people_named, which may come remembered)."""
+    asked = set(tokens_of(question))
+    return any(not words <= asked for words in (people_named(text) if named is None else named))
 
 
 KIND_SPANS: dict[str, re.Pattern] = {
@@ -217,12 +218,15 @@ _MONEY_UNIT = re.compile(r"£\s?'?(?:m|bn|k|000s?)\b|\bin £|\(£", re.I)
 
 
 def carries_kind(kind: str, question: str, text: str, quantities: frozenset[str] | None = None,
-                 shows: Callable[[re.Pattern], bool] | None = None, counts: frozenset[str] | None = None) -> bool:
+                 shows: Callable[[re.Pattern], bool] | None = None, counts: frozenset[str] | None = None,
+                 asked_figures: frozenset[str] | None = None, named: tuple[frozenset[str], ...] | None = None) -> bool:
     """Whether `text` holds the kind of thing the question asks for (an amount, a date, a person, ...).
-    `quantities` (quantities_in), `counts` (counts_in) and `shows` (whether the text matches a pattern) may
-    come remembered."""
+    `quantities` (quantities_in), `counts` (counts_in), `named` (people_named), `shows` (whether the text
+    matches a pattern) and the question's `asked_figures` (figures_in) may come remembered."""
+    asked_figures = figures_in(question) if asked_figures is None else asked_figures
+
     def new_quantities() -> bool:
-        return bool((quantities_in(text) if quantities is None else quantities) - figures_in(question))
+        return bool((quantities_in(text) if quantities is None else quantities) - asked_figures)
 
     def matches(pattern: re.Pattern) -> bool:
         return shows(pattern) if shows is not None else bool(pattern.search(text))
@@ -232,11 +236,11 @@ def carries_kind(kind: str, question: str, text: str, quantities: frozenset[str]
     if kind == "percentage":
         return matches(_PERCENT)
     if kind == "count":
-        return bool((counts_in(text) if counts is None else counts) - figures_in(question))
+        return bool((counts_in(text) if counts is None else counts) - asked_figures)
     if kind == "date":
         return matches(_DATE)
     if kind == "person":
-        return names_a_person(question, text)
+        return names_a_person(question, text, named)
     if kind == "decision":
         return matches(_OPERATIVE)
     if kind == "target":
@@ -319,20 +323,30 @@ class Candidate:
     def placed(self, rank: int) -> Candidate:
         """This line as a candidate from the passage ranked `rank`, for a new question: it keeps its facts,
         not what was worked out for another question."""
-        candidate = copy.copy(self)
-        candidate.hit_rank, candidate.closeness, candidate.probability = rank, 0.0, 0.0
-        candidate.features, candidate.holds, candidate.before = {}, {}, None
+        candidate = object.__new__(Candidate)  # copy.copy, without its generic (and slower) path
+        candidate.__dict__.update(self.__dict__, hit_rank=rank, closeness=0.0, probability=0.0, features={}, holds={}, before=None)
         return candidate
+
+    def read_ahead(self) -> None:
+        """Work out now the facts every question asks of the line (Scrutiny.read_ahead)."""
+        self.words, self.long_words, self.quantities, self.fragment_score, self.word_starts, self.length  # noqa: B018
 
     def remembered(self, key: object, compute: Callable[[], object]) -> object:
         """A fact of the line, worked out the first time it is asked for."""
-        if key not in self.facts:
-            self.facts[key] = compute()
-        return self.facts[key]
+        try:
+            return self.facts[key]
+        except KeyError:
+            found = self.facts[key] = compute()
+            return found
 
     def shows(self, pattern: re.Pattern) -> bool:
-        """Whether the line matches `pattern` (one of this module's)."""
-        return self.remembered(pattern, lambda: bool(pattern.search(self.text)))
+        """Whether the line matches `pattern` (one of this module's, which live as long as the process: so it is
+        kept by its id, as hashing a compiled pattern hashes its whole program, microseconds a time)."""
+        key = ("shows", id(pattern))
+        found = self.facts.get(key)
+        if found is None:
+            found = self.facts[key] = bool(pattern.search(self.text))
+        return found
 
     @line_fact
     def words(self) -> Words:
@@ -353,11 +367,16 @@ class Candidate:
         found = list(re.finditer(r"[A-Za-z][A-Za-z']+", self.text))
         return array("I", [m.start() for m in found]), " ".join(m.group().lower() for m in found)
 
-    @functools.cached_property
-    def pieces(self) -> tuple[list[int], list[int]]:
+    @line_fact
+    def pieces(self) -> tuple[array, array]:
         """Where each whitespace-separated piece of the line starts, and where each ends."""
         spans = [m.span() for m in _PIECE.finditer(self.text)]
-        return [start for start, _ in spans], [end for _, end in spans]
+        return array("I", [start for start, _ in spans]), array("I", [end for _, end in spans])
+
+    @line_fact
+    def long_words(self) -> tuple[str, ...]:
+        """Its words of three letters or more, in order, repeats included."""
+        return tuple(word for word in self.words.listed() if len(word) > 2)
 
     @line_fact
     def quantities(self) -> frozenset[str]:
@@ -381,6 +400,14 @@ class Candidate:
         if _TOTAL_LABEL.match(self.row.label) and self.caption:
             return tuple(tokens_of(_CAPTION_NOTE.sub("", self.caption.split(ROW_SEPARATOR)[-1])))
         return tuple(tokens_of(self.row.label))
+
+    @line_fact
+    def people(self) -> tuple[frozenset[str], ...]:
+        return people_named(self.text)
+
+    @line_fact
+    def length(self) -> float:
+        return length_of(self.text)
 
     @line_fact
     def counts(self) -> frozenset[str]:
@@ -483,6 +510,22 @@ class AskedQuestion:
         return bool(_COUNTS_TIME.search(self.analysis.text.lower()))
 
     @functools.cached_property
+    def subject_terms(self) -> list[str]:
+        """What the question is about: its subject, or all its terms when it names none apart."""
+        return self.analysis.subject or self.analysis.terms
+
+    @functools.cached_property
+    def subject_stems(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The subject's words, and the first five letters of the longer ones (a word starting so says it)."""
+        subject = frozenset(self.subject_terms)
+        return subject, frozenset(term[:5] for term in subject if len(term) >= 5)
+
+    @functools.cached_property
+    def asked_terms(self) -> tuple[str, ...]:
+        """Every term the overlap features look for: the subject's, the question's and their expansions."""
+        return tuple(dict.fromkeys([*self.subject_terms, *self.analysis.terms, *self.analysis.expansions]))
+
+    @functools.cached_property
     def paper_years(self) -> frozenset[str]:
         return paper_years(self.analysis.text)
 
@@ -526,6 +569,11 @@ class AskedQuestion:
         return [paper | Words.of(tokens_of(hit.chunk.section or "")) for paper, hit in zip(self.paper_words, self.hits)]
 
     @functools.cached_property
+    def framing_terms(self) -> list[frozenset[str]]:
+        """The question's terms each passage's council, paper title and section hold."""
+        return [terms_held(self, words) for words in self.framing_words]
+
+    @functools.cached_property
     def passage_words(self) -> list[Words]:
         """Each passage's own text."""
         return [Words.of(tokens_of(hit.chunk.text)) for hit in self.hits]
@@ -549,7 +597,8 @@ def line_holds(kind: str, c: Candidate, q: AskedQuestion) -> bool:
             # Kept with the line, but only worked out when asked for. "Within 10 school days" says how long,
             # not how many, unless the question counts days.
             counts = (c.counts if q.counts_time else c.counts - c.durations) if kind == "count" else None
-            c.holds[kind] = carries_kind(kind, q.analysis.text, c.text, c.quantities, c.shows, counts) or (
+            named = c.people if kind == "person" else None
+            c.holds[kind] = carries_kind(kind, q.analysis.text, c.text, c.quantities, c.shows, counts, q.figures, named) or (
                 kind == "amount" and in_money_table(c, q) and bool(c.quantities - q.figures))
     return c.holds[kind]
 
@@ -574,12 +623,21 @@ def overlap_said(terms: list[str], expansions: list[str], weights: dict[str, flo
     return min(1.0, matched / total)
 
 
-def line_says(c: Candidate, term: str) -> bool:
-    """Whether the line's own words hold a question term; asked by several features, so kept for the question."""
-    key = ("says", term)
-    if key not in c.holds:
-        c.holds[key] = c.words.holds(term)
-    return c.holds[key]
+def overlap_in(terms: list[str], expansions: list[str], weights: dict[str, float], said: frozenset[str]) -> float:
+    """`overlap_said` where the terms said are already known: a set test is much cheaper than a call per term."""
+    return overlap_said(terms, expansions, weights, said.__contains__)
+
+
+def terms_held(q: AskedQuestion, words: Words) -> frozenset[str]:
+    """The question's terms (subject, terms and expansions) that `words` hold."""
+    return frozenset(term for term in q.asked_terms if words.holds(term)) if words is not NO_WORDS else frozenset()
+
+
+def terms_said(c: Candidate, q: AskedQuestion) -> frozenset[str]:
+    """The question's terms the line's own words hold; asked by several features, so kept for the question."""
+    if "said" not in c.holds:
+        c.holds["said"] = terms_held(q, c.words)
+    return c.holds["said"]
 
 
 # ------------------------------------------------------------------ features: one function each
@@ -593,33 +651,32 @@ WORDS_FOR_KIND = {"target": {"target", "targets", "aim", "aims", "goal", "ambiti
                   "decision": DECISION_WORDS}
 
 
-def kind_words_said(c: Candidate, q: AskedQuestion) -> Words:
-    """The words naming the kinds of answer asked for that the line holds: "Reduction in re-referrals
+def kind_terms_said(c: Candidate, q: AskedQuestion) -> frozenset[str]:
+    """The question's terms that name a kind of answer asked for which the line holds: "Reduction in re-referrals
     from 23% to 15%" says "target" without the word, so it counts as said."""
-    said = [word for kind in q.kinds if line_holds(kind, c, q) for word in WORDS_FOR_KIND.get(kind, ())]
-    return Words.of(said) if said else NO_WORDS
+    if "kind_said" not in c.holds:
+        said = [word for kind in q.kinds if line_holds(kind, c, q) for word in WORDS_FOR_KIND.get(kind, ())]
+        c.holds["kind_said"] = terms_held(q, Words.of(said)) if said else frozenset()
+    return c.holds["kind_said"]
 
 
 def subject_overlap(c: Candidate, q: AskedQuestion) -> float:
     """How much of what the question is about the line itself says."""
-    kind_words = kind_words_said(c, q)
-    return overlap_said(q.analysis.subject or q.analysis.terms, q.analysis.expansions, q.weights,
-                        lambda term: line_says(c, term) or kind_words.holds(term))
+    return overlap_in(q.subject_terms, q.analysis.expansions, q.weights, terms_said(c, q) | kind_terms_said(c, q))
 
 
 def context_overlap(c: Candidate, q: AskedQuestion) -> float:
     """The same, counting the paper's council, title, section and the table caption as part of the line."""
-    kind_words, framing = kind_words_said(c, q), q.framing_words[c.hit_rank]
-    return overlap_said(q.analysis.terms, q.analysis.expansions, q.weights,
-                        lambda term: line_says(c, term) or framing.holds(term) or c.caption_words.holds(term) or kind_words.holds(term))
+    said = terms_said(c, q) | kind_terms_said(c, q) | q.framing_terms[c.hit_rank] | terms_held(q, c.caption_words)
+    return overlap_in(q.analysis.terms, q.analysis.expansions, q.weights, said)
 
 
 def previous_overlap(c: Candidate, q: AskedQuestion) -> float:
     """How much of the subject the line before says: "The target is as follows. 85% by March." """
     if not c.previous:
         return 0.0
-    says = functools.partial(line_says, c.before) if c.before is not None else c.previous_words.holds
-    return overlap_said(q.analysis.subject or q.analysis.terms, [], q.weights, says)
+    said = terms_said(c.before, q) if c.before is not None else terms_held(q, c.previous_words)
+    return overlap_in(q.subject_terms, [], q.weights, said)
 
 
 def closeness(c: Candidate, q: AskedQuestion) -> float:
@@ -791,10 +848,9 @@ def target_value(c: Candidate, q: AskedQuestion) -> float:
 def kind_near_subject(c: Candidate, q: AskedQuestion) -> float:
     """How close (in words) a thing of the kind asked for sits to a word of the subject: "the target of
     25%" beats a line where the figure belongs to something else. 1 when adjacent, falling with distance."""
-    subject = set(q.analysis.subject or q.analysis.terms)
+    subject, stems = q.subject_stems
     if not subject or not q.kinds:
         return 0.0
-    stems = {t[:5] for t in subject if len(t) >= 5}
     starts, words = c.word_starts
     subject_at = [start for start, word in zip(starts, words.split()) if word in subject or (len(word) >= 5 and word[:5] in stems)]
     if not subject_at:
@@ -818,10 +874,10 @@ def new_figure(c: Candidate, q: AskedQuestion) -> float:
 
 def restatement(c: Candidate, q: AskedQuestion) -> float:
     """Share of the line's words that are the question's own: a line that only echoes the question answers nothing."""
-    words = [t for t in c.words.listed() if len(t) > 2]
+    words = c.long_words
     if not words:
         return 1.0
-    return sum(1 for t in words if t in q.question_tokens) / len(words)
+    return sum(map(q.question_tokens.__contains__, words)) / len(words)
 
 
 # An item or paragraph number opening a line: "9 Policy Decision on Cycleway Legibility" is a numbered heading.
@@ -873,7 +929,7 @@ def row_label_overlap(c: Candidate, q: AskedQuestion) -> float:
     """For a table row, how much of the subject its row label (and caption) names."""
     if c.row is None:
         return 0.0
-    return weighted_overlap(q.analysis.subject or q.analysis.terms, q.analysis.expansions, q.weights, f"{c.row.label} {c.caption}")
+    return weighted_overlap(q.subject_terms, q.analysis.expansions, q.weights, f"{c.row.label} {c.caption}")
 
 
 def column_overlap(c: Candidate, q: AskedQuestion) -> float:
@@ -973,7 +1029,12 @@ def ends_question(c: Candidate, q: AskedQuestion) -> float:
 
 
 def length(c: Candidate, q: AskedQuestion) -> float:
-    return min(math.log1p(len(c.text.split())) / math.log1p(80), 1.0)
+    return c.length
+
+
+def length_of(text: str) -> float:
+    """How long a line is, on a log scale: 1 at 80 words or more."""
+    return min(math.log1p(len(text.split())) / math.log1p(80), 1.0)
 
 
 FEATURES: dict[str, Callable[[Candidate, AskedQuestion], float]] = {

@@ -26,7 +26,6 @@ from index.scorer import AnswerModel, load_answer_model
 from index.search import MODES, UnknownMode, chunks_naming, search_hits
 
 QUERY_CACHE_SIZE = 256
-LINE_CACHE_SIZE = 1024  # passages whose lines (and what is known of each line) are kept between questions
 NAMING_CACHE_SIZE = 256  # councils whose naming chunks (index.search.chunks_naming) are kept for the open generation
 
 
@@ -115,8 +114,8 @@ class Scrutiny:
         self._lock = threading.Lock()
         self._encode_lock = threading.Lock()  # one encode at a time: torch already uses every core
         self._query_vectors = Recent(QUERY_CACHE_SIZE)
-        self._chunk_lines = Recent(LINE_CACHE_SIZE)
-        self._records_decision = Recent(LINE_CACHE_SIZE)
+        self._chunk_lines = Recent(settings.answer.line_cache)
+        self._records_decision = Recent(settings.answer.line_cache)
         self._answer_model: AnswerModel | None = None
 
     # index lifecycle -------------------------------------------------------
@@ -148,6 +147,22 @@ class Scrutiny:
 
     def warm_up(self) -> None:
         self.query_vector("warm up")
+
+    def read_ahead(self) -> int:
+        """Read every passage's quotable lines, and what every question asks of each line, when the index is
+        small enough for the line cache to keep them all: the first question about a paper is then as quick
+        as the next. Returns the passages read (0 for a larger index, whose lines are read as asked)."""
+        state = self.state()
+        if state.reader.chunk_count() > self.settings.answer.line_cache:
+            return 0
+        read = 0
+        for doc_id in state.documents:
+            for chunk in state.reader.chunks_of(doc_id):
+                for line in self.lines_of(chunk):
+                    line.read_ahead()
+                self.records_decision(chunk)
+                read += 1
+        return read
 
     # questions -------------------------------------------------------------
     def query_vector(self, text: str) -> np.ndarray:

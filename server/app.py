@@ -45,7 +45,8 @@ def loaded_scrutiny(settings: Settings, scrutiny: Scrutiny | None) -> Scrutiny:
     """The service with its model loaded and the index opened (when there is one)."""
     scrutiny = scrutiny or Scrutiny(settings)
     scrutiny.warm_up()
-    index_problem(scrutiny)
+    if index_problem(scrutiny) is None:
+        scrutiny.read_ahead()
     return scrutiny
 
 

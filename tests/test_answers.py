@@ -102,6 +102,17 @@ def test_an_answer_does_not_depend_on_the_questions_asked_before_it(corpus_index
     assert warmed.ask(question).to_json() == fresh
 
 
+def test_a_server_that_read_every_passage_ahead_answers_as_one_that_did_not(corpus_index):
+    """`scrutiny serve` reads every passage's lines at start-up when they fit the line cache; a larger index is read as asked."""
+    question = "What is the forecast variance for Children, Young People and Education in Kent?"
+    fresh = Scrutiny(corpus_index).ask(question).to_json()
+    ahead = Scrutiny(corpus_index)
+    assert ahead.read_ahead() == ahead.state().reader.chunk_count()
+    assert ahead.ask(question).to_json() == fresh
+    small = Scrutiny(corpus_index.model_copy(update={"answer": corpus_index.answer.model_copy(update={"line_cache": 10})}))
+    assert small.read_ahead() == 0
+
+
 def test_the_spec_example_json_shape(scrutiny):
     data = scrutiny.ask("How many agency social workers did Sunderland have?").to_json()
     assert data["found"] is True and "79" in data["answer"]
