@@ -92,6 +92,13 @@ _TARGET_VALUE = re.compile(
     + r"|" + _TARGET_FIGURE + r"\s+(?:target|aim)\b|\bfrom\s+[-\d.,]+\s?%?\s+to\s+[-\d.,]+\s?%?",
     re.I,
 )
+# A line that measures against a target without giving its value: "21.5% which is 2.4% lower than target",
+# "performance against target", "now below target". It says how a service did, not what the target was.
+_AGAINST_TARGET = re.compile(
+    r"\b(?:than|against|above|below|under|over|on|off|missed|exceeded|exceeding|met|meeting|beat|within|short of)\s+"
+    r"(?:the\s+|its\s+|our\s+|their\s+|this\s+)?(?:\w+\s+)?targets?\b",
+    re.I,
+)
 _RATING = re.compile(r"\b(?:RED|AMBER|GREEN|Red|Amber|Green|Outstanding|Good|Requires [Ii]mprovement|Inadequate)\b")
 # A vote's record; "for" and "against" alone are everywhere ("for first vehicle permits"), so only beside a count.
 _VOTE = re.compile(r"\b(?:votes?|voted|voting|abstain\w*|abstention\w*|unanimous\w*|carried|in favour)\b|"
@@ -845,6 +852,14 @@ def target_value(c: Candidate, q: AskedQuestion) -> float:
     return float(c.shows(_TARGET_VALUE))
 
 
+def target_measured(c: Candidate, q: AskedQuestion) -> float:
+    """A question about a target and a line that measures against one without stating its value ("2.4% lower
+    than target"): it says how the service did, which answers "was it met?" but not "what was the target?"."""
+    if "target" not in q.kinds:
+        return 0.0
+    return float(c.shows(_AGAINST_TARGET) and not target_value(c, q))
+
+
 def kind_near_subject(c: Candidate, q: AskedQuestion) -> float:
     """How close (in words) a thing of the kind asked for sits to a word of the subject: "the target of
     25%" beats a line where the figure belongs to something else. 1 when adjacent, falling with distance."""
@@ -1061,6 +1076,7 @@ FEATURES: dict[str, Callable[[Candidate, AskedQuestion], float]] = {
     "yes_no_match": kind_match_of("yes_no"),
     "named_cell_kind": named_cell_kind,
     "target_value": target_value,
+    "target_measured": target_measured,
     "kind_near_subject": kind_near_subject,
     "new_figure": new_figure,
     "restatement": restatement,

@@ -12,7 +12,7 @@ from index.answer import Reading, can_lead, compose_answer, framed_in_another_ye
 from index.councils import councils_named, councils_without_papers
 from index.features import (AskedQuestion, Candidate, candidate_lines, carries_kind, chunk_lines, counts_in, feature_matrix, FEATURES,
                             event_match, fragment, header_named, label_compared, label_named, line_holds, names_a_person, pieces_between, quantities_in,
-                            restatement, role_record, subject_overlap, context_overlap, target_value, unasked_capital, year_conflict)
+                            restatement, role_record, subject_overlap, context_overlap, target_measured, target_value, unasked_capital, year_conflict)
 from index.followup import read_question, subject_phrase
 from index.query import analyse_question, answer_kinds, named_authority, paper_years
 from index.search import mentions_council
@@ -170,6 +170,19 @@ def test_features_are_computed_for_every_candidate_in_the_order_asked():
 def test_a_target_value_is_a_line_that_states_the_target_not_one_measured_against_it(line, states):
     question = asked("What was the re-referral target?", [hit_of(line)])
     assert target_value(candidate_lines(question.hits)[0], question) == float(states)
+
+
+@pytest.mark.parametrize(("question", "line", "measured"), [
+    ("What was the re-referral target?", "This takes the rate to 21.5% which is 2.4% lower than target.", True),
+    ("What was the re-referral target?", "The rate was 77%, above the national target.", True),
+    ("What was the re-referral target?", "Timeliness is now on target.", True),
+    ("What was the re-referral target?", "Reduction in re-referrals from 23% to 15%", False),
+    ("What was the re-referral target?", "We are below the target of 25.0%.", False),
+    ("What was the re-referral rate?", "This takes the rate to 21.5% which is 2.4% lower than target.", False),
+])
+def test_a_line_measured_against_a_target_without_its_value_is_told_apart_for_a_target_question(question, line, measured):
+    question = asked(question, [hit_of(line)])
+    assert target_measured(candidate_lines(question.hits)[0], question) == float(measured)
 
 
 def test_a_row_whose_target_column_holds_a_figure_states_a_target():
