@@ -5,6 +5,7 @@ from dataclasses import asdict
 from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from index.answer import citation_for
@@ -93,7 +94,8 @@ def answer_json(scrutiny: Scrutiny, body: AskIn) -> dict:
 
 @router.post("/ask", summary="Answer a question with cited excerpts (same JSON as `scrutiny ask --json`)")
 async def ask(request: Request, body: AskIn) -> dict:
-    return await in_answer_pool(request, answer_json, scrutiny_of(request), body)
+    # The record is plain JSON already: returned as a response, FastAPI does not validate and re-encode it.
+    return JSONResponse(await in_answer_pool(request, answer_json, scrutiny_of(request), body))
 
 
 @router.get("/search", summary="Ranked passages for a query, without composing an answer")
