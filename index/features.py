@@ -336,7 +336,7 @@ class Candidate:
 
     def read_ahead(self) -> None:
         """Work out now the facts every question asks of the line (Scrutiny.read_ahead)."""
-        self.words, self.long_words, self.quantities, self.fragment_score, self.word_starts, self.length  # noqa: B018
+        self.words, self.quantities, self.fragment_score, self.word_starts, self.length  # noqa: B018
 
     def remembered(self, key: object, compute: Callable[[], object]) -> object:
         """A fact of the line, worked out the first time it is asked for."""
@@ -374,16 +374,12 @@ class Candidate:
         found = list(re.finditer(r"[A-Za-z][A-Za-z']+", self.text))
         return array("I", [m.start() for m in found]), " ".join(m.group().lower() for m in found)
 
-    @line_fact
-    def pieces(self) -> tuple[array, array]:
-        """Where each whitespace-separated piece of the line starts, and where each ends."""
+    @functools.cached_property
+    def pieces(self) -> tuple[list[int], list[int]]:
+        """Where each whitespace-separated piece of the line starts, and where each ends (kept for this question
+        only: few lines need it, and a server over a large index keeps thousands of passages' lines)."""
         spans = [m.span() for m in _PIECE.finditer(self.text)]
-        return array("I", [start for start, _ in spans]), array("I", [end for _, end in spans])
-
-    @line_fact
-    def long_words(self) -> tuple[str, ...]:
-        """Its words of three letters or more, in order, repeats included."""
-        return tuple(word for word in self.words.listed() if len(word) > 2)
+        return [start for start, _ in spans], [end for _, end in spans]
 
     @line_fact
     def quantities(self) -> frozenset[str]:
@@ -889,7 +885,7 @@ def new_figure(c: Candidate, q: AskedQuestion) -> float:
 
 def restatement(c: Candidate, q: AskedQuestion) -> float:
     """Share of the line's words that are the question's own: a line that only echoes the question answers nothing."""
-    words = c.long_words
+    words = [word for word in c.words.listed() if len(word) > 2]
     if not words:
         return 1.0
     return sum(map(q.question_tokens.__contains__, words)) / len(words)

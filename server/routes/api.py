@@ -92,8 +92,8 @@ def answer_json(scrutiny: Scrutiny, body: AskIn) -> dict:
     return answer_record(scrutiny, question, filters, body.mode, body.k, history)
 
 
-@router.post("/ask", summary="Answer a question with cited excerpts (same JSON as `scrutiny ask --json`)")
-async def ask(request: Request, body: AskIn) -> dict:
+@router.post("/ask", summary="Answer a question with cited excerpts (same JSON as `scrutiny ask --json`)", response_model=dict)
+async def ask(request: Request, body: AskIn) -> JSONResponse:
     # The record is plain JSON already: returned as a response, FastAPI does not validate and re-encode it.
     return JSONResponse(await in_answer_pool(request, answer_json, scrutiny_of(request), body))
 
