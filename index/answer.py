@@ -130,9 +130,8 @@ def words_read(parts: list[list[Words]]) -> Words:
 
 def subject_coverage(question: AskedQuestion) -> float:
     """How much of what the question is about appears anywhere in the passages read (with their papers' council, title and section)."""
-    analysis = question.analysis
     read = words_read([question.framing_words, question.passage_words])
-    return overlap_of_words(analysis.subject or analysis.terms, analysis.expansions, question.weights, read)
+    return overlap_of_words(question.subject_terms, question.analysis.expansions, question.weights, read)
 
 
 def most_specific_absent(question: AskedQuestion, words: Words, answered: frozenset[str] = frozenset()) -> float:

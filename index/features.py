@@ -230,10 +230,11 @@ def carries_kind(kind: str, question: str, text: str, quantities: frozenset[str]
     """Whether `text` holds the kind of thing the question asks for (an amount, a date, a person, ...).
     `quantities` (quantities_in), `counts` (counts_in), `named` (people_named), `shows` (whether the text
     matches a pattern) and the question's `asked_figures` (figures_in) may come remembered."""
-    asked_figures = figures_in(question) if asked_figures is None else asked_figures
+    def asked() -> frozenset[str]:
+        return figures_in(question) if asked_figures is None else asked_figures
 
     def new_quantities() -> bool:
-        return bool((quantities_in(text) if quantities is None else quantities) - asked_figures)
+        return bool((quantities_in(text) if quantities is None else quantities) - asked())
 
     def matches(pattern: re.Pattern) -> bool:
         return shows(pattern) if shows is not None else bool(pattern.search(text))
@@ -243,7 +244,7 @@ def carries_kind(kind: str, question: str, text: str, quantities: frozenset[str]
     if kind == "percentage":
         return matches(_PERCENT)
     if kind == "count":
-        return bool((counts_in(text) if counts is None else counts) - asked_figures)
+        return bool((counts_in(text) if counts is None else counts) - asked())
     if kind == "date":
         return matches(_DATE)
     if kind == "person":
@@ -349,11 +350,7 @@ class Candidate:
     def shows(self, pattern: re.Pattern) -> bool:
         """Whether the line matches `pattern` (one of this module's, which live as long as the process: so it is
         kept by its id, as hashing a compiled pattern hashes its whole program, microseconds a time)."""
-        key = ("shows", id(pattern))
-        found = self.facts.get(key)
-        if found is None:
-            found = self.facts[key] = bool(pattern.search(self.text))
-        return found
+        return self.remembered(("shows", id(pattern)), lambda: bool(pattern.search(self.text)))
 
     @line_fact
     def words(self) -> Words:
@@ -828,7 +825,7 @@ def named_cell_kind(c: Candidate, q: AskedQuestion) -> float:
         return 0.0
     best = 0.0
     for header, cell in c.row.cells:
-        if header and cell and any(carries_kind(kind, q.analysis.text, cell) for kind in q.kinds):
+        if header and cell and any(carries_kind(kind, q.analysis.text, cell, asked_figures=q.figures) for kind in q.kinds):
             best = max(best, weighted_overlap(q.analysis.terms, [], q.weights, header))
     return best
 
