@@ -224,41 +224,63 @@ def kind_spans(kind: str, text: str) -> list[tuple[int, int]]:
 _MONEY_UNIT = re.compile(r"£\s?'?(?:m|bn|k|000s?)\b|\bin £|\(£", re.I)
 
 
-def carries_kind(kind: str, question: str, text: str, quantities: frozenset[str] | None = None,
-                 shows: Callable[[re.Pattern], bool] | None = None, counts: frozenset[str] | None = None,
-                 asked_figures: frozenset[str] | None = None, named: tuple[frozenset[str], ...] | None = None) -> bool:
-    """Whether `text` holds the kind of thing the question asks for (an amount, a date, a person, ...).
-    `quantities` (quantities_in), `counts` (counts_in), `named` (people_named), `shows` (whether the text
-    matches a pattern) and the question's `asked_figures` (figures_in) may come remembered."""
+class TextFacts:
+    """What carries_kind reads of a text that is not a candidate line (a table cell, a sentence): the facts a
+    Candidate keeps, each worked out when first asked."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def shows(self, pattern: re.Pattern) -> bool:
+        return bool(pattern.search(self.text))
+
+    @functools.cached_property
+    def quantities(self) -> frozenset[str]:
+        return quantities_in(self.text)
+
+    @functools.cached_property
+    def counts(self) -> frozenset[str]:
+        return counts_in(self.text)
+
+    @functools.cached_property
+    def people(self) -> tuple[frozenset[str], ...]:
+        return people_named(self.text)
+
+
+def carries_kind(kind: str, question: str, line: Candidate | TextFacts | str, asked_figures: frozenset[str] | None = None,
+                 counts: frozenset[str] | None = None) -> bool:
+    """Whether the line holds the kind of thing the question asks for (an amount, a date, a person, ...). A
+    Candidate brings the facts it remembers; the question's `asked_figures` (figures_in) may come worked out,
+    and `counts` may stand in for the line's own (line_holds leaves out durations)."""
+    if isinstance(line, str):
+        line = TextFacts(line)
+
     def asked() -> frozenset[str]:
         return figures_in(question) if asked_figures is None else asked_figures
 
     def new_quantities() -> bool:
-        return bool((quantities_in(text) if quantities is None else quantities) - asked())
-
-    def matches(pattern: re.Pattern) -> bool:
-        return shows(pattern) if shows is not None else bool(pattern.search(text))
+        return bool(line.quantities - asked())
 
     if kind == "amount":
-        return matches(_AMOUNT) and new_quantities()
+        return line.shows(_AMOUNT) and new_quantities()
     if kind == "percentage":
-        return matches(_PERCENT)
+        return line.shows(_PERCENT)
     if kind == "count":
-        return bool((counts_in(text) if counts is None else counts) - asked())
+        return bool((line.counts if counts is None else counts) - asked())
     if kind == "date":
-        return matches(_DATE)
+        return line.shows(_DATE)
     if kind == "person":
-        return names_a_person(question, text, named)
+        return names_a_person(question, line.text, line.people)
     if kind == "decision":
-        return matches(_OPERATIVE)
+        return line.shows(_OPERATIVE)
     if kind == "target":
-        return matches(_TARGET) and bool(figures_in(text) or matches(_DATE))
+        return line.shows(_TARGET) and bool(figures_in(line.text) or line.shows(_DATE))
     if kind == "rating":
-        return matches(_RATING)
+        return line.shows(_RATING)
     if kind == "vote":
-        return matches(_VOTE) and new_quantities()
+        return line.shows(_VOTE) and new_quantities()
     if kind == "yes_no":
-        return matches(_STATUS)
+        return line.shows(_STATUS)
     return False
 
 
@@ -597,8 +619,7 @@ def line_holds(kind: str, c: Candidate, q: AskedQuestion) -> bool:
             # Kept with the line, but only worked out when asked for. "Within 10 school days" says how long,
             # not how many, unless the question counts days.
             counts = (c.counts if q.counts_time else c.counts - c.durations) if kind == "count" else None
-            named = c.people if kind == "person" else None
-            c.holds[kind] = carries_kind(kind, q.analysis.text, c.text, c.quantities, c.shows, counts, q.figures, named) or (
+            c.holds[kind] = carries_kind(kind, q.analysis.text, c, q.figures, counts) or (
                 kind == "amount" and in_money_table(c, q) and bool(c.quantities - q.figures))
     return c.holds[kind]
 
@@ -825,7 +846,10 @@ def named_cell_kind(c: Candidate, q: AskedQuestion) -> float:
         return 0.0
     best = 0.0
     for header, cell in c.row.cells:
-        if header and cell and any(carries_kind(kind, q.analysis.text, cell, asked_figures=q.figures) for kind in q.kinds):
+        if not (header and cell):
+            continue
+        facts = TextFacts(cell)
+        if any(carries_kind(kind, q.analysis.text, facts, q.figures) for kind in q.kinds):
             best = max(best, weighted_overlap(q.analysis.terms, [], q.weights, header))
     return best
 
