@@ -342,7 +342,7 @@ class Candidate:
     probability: float = 0.0
     # What the line holds of each kind asked for, and which question terms its words say: several features
     # ask the same, so each is worked out once.
-    holds: dict[object, bool] = field(default_factory=dict, repr=False)
+    holds: dict[object, bool | frozenset[str]] = field(default_factory=dict, repr=False)
     facts: dict[object, object] = field(default_factory=dict, repr=False)  # see line_fact
     before: Candidate | None = field(default=None, repr=False)  # the line before, as a candidate: its text is `previous`
 
