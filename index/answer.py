@@ -31,7 +31,7 @@ POSSIBLE = "Possible answer (check the source):"
 # be judged backwards: one whose passages are all far from it, or that names something no paper holds ("Paris").
 CONFIDENCE_SIGNS = {"lead_probability": 0, "margin": 0, "subject_coverage": 0, "missing_specific": -1, "lead_missing_specific": -1,
                     "lead_overlap": 0, "lead_kind_match": 0, "top_cosine": 1, "asks_kind": 0, "period_absent": -1,
-                    "lead_year_conflict": -1}
+                    "lead_year_conflict": -1, "name_missing": -1}
 CONFIDENCE_FEATURES = list(CONFIDENCE_SIGNS)
 _QUARTER = re.compile(r"\b(?:q|quarter\s*)([1-4])\b", re.I)
 _MONTH_WORDS = re.compile(r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b", re.I)
@@ -134,12 +134,14 @@ def subject_coverage(question: AskedQuestion) -> float:
     return overlap_of_words(question.subject_terms, question.analysis.expansions, question.weights, read)
 
 
-def most_specific_absent(question: AskedQuestion, words: Words, answered: frozenset[str] = frozenset()) -> float:
+def most_specific_absent(question: AskedQuestion, words: Words, answered: frozenset[str] = frozenset(),
+                         among: frozenset[str] | None = None) -> float:
     """How specific (idf, 0-1) the most specific subject word is that `words` do not hold:
     1 for a word no paper holds at all ("gritting", "Paris"), 0 when every subject word is there.
-    Words naming a kind in `answered` (kinds the text holds) are not looked for."""
+    Words naming a kind in `answered` (kinds the text holds) are not looked for; `among` limits the words looked for."""
     named = set().union(*(WORDS_FOR_KIND.get(kind, set()) for kind in answered))
-    absent = [term for term in question.analysis.subject if term not in named and not words.holds(term)]
+    absent = [term for term in question.analysis.subject
+              if term not in named and (among is None or term in among) and not words.holds(term)]
     return max((min(question.weights.get(term, question.unseen_idf) / question.unseen_idf, 1.0) for term in absent), default=0.0)
 
 
@@ -153,6 +155,22 @@ def missing_specific(question: AskedQuestion) -> float:
     return most_specific_absent(question, words_read([question.paper_words, question.passage_words]))
 
 
+_CAPITALISED = re.compile(r"(?<!^)\b[A-Z][\w'\u2019-]*")
+
+
+def capitalised_words(text: str) -> frozenset[str]:
+    """The words a question writes with a capital, the first word aside: names of places, schemes and bodies, and acronyms."""
+    return frozenset(word for match in _CAPITALISED.finditer(text) for word in tokens_of(match.group()))
+
+
+def name_missing(question: AskedQuestion) -> float:
+    """missing_specific over the words the question capitalises. A question put in other words than the paper's
+    changes its common words ("scrap" for "remove"), seldom its names: a name no passage holds ("Glasgow",
+    "Oracle Cloud") is about something the papers read do not cover."""
+    return most_specific_absent(question, words_read([question.paper_words, question.passage_words]),
+                                among=capitalised_words(question.analysis.text))
+
+
 def lead_context(question: AskedQuestion, lead: Candidate) -> str:
     """The lead line with what frames it: its paper's council, title and date, its section, caption and the line before."""
     hit = question.hits[lead.hit_rank]
@@ -160,21 +178,37 @@ def lead_context(question: AskedQuestion, lead: Candidate) -> str:
     return f"{meta.authority or ''} {meta.title or ''} {long_date(meta.date)} {hit.chunk.section or ''} {lead.caption} {lead.previous} {lead.text}"
 
 
+# The months of each quarter: of the financial year (April to March), as councils report, and of the calendar year.
+_FINANCIAL_QUARTERS = {"1": ("apr", "may", "jun"), "2": ("jul", "aug", "sep"), "3": ("oct", "nov", "dec"), "4": ("jan", "feb", "mar")}
+_CALENDAR_QUARTERS = {"1": ("jan", "feb", "mar"), "2": ("apr", "may", "jun"), "3": ("jul", "aug", "sep"), "4": ("oct", "nov", "dec")}
+
+
+def quarter_months(text: str) -> frozenset[str]:
+    """The months of the quarters a text names: "Q3 2024/25" is October to December; a quarter without a
+    financial year beside it may be either year's."""
+    quarters = set(_QUARTER.findall(text))
+    if not quarters:
+        return frozenset()
+    financial, _ = periods_named(text)
+    tables = (_FINANCIAL_QUARTERS,) if financial else (_FINANCIAL_QUARTERS, _CALENDAR_QUARTERS)
+    return frozenset(month for table in tables for quarter in quarters for month in table[quarter])
+
+
 def period_absent(question: AskedQuestion, lead: Candidate) -> float:
-    """The question names a month ("in March 2016", said "Mar 16" or in full) or a quarter ("Quarter 2", "Q2")
-    that the lead, its framing and its paper's date do not."""
+    """The question names a month ("in March 2016", said "Mar 16", "31/03/16" or in full, or within a quarter the
+    lead's paper reports on) or a quarter ("Quarter 2", "Q2") that the lead, its framing and its paper's date do not."""
     months = {m.lower()[:3] for m in _MONTH_WORDS.findall(question.analysis.text)}
     quarters = set(_QUARTER.findall(question.analysis.text))
     context = lead_context(question, lead).lower()
     said_quarters = set(_QUARTER.findall(context))
-    return float(bool(months) and not months & months_said(context)
+    return float(bool(months) and not months & (months_said(context) | quarter_months(context))
                  or bool(quarters) and not quarters & said_quarters)
 
 
 def confidence_evidence(question: AskedQuestion, candidates: list[Candidate], lead: Candidate | None, top_cosine: float) -> dict[str, float]:
     """The question-level evidence the confidence model weighs."""
     coverage = {"subject_coverage": subject_coverage(question), "missing_specific": missing_specific(question), "top_cosine": top_cosine,
-                "lead_missing_specific": 1.0}
+                "lead_missing_specific": 1.0, "name_missing": name_missing(question)}
     if lead is None:
         return dict.fromkeys(CONFIDENCE_FEATURES, 0.0) | coverage
     runner_up = next((c.probability for c in candidates if c is not lead and c.text != lead.text), 0.0)

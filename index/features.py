@@ -38,9 +38,14 @@ _DATE = re.compile(
 )
 
 
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_NUMERIC_DATE = re.compile(r"\b(?:0?[1-9]|[12]\d|3[01])/(0?[1-9]|1[0-2])/(?:\d{2}|\d{4})\b")  # "31/03/25", as British papers write it
+
+
 def months_said(text: str) -> frozenset[str]:
-    """The months a text names, in full or short, each as its first three letters ("oct")."""
-    return frozenset(month.lower()[:3] for month in _MONTH_SAID.findall(text))
+    """The months a text names, in full, short or in a numeric date ("31/03/25"), each as its first three letters ("oct")."""
+    numeric = {_MONTH_NAMES[int(month) - 1] for month in _NUMERIC_DATE.findall(text)}
+    return frozenset(month.lower()[:3] for month in _MONTH_SAID.findall(text)) | numeric
 _TITLED_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr|Cllr|Councillor|Sir|Dame|Professor|Prof)\.?\s+(?:[A-Z]\.?\s+){0,3}[A-Z][a-z]+")
 _NAME = re.compile(r"\b[A-Z][a-z]+\s+(?:[A-Z]\.?\s+)?[A-Z][a-z']+(?:-[A-Z][a-z]+)?\b")
 _NOT_NAME_WORDS = frozenset(
@@ -116,6 +121,7 @@ _VERB = re.compile(
 
 
 _PIECE = re.compile(r"\S+")
+_SHORT_CELL_WORDS = 8  # a cell of more words is commentary ("Detail: ...", "Summary: ...")
 # A name (capitalised words) the question gives as a comparison or as its source, not as its subject:
 # "comparing it with Leeds", "than England", "as shown in the West Sussex paper".
 _NAME_WORDS = r"([A-Z][\w-]*(?:\s+[A-Z][\w-]*)*)(?:['\u2019]s)?"
@@ -441,7 +447,12 @@ class Candidate:
 
     @line_fact
     def periods(self) -> tuple[frozenset[str], frozenset[str]]:
-        return periods_named(self.text)
+        """The years the line is about. A table row's are in its label, headers and short cells: a year in a
+        commentary cell ("Summary: ... since 2023") is background, not the row's period."""
+        if self.row is None:
+            return periods_named(self.text)
+        short = [cell for _, cell in self.row.cells if len(cell.split()) <= _SHORT_CELL_WORDS]
+        return periods_named(" ".join([self.row.label, *(header for header, _ in self.row.cells), *short]))
 
     @line_fact
     def fragment_score(self) -> float:

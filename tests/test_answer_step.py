@@ -8,7 +8,8 @@ import pytest
 
 from core.records import Chunk, Document, DocumentMeta, Hit, TableRowRef
 from core.settings import AnswerSettings
-from index.answer import Reading, can_lead, compose_answer, framed_in_another_year, leadable, line_probabilities, period_absent, supporting_lines, with_verdict
+from index.answer import (Reading, can_lead, compose_answer, framed_in_another_year, leadable, line_probabilities, name_missing, period_absent,
+                          supporting_lines, with_verdict)
 from index.councils import councils_named, councils_without_papers
 from index.features import (AskedQuestion, Candidate, candidate_lines, carries_kind, chunk_lines, counts_in, feature_matrix, FEATURES,
                             event_match, fragment, header_named, label_compared, label_named, line_holds, names_a_person, pieces_between, quantities_in,
@@ -468,6 +469,44 @@ def test_a_month_the_question_names_may_be_written_short_in_the_lead():
     assert period_absent(asked("What share applied online in March 2024?", hits), lead) == 1.0
     market = [hit_of("The market share online was 87%.")]
     assert period_absent(asked("What share applied online in March 2024?", market), candidate_lines(market)[0]) == 1.0
+
+
+def test_a_month_the_question_names_may_be_a_numeric_date_or_within_the_quarter_the_paper_reports():
+    balance = [hit_of("Smoothing | Opening Balance 01/04/24: -148.7 | Projected Balance 31/03/25: -137.3", rows=(0,))]
+    lead = candidate_lines(balance)[0]
+    assert period_absent(asked("What balance was the smoothing reserve projected to have at 31 March 2025?", balance), lead) == 0.0
+    assert period_absent(asked("What balance did the smoothing reserve have at 30 June 2025?", balance), lead) == 1.0
+
+    def quarterly(title: str) -> list[Hit]:
+        hit = hit_of("Homes brought back into use | Latest: 422 | Target: 400", rows=(0,), date="2025-03-19")
+        hit.document.meta.title = title
+        return [hit]
+
+    report = quarterly("Quarterly Performance Report Q3 2024/25")  # the financial year's third quarter: October to December
+    question = "How many homes were brought back into use in the 12 months to December 2024?"
+    assert period_absent(asked(question, report), candidate_lines(report)[0]) == 0.0
+    assert period_absent(asked("How many homes were brought back into use by September 2024?", report), candidate_lines(report)[0]) == 1.0
+    calendar = quarterly("Quarterly Performance Report Q3")  # no financial year beside it: either year's third quarter
+    assert period_absent(asked("How many homes were brought back into use by September 2024?", calendar), candidate_lines(calendar)[0]) == 0.0
+
+
+def test_a_year_in_a_row_s_commentary_cell_is_not_the_row_s_period():
+    text = ("Concessionary Travel | Revenue Budget: 13.0 | Revenue Variance: +3.4 | Summary: Update to DfT reimbursement "
+            "guidance for 2025-26 following the 2023 review of journeys")
+    hits = [hit_of(text, rows=(0,))]
+    assert year_conflict(candidate_lines(hits)[0], asked("How far over budget is concessionary travel in 2024-25?", hits)) == 0.0
+    dated = [hit_of("High Needs pupils | 2023-24: 16,163 | 2025-26: 17,176", rows=(0,))]
+    assert year_conflict(candidate_lines(dated)[0], asked("How many High Needs pupils were there in 2024-25?", dated)) == 1.0
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("What annual charge has Glasgow set for its workplace parking levy?", True),  # no passage names Glasgow
+    ("What annual charge has Nottingham set for its workplace parking levy?", False),
+    ("What annual fee has Nottingham set for its workplace parking levy?", False),  # "fee" is absent, but not a name
+])
+def test_a_name_the_question_gives_that_no_passage_holds_counts_as_missing(question, missing):
+    hits = [hit_of("Nottingham's annual workplace parking levy charge is currently £550.", authority="Bristol City Council")]
+    assert (name_missing(asked(question, hits)) > 0) == missing
 
 
 def test_a_lead_framed_by_another_financial_year_conflicts_with_the_one_asked():
