@@ -31,7 +31,7 @@ POSSIBLE = "Possible answer (check the source):"
 # be judged backwards: one whose passages are all far from it, or that names something no paper holds ("Paris").
 CONFIDENCE_SIGNS = {"lead_probability": 0, "margin": 0, "subject_coverage": 0, "missing_specific": -1, "lead_missing_specific": -1,
                     "lead_overlap": 0, "lead_kind_match": 0, "top_cosine": 1, "asks_kind": 0, "period_absent": -1,
-                    "lead_year_conflict": -1, "name_missing": -1}
+                    "lead_year_conflict": -1, "name_missing": -1, "plan_for_actual": -1}
 CONFIDENCE_FEATURES = list(CONFIDENCE_SIGNS)
 _QUARTER = re.compile(r"\b(?:q|quarter\s*)([1-4])\b", re.I)
 _MONTH_WORDS = re.compile(r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b", re.I)
@@ -150,9 +150,10 @@ def answered_kinds(question: AskedQuestion, line: Candidate) -> frozenset[str]:
     return frozenset(kind for kind in question.kinds if line_holds(kind, line, question))
 
 
-def missing_specific(question: AskedQuestion) -> float:
-    """The most specific subject word that none of the passages read holds (see most_specific_absent)."""
-    return most_specific_absent(question, words_read([question.paper_words, question.passage_words]))
+def missing_specific(question: AskedQuestion, read: Words) -> float:
+    """The most specific subject word that none of the passages read holds (see most_specific_absent); `read` is
+    every word of the passages and of their papers' council and title."""
+    return most_specific_absent(question, read)
 
 
 _CAPITALISED = re.compile(r"(?<!^)\b[A-Z][\w'\u2019-]*")
@@ -163,12 +164,11 @@ def capitalised_words(text: str) -> frozenset[str]:
     return frozenset(word for match in _CAPITALISED.finditer(text) for word in tokens_of(match.group()))
 
 
-def name_missing(question: AskedQuestion) -> float:
+def name_missing(question: AskedQuestion, read: Words) -> float:
     """missing_specific over the words the question capitalises. A question put in other words than the paper's
     changes its common words ("scrap" for "remove"), seldom its names: a name no passage holds ("Glasgow",
     "Oracle Cloud") is about something the papers read do not cover."""
-    return most_specific_absent(question, words_read([question.paper_words, question.passage_words]),
-                                among=capitalised_words(question.analysis.text))
+    return most_specific_absent(question, read, among=capitalised_words(question.analysis.text))
 
 
 def lead_context(question: AskedQuestion, lead: Candidate) -> str:
@@ -205,10 +205,24 @@ def period_absent(question: AskedQuestion, lead: Candidate) -> float:
                  or bool(quarters) and not quarters & said_quarters)
 
 
+# What happened, against what was planned: finance and performance papers give both for the same measure
+# ("Revenue Forecast: 588.4" before the year's outturn; "the target of £25,000" for the sum raised).
+_ACTUAL = re.compile(r"\b(?:actual(?:ly)?|outturn|spent|raised|achieved|came in|end(?:ed)? up)\b", re.I)
+_PLANNED = re.compile(r"\b(?:targets?|forecast(?:s|ed)?|projected|projections?|estimated?|estimates|expected|anticipated|aims?|"
+                      r"ambition|trajectory|planned|budgeted)\b", re.I)
+
+
+def plan_for_actual(question: AskedQuestion, lead: Candidate) -> float:
+    """The question asks what actually happened and the lead only says what was planned: a forecast, a target."""
+    framed = f"{lead.caption} {lead.text}"
+    return float(bool(_ACTUAL.search(question.analysis.text)) and bool(_PLANNED.search(framed)) and not _ACTUAL.search(framed))
+
+
 def confidence_evidence(question: AskedQuestion, candidates: list[Candidate], lead: Candidate | None, top_cosine: float) -> dict[str, float]:
     """The question-level evidence the confidence model weighs."""
-    coverage = {"subject_coverage": subject_coverage(question), "missing_specific": missing_specific(question), "top_cosine": top_cosine,
-                "lead_missing_specific": 1.0, "name_missing": name_missing(question)}
+    read = words_read([question.paper_words, question.passage_words])
+    coverage = {"subject_coverage": subject_coverage(question), "missing_specific": missing_specific(question, read), "top_cosine": top_cosine,
+                "lead_missing_specific": 1.0, "name_missing": name_missing(question, read)}
     if lead is None:
         return dict.fromkeys(CONFIDENCE_FEATURES, 0.0) | coverage
     runner_up = next((c.probability for c in candidates if c is not lead and c.text != lead.text), 0.0)
@@ -222,6 +236,7 @@ def confidence_evidence(question: AskedQuestion, candidates: list[Candidate], le
                                                       answered_kinds(question, lead)),
         "period_absent": period_absent(question, lead),
         "lead_year_conflict": max(year_conflict(lead, question), framed_in_another_year(question, lead)),
+        "plan_for_actual": plan_for_actual(question, lead),
     }
 
 

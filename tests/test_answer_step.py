@@ -9,7 +9,7 @@ import pytest
 from core.records import Chunk, Document, DocumentMeta, Hit, TableRowRef
 from core.settings import AnswerSettings
 from index.answer import (Reading, can_lead, compose_answer, framed_in_another_year, leadable, line_probabilities, name_missing, period_absent,
-                          supporting_lines, with_verdict)
+                          plan_for_actual, supporting_lines, with_verdict, words_read)
 from index.councils import councils_named, councils_without_papers
 from index.features import (AskedQuestion, Candidate, candidate_lines, carries_kind, chunk_lines, counts_in, feature_matrix, FEATURES,
                             event_match, fragment, header_named, label_compared, label_named, line_holds, names_a_person, pieces_between, quantities_in,
@@ -506,7 +506,19 @@ def test_a_year_in_a_row_s_commentary_cell_is_not_the_row_s_period():
 ])
 def test_a_name_the_question_gives_that_no_passage_holds_counts_as_missing(question, missing):
     hits = [hit_of("Nottingham's annual workplace parking levy charge is currently £550.", authority="Bristol City Council")]
-    assert (name_missing(asked(question, hits)) > 0) == missing
+    question = asked(question, hits)
+    assert (name_missing(question, words_read([question.paper_words, question.passage_words])) > 0) == missing
+
+
+@pytest.mark.parametrize(("question", "line", "conflict"), [
+    ("What was the actual overspend at the year-end outturn?", "Adult Social Care | Revenue Budget: 524.7 | Revenue Forecast: 588.4", 1.0),
+    ("How much did the Christmas campaign actually raise?", "Members were asked to help the campaign reach the target of £25,000.", 1.0),
+    ("How much did the Christmas campaign actually raise?", "The campaign raised £21,000 against a target of £25,000.", 0.0),
+    ("What is the forecast overspend?", "Adult Social Care | Revenue Budget: 524.7 | Revenue Forecast: 588.4", 0.0),
+])
+def test_a_plan_does_not_answer_a_question_about_what_actually_happened(question, line, conflict):
+    hits = [hit_of(line, rows=(0,) if " | " in line else ())]
+    assert plan_for_actual(asked(question, hits), candidate_lines(hits)[0]) == conflict
 
 
 def test_a_lead_framed_by_another_financial_year_conflicts_with_the_one_asked():
