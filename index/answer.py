@@ -160,8 +160,10 @@ _CAPITALISED = re.compile(r"(?<!^)\b[A-Z][\w'\u2019-]*")
 
 
 def capitalised_words(text: str) -> frozenset[str]:
-    """The words a question writes with a capital, the first word aside: names of places, schemes and bodies, and acronyms."""
-    return frozenset(word for match in _CAPITALISED.finditer(text) for word in tokens_of(match.group()))
+    """The words a question writes with a capital, the first word aside: names of places, schemes and bodies, and
+    acronyms. Months and quarters are periods (period_absent reads them), not names."""
+    return frozenset(word for match in _CAPITALISED.finditer(_QUARTER.sub(" ", _MONTH_WORDS.sub(" ", text)))
+                     for word in tokens_of(match.group()))
 
 
 def name_missing(question: AskedQuestion, read: Words) -> float:

@@ -19,7 +19,7 @@ import numpy as np
 
 from core.records import Chunk, Hit
 from index.names import GIVEN_NAMES
-from index.query import DECISION_WORDS, QueryAnalysis, paper_years, periods_named, tokens_of
+from index.query import DECISION_WORDS, QueryAnalysis, paper_dates, paper_years, periods_named, tokens_of
 from index.units import ROW_SEPARATOR, Row, parsed_row, row_lines_of, sentence_units, table_captions
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
@@ -563,6 +563,10 @@ class AskedQuestion:
         return paper_years(self.analysis.text)
 
     @functools.cached_property
+    def paper_dates(self) -> frozenset[str]:
+        return paper_dates(self.analysis.text)
+
+    @functools.cached_property
     def question_words(self) -> Words:
         return Words.of(tokens_of(self.analysis.text))
 
@@ -1010,6 +1014,13 @@ def paper_year(c: Candidate, q: AskedQuestion) -> str:
     return (q.hits[c.hit_rank].document.meta.date or "")[:4]
 
 
+def paper_date_match(c: Candidate, q: AskedQuestion) -> float:
+    """The question names the paper it asks about by its date ("Bristol's October 2025 update", "at its March 2026
+    meeting") and the line is from a paper of that month (or year): a later update may repeat the same table."""
+    date = q.hits[c.hit_rank].document.meta.date or ""
+    return float(any(date.startswith(asked) for asked in q.paper_dates))
+
+
 def year_match(c: Candidate, q: AskedQuestion) -> float:
     """The question names a year that the paper's date or the line itself has."""
     years = q.analysis.years
@@ -1116,6 +1127,7 @@ FEATURES: dict[str, Callable[[Candidate, AskedQuestion], float]] = {
     "label_named": label_named,
     "label_compared": label_compared,
     "year_match": year_match,
+    "paper_date_match": paper_date_match,
     "year_absent": year_absent,
     "council_match": council_match,
     "unasked_capital": unasked_capital,

@@ -8,14 +8,14 @@ import pytest
 
 from core.records import Chunk, Document, DocumentMeta, Hit, TableRowRef
 from core.settings import AnswerSettings
-from index.answer import (Reading, can_lead, compose_answer, framed_in_another_year, leadable, line_probabilities, name_missing, period_absent,
+from index.answer import (Reading, can_lead, capitalised_words, compose_answer, framed_in_another_year, leadable, line_probabilities, name_missing, period_absent,
                           plan_for_actual, supporting_lines, with_verdict, words_read)
 from index.councils import councils_named, councils_without_papers
 from index.features import (AskedQuestion, Candidate, candidate_lines, carries_kind, chunk_lines, counts_in, feature_matrix, FEATURES,
-                            event_match, fragment, header_named, label_compared, label_named, line_holds, names_a_person, pieces_between, quantities_in,
+                            event_match, fragment, header_named, paper_date_match, label_compared, label_named, line_holds, names_a_person, pieces_between, quantities_in,
                             restatement, role_record, subject_overlap, context_overlap, target_measured, target_value, unasked_capital, year_conflict)
 from index.followup import read_question, subject_phrase
-from index.query import analyse_question, answer_kinds, named_authority, paper_years
+from index.query import analyse_question, answer_kinds, named_authority, paper_dates, paper_years
 from index.search import mentions_council
 from index.service import decision_record_hit, role_record_hit
 from index.scorer import DEFAULT_MODEL, Logistic, ModelError, load_answer_model
@@ -462,6 +462,25 @@ def test_a_year_followed_by_a_word_for_a_paper_is_the_paper_s_date(question, yea
     assert paper_years(question) == years
 
 
+@pytest.mark.parametrize(("question", "dates"), [
+    ("In Bristol's October 2025 Workplace Parking Levy update, what was the revised timescale?", {"2025-10"}),
+    ("How many children were on Suffolk's child protection register in the 2005 report?", {"2005"}),
+    ("The January 2026 forward plan spoke of 100 roads; how many did the March 2026 review propose?", {"2026-01", "2026-03"}),
+    ("How many children were looked after at the end of June 2013?", set()),
+])
+def test_the_dates_a_question_gives_the_papers_it_asks_about(question, dates):
+    assert paper_dates(question) == dates
+
+
+def test_a_line_from_the_paper_the_question_names_by_its_date_matches_it():
+    row = "Modelling and impact assessment | Date: November to January 2026 | Revised date: March to April 2026"
+    october, march = hit_of(row, date="2025-10-09", rows=(0,)), hit_of(row, date="2026-03-19", rows=(0,))
+    question = asked("In the October 2025 levy update, what was the revised timescale for modelling?", [october, march])
+    first, second = candidate_lines([october, march])
+    assert (paper_date_match(first, question), paper_date_match(second, question)) == (1.0, 0.0)
+    assert paper_date_match(first, asked("What was the revised timescale for modelling?", [october, march])) == 0.0
+
+
 def test_a_month_the_question_names_may_be_written_short_in_the_lead():
     hits = [hit_of("Apply for a Blue Badge | Online Oct 24 – Dec 24: 87%")]  # a paper of January 2025
     lead = candidate_lines(hits)[0]
@@ -497,6 +516,11 @@ def test_a_year_in_a_row_s_commentary_cell_is_not_the_row_s_period():
     assert year_conflict(candidate_lines(hits)[0], asked("How far over budget is concessionary travel in 2024-25?", hits)) == 0.0
     dated = [hit_of("High Needs pupils | 2023-24: 16,163 | 2025-26: 17,176", rows=(0,))]
     assert year_conflict(candidate_lines(dated)[0], asked("How many High Needs pupils were there in 2024-25?", dated)) == 1.0
+
+
+def test_capitalised_words_are_names_not_months_or_quarters():
+    assert capitalised_words("How many homes did Kent's No Use Empty bring back in Quarter 3 to December 2024?") == {
+        "kent's", "no", "use", "empty"}
 
 
 @pytest.mark.parametrize(("question", "missing"), [
