@@ -19,7 +19,7 @@ import numpy as np
 
 from core.records import Chunk, Hit
 from index.names import GIVEN_NAMES
-from index.query import DECISION_WORDS, QueryAnalysis, paper_dates, paper_years, periods_named, tokens_of
+from index.query import DECISION_WORDS, MONTHS, QueryAnalysis, paper_dates, paper_years, periods_named, tokens_of
 from index.units import ROW_SEPARATOR, Row, parsed_row, row_lines_of, sentence_units, table_captions
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
@@ -38,13 +38,12 @@ _DATE = re.compile(
 )
 
 
-_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _NUMERIC_DATE = re.compile(r"\b(?:0?[1-9]|[12]\d|3[01])/(0?[1-9]|1[0-2])/(?:\d{2}|\d{4})\b")  # "31/03/25", as British papers write it
 
 
 def months_said(text: str) -> frozenset[str]:
     """The months a text names, in full, short or in a numeric date ("31/03/25"), each as its first three letters ("oct")."""
-    numeric = {_MONTH_NAMES[int(month) - 1] for month in _NUMERIC_DATE.findall(text)}
+    numeric = {MONTHS[int(month) - 1] for month in _NUMERIC_DATE.findall(text)}
     return frozenset(month.lower()[:3] for month in _MONTH_SAID.findall(text)) | numeric
 _TITLED_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr|Cllr|Councillor|Sir|Dame|Professor|Prof)\.?\s+(?:[A-Z]\.?\s+){0,3}[A-Z][a-z]+")
 _NAME = re.compile(r"\b[A-Z][a-z]+\s+(?:[A-Z]\.?\s+)?[A-Z][a-z']+(?:-[A-Z][a-z]+)?\b")
@@ -1017,6 +1016,8 @@ def paper_year(c: Candidate, q: AskedQuestion) -> str:
 def paper_date_match(c: Candidate, q: AskedQuestion) -> float:
     """The question names the paper it asks about by its date ("Bristol's October 2025 update", "at its March 2026
     meeting") and the line is from a paper of that month (or year): a later update may repeat the same table."""
+    if not q.paper_dates:
+        return 0.0
     date = q.hits[c.hit_rank].document.meta.date or ""
     return float(any(date.startswith(asked) for asked in q.paper_dates))
 

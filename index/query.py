@@ -216,15 +216,15 @@ def paper_years(text: str) -> frozenset[str]:
     return frozenset(years)
 
 
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_MONTH_YEAR = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+((?:19|20)\d\d)\b", re.I)
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")  # as a month's first three letters
+_MONTH_YEAR = re.compile(rf"\b({'|'.join(MONTHS)})[a-z]*\.?\s+((?:19|20)\d\d)\b", re.I)  # "October 2025"
 
 
 def paper_dates(text: str) -> frozenset[str]:
     """The dates a question gives a paper (see paper_years), as the start of an ISO date: "2025-10" for
     "Bristol's October 2025 update", "2005" for "the 2005 report"."""
     years = paper_years(text)
-    dated = {(year, f"{year}-{_MONTHS.index(month.lower()) + 1:02d}")
+    dated = {(year, f"{year}-{MONTHS.index(month.lower()) + 1:02d}")
              for month, year in _MONTH_YEAR.findall(text) if year in years}
     return frozenset({date for _, date in dated} | (years - {year for year, _ in dated}))
 
