@@ -10,6 +10,7 @@ evidence into a probability and the calibrated thresholds into a level: `answer`
 from __future__ import annotations
 
 import functools
+import math
 import operator
 import re
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ POSSIBLE = "Possible answer (check the source):"
 # be judged backwards: one whose passages are all far from it, or that names something no paper holds ("Paris").
 CONFIDENCE_SIGNS = {"lead_probability": 0, "margin": 0, "subject_coverage": 0, "missing_specific": -1, "lead_missing_specific": -1,
                     "lead_overlap": 0, "lead_kind_match": 0, "top_cosine": 1, "asks_kind": 0, "period_absent": -1,
-                    "lead_year_conflict": -1, "name_missing": -1, "plan_for_actual": -1}
+                    "lead_year_conflict": -1, "name_missing": -1, "plan_for_actual": -1, "lead_log_odds": 0}
 CONFIDENCE_FEATURES = list(CONFIDENCE_SIGNS)
 _QUARTER = re.compile(r"\b(?:q|quarter\s*)([1-4])\b", re.I)
 _MONTH_WORDS = re.compile(r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b", re.I)
@@ -239,7 +240,16 @@ def confidence_evidence(question: AskedQuestion, candidates: list[Candidate], le
         "period_absent": period_absent(question, lead),
         "lead_year_conflict": max(year_conflict(lead, question), framed_in_another_year(question, lead)),
         "plan_for_actual": plan_for_actual(question, lead),
+        "lead_log_odds": lead_log_odds(candidates, lead),
     }
+
+
+def lead_log_odds(candidates: list[Candidate], lead: Candidate) -> float:
+    """The lead's odds, on a log scale, against none of the lines answering (the line model's outside option):
+    its own score, before the lines share the probability. Several lines that say the same (a vote recorded for
+    each item of the minutes) split the probability between them, not this."""
+    none = max(1.0 - sum(c.probability for c in candidates), 1e-9)
+    return math.log(max(lead.probability, 1e-9) / none)
 
 
 def framed_in_another_year(question: AskedQuestion, lead: Candidate) -> float:

@@ -8,7 +8,7 @@ import pytest
 
 from core.records import Chunk, Document, DocumentMeta, Hit, TableRowRef
 from core.settings import AnswerSettings
-from index.answer import (Reading, can_lead, capitalised_words, compose_answer, framed_in_another_year, leadable, line_probabilities, name_missing, period_absent,
+from index.answer import (Reading, can_lead, capitalised_words, lead_log_odds, compose_answer, framed_in_another_year, leadable, line_probabilities, name_missing, period_absent,
                           plan_for_actual, supporting_lines, with_verdict, words_read)
 from index.councils import councils_named, councils_without_papers
 from index.features import (AskedQuestion, Candidate, candidate_lines, carries_kind, chunk_lines, counts_in, feature_matrix, FEATURES,
@@ -543,6 +543,17 @@ def test_a_name_the_question_gives_that_no_passage_holds_counts_as_missing(quest
 def test_a_plan_does_not_answer_a_question_about_what_actually_happened(question, line, conflict):
     hits = [hit_of(line, rows=(0,) if " | " in line else ())]
     assert plan_for_actual(asked(question, hits), candidate_lines(hits)[0]) == conflict
+
+
+def test_a_lead_s_log_odds_are_its_own_score_whatever_lines_share_the_probability():
+    model = Logistic(["x"], [1.0], 0.0, [0.0], [1.0], "choice")
+    alone = [Candidate(0, 0, 5, "alone", 0)]
+    crowded = [Candidate(0, 0, 5, "first", 0), Candidate(0, 6, 12, "second", 1)]
+    for lines in (alone, crowded):
+        for line, probability in zip(lines, line_probabilities(model, np.full((len(lines), 1), 2.0), np.ones(len(lines), bool))):
+            line.probability = float(probability)
+    assert crowded[0].probability < alone[0].probability
+    assert lead_log_odds(crowded, crowded[0]) == pytest.approx(lead_log_odds(alone, alone[0])) == pytest.approx(2.0)
 
 
 def test_a_lead_framed_by_another_financial_year_conflicts_with_the_one_asked():
