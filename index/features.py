@@ -1008,9 +1008,14 @@ def label_compared(c: Candidate, q: AskedQuestion) -> float:
     return float(bool(c.label_words) and all(word in q.named_only_to_compare for word in c.label_words))
 
 
+def paper_date(c: Candidate, q: AskedQuestion) -> str:
+    """The line's paper's date, ISO ("" when it has none)."""
+    return q.hits[c.hit_rank].document.meta.date or ""
+
+
 def paper_year(c: Candidate, q: AskedQuestion) -> str:
     """The year of the line's paper's date ("" when it has none)."""
-    return (q.hits[c.hit_rank].document.meta.date or "")[:4]
+    return paper_date(c, q)[:4]
 
 
 def paper_date_match(c: Candidate, q: AskedQuestion) -> float:
@@ -1018,7 +1023,7 @@ def paper_date_match(c: Candidate, q: AskedQuestion) -> float:
     meeting") and the line is from a paper of that month (or year): a later update may repeat the same table."""
     if not q.paper_dates:
         return 0.0
-    date = q.hits[c.hit_rank].document.meta.date or ""
+    date = paper_date(c, q)
     return float(any(date.startswith(asked) for asked in q.paper_dates))
 
 
