@@ -11,7 +11,11 @@ wrong figure costs more than a right one shown as "possible", so the answer thre
 questions written after the code that gave 0.81 (and 0.89 on the test split), so it now asks for 0.98, which
 gave 0.88 on those 60 questions, at the cost of fewer `answer`-level answers (on dev, 0.35 of the answerable
 questions in place of 0.45, in sample; the rest come back as "possible", and answer accuracy and refusal do not change).
+Once dev held the eighth question set, its precision levelled off at about 0.95 over the top quarter of
+confidences and reached 0.98 over no band wide enough to calibrate on: asking for 0.98 set the answer threshold
+above every confidence, and no answer came back at the `answer` level. It now asks for 0.95, the level dev
+reaches, still 0.05 above the product's target.
 """
 
-PRECISION_TARGET = 0.98
+PRECISION_TARGET = 0.95
 REFUSAL_TARGET = 0.85

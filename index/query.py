@@ -68,6 +68,10 @@ SPELLINGS = {
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 _YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)(?:[/-](\d{2}))?\b")
 
+# "Which officers ...", "Which Peterborough cabinet member ...", "Which two Kent councillors ...".
+_WHICH_PERSON = (r"which\s+(?:[\w'\u2019-]+\s+){0,3}?(?:officers?|councillors?|members?|directors?|person|people|leaders?|"
+                 r"chair(?:man|woman|person)?|mayor|managers?|heads?|care leavers?)\b")
+
 # What a question asks for, judged from its wording; a question may ask for several kinds of thing
 # ("what was the target percentage" asks for a target and a percentage).
 ANSWER_KINDS = {
@@ -81,20 +85,18 @@ ANSWER_KINDS = {
     "percentage": re.compile(r"\b(?:percentage|per ?cent|proportion|share|rate)\b|%"),
     "count": re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b|\bhow big\b|\bhow large\b|\bhow often\b"),
     "date": re.compile(r"^\s*(?:and\s+)?when\b|\bwhen (?:is|was|will|would|did|does|do|are|were|has|have|had|can|could|should)\b|"
-                       r"\b(?:what|which) (?:date|day|year|month|quarter)\b(?![- ]to[- ]date)|"
+                       r"\b(?:what|which) (?:dates?|days?|years?|months?|quarters?)\b(?![- ]to[- ]date)|"
                        r"\bwhat (?:is|was|are|were) the (?:[\w-]+\s+){0,2}?(?:dates|timescale)\b|"  # "what were the revised dates"
                        r"\b(?:by|until) when\b|\bdeadline\b|\bdue\b|\bby what date\b|\bhow long\b"),
-    # "Which officers ...", "Which Peterborough cabinet member ...", "Which two Kent councillors ...".
-    "person": re.compile(r"\b(?:who|whom|whose)\b|\bwhich\s+(?:[\w'\u2019-]+\s+){0,3}?(?:officers?|councillors?|members?|"
-                         r"directors?|person|people|leaders?|chair(?:man|woman|person)?|mayor|managers?|heads?|care leavers?)\b|"
-                         r"\bname of\b|\bwhat is the name\b|\bnamed\b|\bchair(?:ed|s)?\b|\bpresented\b"),
+    "person": re.compile(rf"\b(?:who|whom|whose)\b|\b{_WHICH_PERSON}|\bname of\b|\bwhat is the name\b|\bnamed\b"),
     "decision": re.compile(r"\b(?:decide|decided|decision|decisions|agree|agreed|resolve|resolved|approve|approved|"
                            r"outcome|recommend\w*|endorse\w*|approval|delegat\w*)\b|"
                            # "What did the committee do with the petition?", "What happened to the amendment?"
                            r"\bwhat (?:did|does|will)\b.*\bdo (?:with|about)\b|\bwhat happened (?:to|with|at)\b"),
     "target": re.compile(r"\b(?:target|targets|aim|aims|aimed|goal|goals|ambition|trajectory|aspiration)\b"),
     "rating": re.compile(r"\b(?:rag|rating|rated|red|amber|green|grade|graded|judged|judgement)\b"),
-    "vote": re.compile(r"\b(?:vote|votes|voted|voting|abstain\w*|unanimous\w*|carried|defeated)\b"),
+    "vote": re.compile(r"\b(?:vote|votes|voted|voting|abstain\w*|unanimous\w*|carried|defeated)\b|\bin favour\b|"
+                       r"\bhow many\b.*\b(?:backed|supported|opposed)\b"),  # "how many members backed the motion?"
     "yes_no": re.compile(r"^\s*(?:and\s+)?(?:did|does|do|is|was|were|has|have|had|will|would|can|could|are|should)\b"),
 }
 # Words asking for a decision: a record of one says "APPROVE" or "RESOLVED", never "decide".
@@ -127,6 +129,7 @@ def tokens_of(text: str) -> list[str]:
 def content_terms(text: str) -> list[str]:
     terms = []
     for token in tokens_of(text):
+        token = token.removesuffix("'s")  # "Councillor Self's amendment": the minutes print "Councillor Self"
         token = SPELLINGS.get(token, token)
         if token not in STOPWORDS and (len(token) > 1 or token.isdigit()):
             terms.append(token)
@@ -137,6 +140,7 @@ def content_terms(text: str) -> list[str]:
 LEADING_KINDS = (
     (re.compile(r"^\s*(?:and\s+|so\s+)?when\b"), "date"),
     (re.compile(r"^\s*(?:and\s+|so\s+)?(?:who|whom|whose)\b"), "person"),
+    (re.compile(rf"^\s*(?:and\s+|so\s+)?{_WHICH_PERSON}"), "person"),  # "Which councillor seconded the recommendations?"
     (re.compile(r"^\s*(?:and\s+|so\s+)?how many\b"), "count"),
     (re.compile(r"^\s*(?:and\s+|so\s+)?how much\b"), "amount"),
     (re.compile(r"^\s*(?:and\s+|so\s+)?what (?:percentage|proportion|share)\b"), "percentage"),

@@ -8,7 +8,7 @@ import pytest
 
 from core.records import Chunk, Document, DocumentMeta, Hit, TableRowRef
 from core.settings import AnswerSettings
-from index.answer import (Reading, can_lead, capitalised_words, lead_log_odds, compose_answer, framed_in_another_year, leadable, line_probabilities, name_missing, period_absent,
+from index.answer import (LOG_ODDS_CAP, Reading, can_lead, capitalised_words, lead_log_odds, compose_answer, framed_in_another_year, leadable, line_probabilities, name_missing, period_absent,
                           plan_for_actual, supporting_lines, with_verdict, words_read)
 from index.councils import councils_named, councils_without_papers
 from index.features import (AskedQuestion, Candidate, candidate_lines, carries_kind, chunk_lines, counts_in, feature_matrix, FEATURES,
@@ -52,6 +52,15 @@ COUNCILS = ["Suffolk County Council", "Sunderland City Council", "Kent County Co
     ("What allowance is paid to the Deputy Mayor?", {"amount"}),
     ("What was Nottingham's levy charge per space in 2020/21?", {"amount"}),
     ("What happened to the proposal to remove the free parking tariff?", {"decision"}),
+    ("On which dates did a team inspect the roads?", {"date"}),
+    # The opening settles it: a councillor, not the decision the recommendations were for.
+    ("Which councillor seconded the Chair's funding recommendations?", {"person"}),
+    ("Which officer leads the Incentive Funding decision?", {"person"}),
+    ("How many members backed the motion on devolution?", {"count", "vote"}),
+    ("How many councillors were in favour of the plan?", {"count", "vote"}),
+    # A report "presented" to a panel, or a committee's chair, does not make a question ask who.
+    ("What was the youth reoffending rate in the annual report presented to the panel?", {"percentage"}),
+    ("What did the committee chair say about the consultation?", set()),
 ])
 def test_the_kind_of_answer_a_question_asks_for(question, kinds):
     assert analyse_question(question).asks == kinds
@@ -61,6 +70,11 @@ def test_the_subject_leaves_out_the_words_that_only_say_what_kind_of_answer_is_w
     assert analyse_question("How many agency social workers did Sunderland have?").subject == ["agency", "social", "workers", "sunderland"]
     # "decide" asks for a decision; the record says "APPROVE", never "decide"
     assert analyse_question("What did the Cabinet Member decide about Seashells?").subject == ["cabinet", "member", "seashells"]
+
+
+def test_a_possessive_is_read_as_its_noun():
+    # "Councillor Self's amendment" is about Councillor Self, whose name the minutes print without the "'s"
+    assert analyse_question("Who seconded Councillor Self's amendment?").subject == ["seconded", "councillor", "self", "amendment"]
 
 
 @pytest.mark.parametrize(("kind", "line", "holds"), [
@@ -554,6 +568,17 @@ def test_a_lead_s_log_odds_are_its_own_score_whatever_lines_share_the_probabilit
             line.probability = float(probability)
     assert crowded[0].probability < alone[0].probability
     assert lead_log_odds(crowded, crowded[0]) == pytest.approx(lead_log_odds(alone, alone[0])) == pytest.approx(2.0)
+
+
+def test_a_lead_s_log_odds_are_read_no_further_than_the_cap():
+    # the leads the line model is surest of are no likelier right: past the cap, a surer score adds nothing
+    model = Logistic(["x"], [1.0], 0.0, [0.0], [1.0], "choice")
+    odds = []
+    for score in (LOG_ODDS_CAP - 1.0, LOG_ODDS_CAP + 2.0, LOG_ODDS_CAP + 8.0):
+        line = Candidate(0, 0, 5, "alone", 0)
+        line.probability = float(line_probabilities(model, np.full((1, 1), score), np.ones(1, bool))[0])
+        odds.append(lead_log_odds([line], line))
+    assert odds == pytest.approx([LOG_ODDS_CAP - 1.0, LOG_ODDS_CAP, LOG_ODDS_CAP])
 
 
 def test_a_lead_framed_by_another_financial_year_conflicts_with_the_one_asked():
