@@ -874,6 +874,18 @@ def decision_match(c: Candidate, q: AskedQuestion) -> float:
     return float("decision" in q.kinds and c.shows(_DECISION))
 
 
+# The papers that record what was decided, as their titles name them; a report's recommendations and the options
+# it sets out ("a. Agree that the decision be implemented") are only proposals.
+_DECISION_RECORD_TITLE = re.compile(r"\bminutes\b|\bdecision notice\b|\brecord of decision\b|\bdecision record|\bdecisions? taken\b", re.I)
+
+
+def decision_taken(c: Candidate, q: AskedQuestion) -> float:
+    """A question about a decision and a line that records one in a paper that records decisions (minutes, a
+    decision notice, a record of decision)."""
+    return float("decision" in q.kinds and bool(_DECISION_RECORD_TITLE.search(q.hits[c.hit_rank].document.meta.title or ""))
+                 and line_holds("decision", c, q))
+
+
 def target_value(c: Candidate, q: AskedQuestion) -> float:
     """A question about a target and a line that states the target's value (or a row whose "Target" column holds one)."""
     if "target" not in q.kinds:
@@ -1115,6 +1127,7 @@ FEATURES: dict[str, Callable[[Candidate, AskedQuestion], float]] = {
     "date_match": date_match,
     "event_match": event_match,
     "decision_match": decision_match,
+    "decision_taken": decision_taken,
     "amount_match": kind_match_of("amount"),
     "percentage_match": kind_match_of("percentage"),
     "count_match": kind_match_of("count"),

@@ -11,7 +11,7 @@ from core.settings import AnswerSettings
 from index.answer import (LOG_ODDS_CAP, Reading, can_lead, capitalised_words, lead_log_odds, compose_answer, framed_in_another_year, leadable, line_probabilities, name_missing, period_absent,
                           plan_for_actual, supporting_lines, with_verdict, words_read)
 from index.councils import councils_named, councils_without_papers
-from index.features import (AskedQuestion, Candidate, candidate_lines, carries_kind, chunk_lines, counts_in, feature_matrix, FEATURES,
+from index.features import (AskedQuestion, Candidate, candidate_lines, carries_kind, chunk_lines, counts_in, decision_taken, feature_matrix, FEATURES,
                             event_match, fragment, header_named, paper_date_match, label_compared, label_named, line_holds, names_a_person, pieces_between, quantities_in,
                             restatement, role_record, subject_overlap, context_overlap, target_measured, target_value, unasked_capital, year_conflict)
 from index.followup import read_question, subject_phrase
@@ -557,6 +557,25 @@ def test_a_name_the_question_gives_that_no_passage_holds_counts_as_missing(quest
 def test_a_plan_does_not_answer_a_question_about_what_actually_happened(question, line, conflict):
     hits = [hit_of(line, rows=(0,) if " | " in line else ())]
     assert plan_for_actual(asked(question, hits), candidate_lines(hits)[0]) == conflict
+
+
+@pytest.mark.parametrize(("question", "title", "line", "taken"), [
+    ("What did the Council decide on the family hubs?", "County Council minutes, 13 March 2025",
+     "RESOLVED that the Council makes comments and does not require reconsideration of the decision.", 1.0),
+    ("What did the committee approve for the 20mph review?", "Decision notice (Decision Recording Forms), 19 March 2026",
+     "2. Approved launching a six-week public engagement.", 1.0),
+    # the options a report sets out are proposals, not what was decided
+    ("What did the Council decide on the family hubs?", "County Council review of Decision 24/00093",
+     "a. Agree that the decision be implemented", 0.0),
+    ("What did the Council decide on the family hubs?", "County Council minutes, 13 March 2025",
+     "Mr Brady spoke about the family hubs.", 0.0),
+    ("How many family hubs are there?", "County Council minutes, 13 March 2025",
+     "RESOLVED that the Council notes the report on the 16 family hubs.", 0.0),
+])
+def test_a_decision_is_read_where_a_paper_records_it(question, title, line, taken):
+    hit = hit_of(line)
+    hit.document.meta.title = title
+    assert decision_taken(candidate_lines([hit])[0], asked(question, [hit])) == taken
 
 
 def test_a_lead_s_log_odds_are_its_own_score_whatever_lines_share_the_probability():
