@@ -120,6 +120,10 @@ _VERB = re.compile(
 
 
 _PIECE = re.compile(r"\S+")
+# The headings of a questions paper: "Question 3 – A Resident", "Question by Mr X to Mrs Y", then "Answer" or
+# "Mayor's Response" above the reply. Group 1 is set on a question's heading.
+_QUESTION_PAPER_HEADING = re.compile(
+    r"^\s*(?:(question\s*(?:\d+\b|by\b|from\b|[-\u2013:]))|(?:[\w'\u2019]+\s+){0,2}(?:answer|response|reply)\b[^\n]{0,30}$)", re.I | re.M)
 _SHORT_CELL_WORDS = 8  # a cell of more words is commentary ("Detail: ...", "Summary: ...")
 # A name (capitalised words) the question gives as a comparison or as its source, not as its subject:
 # "comparing it with Leeds", "than England", "as shown in the West Sussex paper".
@@ -342,6 +346,7 @@ class Candidate:
     row: Row | None = None  # the label and cells of a table row
     tabbed: bool = False  # a tab-separated row of a text paper
     previous: str = ""  # the line before it in the passage: a figure often follows the sentence naming it
+    asked: bool = False  # part of a question put to the council (questions papers), not of its answer
     closeness: float = 0.0  # cosine of its vector to the question's
     features: dict[str, float] = field(default_factory=dict)
     probability: float = 0.0
@@ -469,13 +474,16 @@ def chunk_lines(chunk: Chunk) -> list[Candidate]:
     captions = table_captions(text, rows)
     lines = []
     previous = ""
+    asked = False
     for unit, (start, end) in enumerate(sentence_units(text, rows)):
         quote = text[start:end]
         line_start = text.rfind("\n", 0, start) + 1
         is_row = line_start == start and line_start in captions
+        headings = list(_QUESTION_PAPER_HEADING.finditer(quote))
+        asked = headings[-1].group(1) is not None if headings else asked
         lines.append(Candidate(
             hit_rank=0, start=start, end=end, text=quote, unit=unit, caption=captions.get(line_start, "") if is_row else "",
-            row=parsed_row(quote) if is_row else None, tabbed="\t" in quote, previous=previous,
+            row=parsed_row(quote) if is_row else None, tabbed="\t" in quote, previous=previous, asked=asked,
         ))
         previous = quote
     return lines
@@ -1100,6 +1108,12 @@ def ends_question(c: Candidate, q: AskedQuestion) -> float:
     return float(c.text.rstrip().endswith("?"))
 
 
+def asked_part(c: Candidate, q: AskedQuestion) -> float:
+    """A line of a question put to the council, between its heading and the answer: the questioner's own
+    account ("On 6 February I cycled around the villages ...") is not the council's answer."""
+    return float(c.asked)
+
+
 def length(c: Candidate, q: AskedQuestion) -> float:
     return c.length
 
@@ -1151,6 +1165,7 @@ FEATURES: dict[str, Callable[[Candidate, AskedQuestion], float]] = {
     "council_match": council_match,
     "unasked_capital": unasked_capital,
     "ends_question": ends_question,
+    "asked_part": asked_part,
     "length": length,
 }
 

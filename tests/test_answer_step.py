@@ -11,7 +11,7 @@ from core.settings import AnswerSettings
 from index.answer import (LOG_ODDS_CAP, Reading, can_lead, capitalised_words, lead_log_odds, compose_answer, framed_in_another_year, leadable, line_probabilities, name_missing, period_absent,
                           plan_for_actual, supporting_lines, with_verdict, words_read)
 from index.councils import councils_named, councils_without_papers
-from index.features import (AskedQuestion, Candidate, candidate_lines, carries_kind, chunk_lines, counts_in, decision_taken, feature_matrix, FEATURES,
+from index.features import (AskedQuestion, Candidate, asked_part, candidate_lines, carries_kind, chunk_lines, counts_in, decision_taken, feature_matrix, FEATURES,
                             event_match, fragment, header_named, paper_date_match, label_compared, label_named, line_holds, names_a_person, pieces_between, quantities_in,
                             restatement, role_record, subject_overlap, context_overlap, target_measured, target_value, unasked_capital, year_conflict)
 from index.followup import read_question, subject_phrase
@@ -576,6 +576,26 @@ def test_a_decision_is_read_where_a_paper_records_it(question, title, line, take
     hit = hit_of(line)
     hit.document.meta.title = title
     assert decision_taken(candidate_lines([hit])[0], asked(question, [hit])) == taken
+
+
+def test_a_line_of_a_question_put_to_the_council_is_told_from_its_answer():
+    text = ("Question 6\n\nQuestion by Mike Sole to Neil Baker, Cabinet Member for Highways\n\n"
+            "On 6 February I cycled around the villages and photographed 100 potholes.\n\n"
+            "Answer\n\nA team inspected the roads on 10th and 11th March 2025.\n\n"
+            "Question 7 \u2013 A Resident\n\nWhy was the 73 bus withdrawn?\n\n"
+            "Mayor's Response\n\nIn response to your question, the service was not viable.")
+    lines = candidate_lines([hit_of(text)])
+
+    def asked_of(phrase: str) -> float:
+        return asked_part(next(c for c in lines if phrase in c.text), None)
+
+    assert asked_of("On 6 February I cycled") == 1.0
+    assert asked_of("A team inspected the roads") == 0.0
+    assert asked_of("Why was the 73 bus withdrawn?") == 1.0
+    assert asked_of("the service was not viable") == 0.0
+    # "In response to ..." opens a sentence, not the heading of an answer
+    asking = candidate_lines([hit_of("Question 8 \u2013 A Resident\n\nIn response to the survey, why did only 92 firms reply?")])
+    assert asked_part(asking[-1], None) == 1.0
 
 
 def test_a_lead_s_log_odds_are_its_own_score_whatever_lines_share_the_probability():
