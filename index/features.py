@@ -618,6 +618,11 @@ class AskedQuestion:
         return [terms_held(self, words) for words in self.framing_words]
 
     @functools.cached_property
+    def records_decisions(self) -> list[bool]:
+        """Whether each passage's paper records decisions, by its title (minutes, a decision notice ...)."""
+        return [bool(_DECISION_RECORD_TITLE.search(hit.document.meta.title or "")) for hit in self.hits]
+
+    @functools.cached_property
     def passage_words(self) -> list[Words]:
         """Each passage's own text."""
         return [Words.of(tokens_of(hit.chunk.text)) for hit in self.hits]
@@ -890,8 +895,7 @@ _DECISION_RECORD_TITLE = re.compile(r"\bminutes\b|\bdecision notice\b|\brecord o
 def decision_taken(c: Candidate, q: AskedQuestion) -> float:
     """A question about a decision and a line that records one in a paper that records decisions (minutes, a
     decision notice, a record of decision)."""
-    return float("decision" in q.kinds and bool(_DECISION_RECORD_TITLE.search(q.hits[c.hit_rank].document.meta.title or ""))
-                 and line_holds("decision", c, q))
+    return float("decision" in q.kinds and q.records_decisions[c.hit_rank] and line_holds("decision", c, q))
 
 
 def target_value(c: Candidate, q: AskedQuestion) -> float:

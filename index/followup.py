@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.query import KIND_WORDS, STOPWORDS, content_terms, named_authority, tokens_of, years_named
+from index.query import KIND_WORDS, STOPWORDS, bare_word, content_terms, named_authority, tokens_of, years_named
 
 MAX_TURNS = 10
 _PERIOD = re.compile(r"\b(?:19|20)\d{2}(?:[/-]\d{2,4})?\b")
@@ -46,7 +46,7 @@ def subject_phrase(question: str, authorities: list[str]) -> str:
     keep = [
         m for m in words
         if (terms := content_terms(m.group()))
-        and not ({t.removesuffix("'s") for t in tokens_of(m.group())} & council_words)
+        and not ({bare_word(t) for t in tokens_of(m.group())} & council_words)
         and not years_named(m.group())
         and any(t not in KIND_WORDS and t not in STOPWORDS for t in terms)
     ]
@@ -55,7 +55,7 @@ def subject_phrase(question: str, authorities: list[str]) -> str:
     phrase = question[keep[0].start() : keep[-1].end()]
     # A council name inside the span ("agency social workers did Sunderland") is cut at its first word.
     for m in words:
-        if keep[0].start() < m.start() < keep[-1].end() and {t.removesuffix("'s") for t in tokens_of(m.group())} & council_words:
+        if keep[0].start() < m.start() < keep[-1].end() and {bare_word(t) for t in tokens_of(m.group())} & council_words:
             phrase = question[keep[0].start() : m.start()]
             break
     phrase = re.sub(r"['\u2019]s\b", "", phrase).strip(" ?.,")

@@ -126,10 +126,15 @@ def tokens_of(text: str) -> list[str]:
     return _TOKEN.findall(fold_characters(text).lower())
 
 
+def bare_word(token: str) -> str:
+    """A token without its possessive: "Councillor Self's amendment" is about Councillor Self, as the minutes print him."""
+    return token.removesuffix("'s")
+
+
 def content_terms(text: str) -> list[str]:
     terms = []
     for token in tokens_of(text):
-        token = token.removesuffix("'s")  # "Councillor Self's amendment": the minutes print "Councillor Self"
+        token = bare_word(token)
         token = SPELLINGS.get(token, token)
         if token not in STOPWORDS and (len(token) > 1 or token.isdigit()):
             terms.append(token)
@@ -245,7 +250,7 @@ AUTHORITY_GENERIC = frozenset({"county", "city", "council", "borough", "district
 
 
 def distinctive_words(name: str) -> list[str]:
-    return [word[:-2] if word.endswith("'s") else word for word in tokens_of(name) if word not in AUTHORITY_GENERIC]
+    return [bare_word(word) for word in tokens_of(name) if word not in AUTHORITY_GENERIC]
 
 
 def named_authority(question: str, authorities: list[str]) -> str | None:
