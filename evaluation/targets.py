@@ -14,8 +14,11 @@ questions in place of 0.45, in sample; the rest come back as "possible", and ans
 Once dev held the eighth question set, its precision levelled off at about 0.95 over the top quarter of
 confidences and reached 0.98 over no band wide enough to calibrate on: asking for 0.98 set the answer threshold
 above every confidence, and no answer came back at the `answer` level. It now asks for 0.95, the level dev
-reaches, still 0.05 above the product's target.
+reaches, still 0.05 above the product's target. With the tenth question set dev's precision levels off at
+about 0.93 over the top third of confidences and reaches 0.95 over no band: asking for 0.95 set the answer
+threshold at 0.95 and left 0.08 of the test split's answerable questions at the `answer` level. It now asks
+for 0.93, the level dev reaches, 0.03 above the product's target.
 """
 
-PRECISION_TARGET = 0.95
+PRECISION_TARGET = 0.93
 REFUSAL_TARGET = 0.85

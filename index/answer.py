@@ -200,7 +200,7 @@ def quarter_months(text: str) -> frozenset[str]:
 def period_absent(question: AskedQuestion, lead: Candidate) -> float:
     """The question names a month ("in March 2016", said "Mar 16", "31/03/16" or in full, or within a quarter the
     lead's paper reports on) or a quarter ("Quarter 2", "Q2") that the lead, its framing and its paper's date do not."""
-    months = {m.lower()[:3] for m in _MONTH_WORDS.findall(question.analysis.text)}
+    months = months_said(question.analysis.text)  # "in Feb 2016" as well as "in February 2016"
     quarters = set(_QUARTER.findall(question.analysis.text))
     context = lead_context(question, lead).lower()
     said_quarters = set(_QUARTER.findall(context))

@@ -119,6 +119,10 @@ _VERB = re.compile(
 )
 
 
+# A recommendation or list item put as an infinitive: "c) To agree a further progress report ..." states what is asked.
+_INFINITIVE_ITEM = re.compile(r"^\s*(?:\(?(?:[a-z]|[ivx]{1,4}|\d{1,2})[.)]\s*)?to\s+[a-z]{3,}\b", re.I)
+
+
 _PIECE = re.compile(r"\S+")
 # The headings of a questions paper: "Question 3 – A Resident", "Question by Mr X to Mrs Y", then "Answer" or
 # "Mayor's Response" above the reply. Group 1 is set on a question's heading.
@@ -849,6 +853,7 @@ EVENTS = tuple(re.compile(words, re.I) for words in (
     r"\b(?:approv\w*|agree[sd]?|decided?|resolved?|endors\w*|adopt(?:s|ed)?)\b",
     r"\b(?:publish\w*|issued?|announc\w*|submit\w*|submission)\b",
     r"\b(?:establish\w*|set up|formed|created?)\b",
+    r"\b(?:transfer\w*|mov(?:e|es|ed|ing)|transition\w*)\b",
 ))
 
 
@@ -907,12 +912,28 @@ def target_value(c: Candidate, q: AskedQuestion) -> float:
     return float(c.shows(_TARGET_VALUE))
 
 
+# A question about how a service did against its target, not what the target was: "Is Kent on track for its
+# target ...?", "Did they meet it?".
+_PROGRESS_ASKED = re.compile(r"\b(?:met|meet|meets|meeting|achiev\w*|on track|off track|hit|missed|exceed\w*|reach\w*|progress)\b|"
+                             r"\b(?:within|below|above|under|over|on|off)\s+(?:the\s+|its\s+|their\s+)?targets?\b", re.I)
+
+
+def asks_progress(q: AskedQuestion) -> bool:
+    return "yes_no" in q.kinds or bool(_PROGRESS_ASKED.search(q.analysis.text))
+
+
 def target_measured(c: Candidate, q: AskedQuestion) -> float:
-    """A question about a target and a line that measures against one without stating its value ("2.4% lower
-    than target"): it says how the service did, which answers "was it met?" but not "what was the target?"."""
-    if "target" not in q.kinds:
+    """A question asking for a target's value and a line that measures against one without stating it ("2.4%
+    lower than target"): it says how the service did, which does not answer "what was the target?"."""
+    if "target" not in q.kinds or asks_progress(q):
         return 0.0
     return float(c.shows(_AGAINST_TARGET) and not target_value(c, q))
+
+
+def target_progress(c: Candidate, q: AskedQuestion) -> float:
+    """A question asking whether a target was met and a line that measures against one: "2.4% lower than target"
+    answers "did they meet it?"."""
+    return float("target" in q.kinds and asks_progress(q) and c.shows(_AGAINST_TARGET))
 
 
 def kind_near_subject(c: Candidate, q: AskedQuestion) -> float:
@@ -944,7 +965,8 @@ def new_figure(c: Candidate, q: AskedQuestion) -> float:
 
 def restatement(c: Candidate, q: AskedQuestion) -> float:
     """Share of the line's words that are the question's own: a line that only echoes the question answers nothing."""
-    words = [word for word in c.words.listed() if len(word) > 2]
+    # A figure counts however short: "Windsor and Maidenhead, 25%" adds the 25 the question asks for.
+    words = [word for word in c.words.listed() if len(word) > 2 or word[0].isdigit()]
     if not words:
         return 1.0
     return sum(map(q.question_tokens.__contains__, words)) / len(words)
@@ -984,7 +1006,7 @@ def fragment_score(c: Candidate) -> float:
         letters = [ch for ch in text if ch.isalpha()]
         if letters and sum(ch.isupper() for ch in letters) / len(letters) > 0.8:
             return 1.0
-    if facts or _VERB.search(text):
+    if facts or _VERB.search(text) or _OPERATIVE.search(text) or _INFINITIVE_ITEM.match(text):
         return 0.0
     # A title under a reference or an item number and nothing stated: "Decision, item 5: Waste and recycling
     # collection contract".
@@ -1153,6 +1175,7 @@ FEATURES: dict[str, Callable[[Candidate, AskedQuestion], float]] = {
     "named_cell_kind": named_cell_kind,
     "target_value": target_value,
     "target_measured": target_measured,
+    "target_progress": target_progress,
     "kind_near_subject": kind_near_subject,
     "new_figure": new_figure,
     "restatement": restatement,

@@ -83,7 +83,8 @@ ANSWER_KINDS = {
                          r"(?!(?:did|does|do|has|have|had|will|would|happened)\b)(?:[\w'\u2019-]+\s+){0,4}?"
                          r"(?:charges?|fees?|tariffs?|fares?|allowances?|rents?|prices?)\b"),
     "percentage": re.compile(r"\b(?:percentage|per ?cent|proportion|share|rate)\b|%"),
-    "count": re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b|\bhow big\b|\bhow large\b|\bhow often\b"),
+    # "What was the July peak in looked after children numbers?", "What capacity does the permission allow?"
+    "count": re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b|\bhow big\b|\bhow large\b|\bhow often\b|\b(?:numbers|peak|capacity)\b"),
     "date": re.compile(r"^\s*(?:and\s+)?when\b|\bwhen (?:is|was|will|would|did|does|do|are|were|has|have|had|can|could|should)\b|"
                        r"\b(?:what|which) (?:dates?|days?|years?|months?|quarters?)\b(?![- ]to[- ]date)|"
                        r"\bwhat (?:is|was|are|were) the (?:[\w-]+\s+){0,2}?(?:dates|timescale)\b|"  # "what were the revised dates"
