@@ -912,13 +912,13 @@ def target_value(c: Candidate, q: AskedQuestion) -> float:
     return float(c.shows(_TARGET_VALUE))
 
 
-# A question about how a service did against its target, not what the target was: "Is Kent on track for its
-# target ...?", "Did they meet it?".
+# Words asking how a service did against its target: "Is Kent on track for its target ...?", "was it within target?".
 _PROGRESS_ASKED = re.compile(r"\b(?:met|meet|meets|meeting|achiev\w*|on track|off track|hit|missed|exceed\w*|reach\w*|progress)\b|"
                              r"\b(?:within|below|above|under|over|on|off)\s+(?:the\s+|its\s+|their\s+)?targets?\b", re.I)
 
 
 def asks_progress(q: AskedQuestion) -> bool:
+    """The question asks whether a target was met ("Did they meet it?"), not what the target was."""
     return "yes_no" in q.kinds or bool(_PROGRESS_ASKED.search(q.analysis.text))
 
 
