@@ -72,8 +72,10 @@ _DECISION = re.compile(
 # a body that approved or agreed something, or the outcome of a vote ("the recommendation was LOST").
 _OPERATIVE_VERB = (r"(?:resolved|agreed|approved?|agree|adopt(?:ed)?|delegated?|delegates|endorsed?|authorised?|decided|"
                    r"rejected|refused|deferred|referred)")
+# A list item's marker: "a.", "(b)", "iv)", "3.".
+_ITEM_MARK = r"\(?(?:[a-z]|[ivx]{1,4}|\d{1,2})[.)]"
 _OPERATIVE = re.compile(
-    r"^\s*(?:(?:[\u2022\u25aa\uf0b7*\-\u2013]|\(?(?:[a-z]|[ivx]{1,4}|\d{1,2})[.)])\s*)*(?:it was\s+)?(?:to\s+)?" + _OPERATIVE_VERB + r"\b"
+    r"^\s*(?:(?:[\u2022\u25aa\uf0b7*\-\u2013]|" + _ITEM_MARK + r")\s*)*(?:it was\s+)?(?:to\s+)?" + _OPERATIVE_VERB + r"\b"
     r"|(?:\s[-\u2013]|:)\s*" + _OPERATIVE_VERB + r"\b"
     r"|\b(?:committee|cabinet|council|panel|board|members|mayor|leader|executive)\s+(?:(?:unanimously|formally)\s+)?"
     r"(?:approved|agreed|resolved|endorsed|decided|adopted|rejected|refused|deferred)\b"
@@ -120,7 +122,7 @@ _VERB = re.compile(
 
 
 # A recommendation or list item put as an infinitive: "c) To agree a further progress report ..." states what is asked.
-_INFINITIVE_ITEM = re.compile(r"^\s*(?:\(?(?:[a-z]|[ivx]{1,4}|\d{1,2})[.)]\s*)?to\s+[a-z]{3,}\b", re.I)
+_INFINITIVE_ITEM = re.compile(r"^\s*(?:" + _ITEM_MARK + r"\s*)?to\s+[a-z]{3,}\b", re.I)
 
 
 _PIECE = re.compile(r"\S+")
@@ -587,6 +589,11 @@ class AskedQuestion:
         return tuple(event for event in EVENTS if event.search(self.analysis.text)) if "date" in self.kinds else ()
 
     @functools.cached_property
+    def asks_progress(self) -> bool:
+        """The question asks whether a target was met ("Did they meet it?"), not what the target was."""
+        return "yes_no" in self.kinds or bool(_PROGRESS_ASKED.search(self.analysis.text))
+
+    @functools.cached_property
     def named_only_to_compare(self) -> frozenset[str]:
         """Words the question names only as what it compares with or where to look ("comparing it with Leeds",
         "as shown in the West Sussex paper"): they frame the question, they are not what it asks about."""
@@ -917,15 +924,10 @@ _PROGRESS_ASKED = re.compile(r"\b(?:met|meet|meets|meeting|achiev\w*|on track|of
                              r"\b(?:within|below|above|under|over|on|off)\s+(?:the\s+|its\s+|their\s+)?targets?\b", re.I)
 
 
-def asks_progress(q: AskedQuestion) -> bool:
-    """The question asks whether a target was met ("Did they meet it?"), not what the target was."""
-    return "yes_no" in q.kinds or bool(_PROGRESS_ASKED.search(q.analysis.text))
-
-
 def target_measured(c: Candidate, q: AskedQuestion) -> float:
     """A question asking for a target's value and a line that measures against one without stating it ("2.4%
     lower than target"): it says how the service did, which does not answer "what was the target?"."""
-    if "target" not in q.kinds or asks_progress(q):
+    if "target" not in q.kinds or q.asks_progress:
         return 0.0
     return float(c.shows(_AGAINST_TARGET) and not target_value(c, q))
 
@@ -933,7 +935,7 @@ def target_measured(c: Candidate, q: AskedQuestion) -> float:
 def target_progress(c: Candidate, q: AskedQuestion) -> float:
     """A question asking whether a target was met and a line that measures against one: "2.4% lower than target"
     answers "did they meet it?"."""
-    return float("target" in q.kinds and asks_progress(q) and c.shows(_AGAINST_TARGET))
+    return float("target" in q.kinds and q.asks_progress and c.shows(_AGAINST_TARGET))
 
 
 def kind_near_subject(c: Candidate, q: AskedQuestion) -> float:
