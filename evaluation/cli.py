@@ -162,7 +162,7 @@ def eval_command(gold_path, mode, k, as_json, report_dir, index_dir, tag):
 def fit_command(gold_path, test_path, out_path, precision, refusal, refusal_weight, ablation, index_dir):
     """Fit the answer model (line scorer and confidence) on a gold split and calibrate its thresholds."""
     from core.settings import load_settings
-    from evaluation.fit import SPLITS, ablation as run_ablation, collect_examples, fit_answer_model, provenance
+    from evaluation.fit import SPLITS, ablation as run_ablation, collect_examples, fit_answer_model, provenance, write_learned_closeness
     from evaluation.metrics import reliability
     from evaluation.gold import load_gold
     from index.scorer import DEFAULT_MODEL
@@ -194,6 +194,8 @@ def fit_command(gold_path, test_path, out_path, precision, refusal, refusal_weig
         f"{r['from']:.1f}-{r['to']:.1f}: {'-' if r['right'] is None else format(r['right'], '.2f')} (n={r['n']})"
         for r in reliability([o.as_score() for o in fit.dev])))
     if ablation:
+        if held_out and fit.model.closeness is not None:
+            write_learned_closeness(held_out, fit.model.closeness)  # as the model just fitted reads them, not the one before
         click.echo("\nFeature ablation (lead line quotes an accepted answer):")
         click.echo(f"{'feature':24} {'dev':>7} {'change':>7} {'test':>7} {'change':>7}")
         for row in run_ablation(examples, held_out, fit.model.provenance["regularisation"]):

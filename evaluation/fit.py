@@ -38,6 +38,10 @@ SEED = 13
 # with 3 splits and 0.93-0.94 with 8: dev's precision is flat near the target, so few outcomes let it slide.
 SPLITS = 8
 RESAMPLES = 200  # bootstrap resamples of those outcomes behind each threshold
+# The learned closeness weighs 384 dimensions on a few thousand lines: held ten times tighter than the line model's
+# features (dev, out of fold: 0.02 and 0.005 gave the same; 0.1 and above, fitted with the features, lost lead accuracy).
+CLOSENESS_REGULARISATION = 0.02
+CLOSENESS_SEED = 99  # its own fold split, apart from the line model's
 
 
 @dataclass
@@ -50,6 +54,7 @@ class Example:
     top_cosine: float
     matrix: np.ndarray  # candidates x FEATURES
     labels: np.ndarray  # 1 where the line quotes an accepted answer
+    meanings: np.ndarray | None = None  # candidates x embedding dimensions: question vector times line vector
 
 
 @dataclass
@@ -83,7 +88,9 @@ def collect_examples(scrutiny, gold: list[GoldQuestion], mode: str = "hybrid", p
         asked, candidates, top_cosine = scrutiny.candidates(read, None, mode)
         matrix = feature_matrix(candidates, asked, names)
         labels = np.array([question.answerable and contains_any(c.text, question.answers) for c in candidates], dtype=np.int8)
-        examples.append(Example(question, asked, candidates, top_cosine, matrix, labels))
+        lines, _ = scrutiny.line_vectors(candidates, asked.hits) if candidates else (np.zeros((0, 0), np.float32), None)
+        meanings = lines * scrutiny.query_vector(read.text) if candidates else lines
+        examples.append(Example(question, asked, candidates, top_cosine, matrix, labels, meanings))
         if progress is not None:
             progress()
     return examples
@@ -157,6 +164,35 @@ def fitted_ranker(groups: list[tuple[np.ndarray, np.ndarray]], names: list[str],
 
     result = minimize(loss, np.zeros(len(names) + 1), jac=True, method="L-BFGS-B")
     return Logistic(names, result.x[:-1].tolist(), float(result.x[-1]), mean.tolist(), scale.tolist(), "choice")
+
+
+def closeness_model(examples: list[Example], regularisation: float = CLOSENESS_REGULARISATION) -> Logistic:
+    """The weighting of the embedding's dimensions that best picks the answering line among each question's
+    lines (a choice model over the products of question and line vectors, as the line model is over features)."""
+    groups = []
+    for example in examples:
+        mask = leadable_lines(example)
+        groups.append((example.meanings[mask].astype(np.float64), example.labels[mask]))
+    dimensions = next((e.meanings.shape[1] for e in examples if e.meanings is not None and e.meanings.size), 0)
+    return fitted_ranker(groups, [f"dimension_{i}" for i in range(dimensions)], regularisation)
+
+
+def write_learned_closeness(examples: list[Example], model: Logistic) -> None:
+    """Set each line's learned_closeness column as `model` scores its meanings."""
+    column = list(FEATURES).index("learned_closeness")
+    for example in examples:
+        if len(example.candidates):
+            example.matrix[:, column] = model.scores(example.meanings.astype(np.float64))
+
+
+def learned_closeness_out_of_fold(examples: list[Example]) -> Logistic:
+    """Write each dev question's learned closeness from a weighting fitted without its fold, so the line model
+    learns what the weighting is worth on questions it has not seen; returns the weighting fitted on them all."""
+    fold = folds_of(examples, seed=CLOSENESS_SEED)
+    for held in sorted(set(fold)):
+        model = closeness_model([e for e, f in zip(examples, fold) if f != held])
+        write_learned_closeness([e for e, f in zip(examples, fold) if f == held], model)
+    return closeness_model(examples)
 
 
 def columns(names: list[str]) -> list[int]:
@@ -316,13 +352,15 @@ def rounded_up(threshold: float) -> float:
 
 def fit_answer_model(examples: list[Example], settings: AnswerSettings, precision: float = PRECISION_TARGET, refusal_weight: float = 1.0,
                      names: list[str] | None = None, regularisation: float | None = None, refusal: float = REFUSAL_TARGET) -> Fit:
-    """Fit both models on `examples` and calibrate the thresholds on their out-of-fold scores.
+    """Fit both models on `examples` and calibrate the thresholds on their out-of-fold scores. The learned
+    closeness is fitted first and each example's column of it is rewritten out of fold.
 
     `precision` is the share of `answer`-level answers that must be right on dev, and `refusal` the share of
     unanswerable questions that must come back not found on dev (see evaluation.targets); `refusal_weight` is
     what refusing one more is worth against answering one more answerable question right.
     """
     names = names or list(FEATURES)
+    closeness = learned_closeness_out_of_fold(examples) if "learned_closeness" in names else None
     if regularisation is None:
         regularisation = max(REGULARISATION, key=lambda c: lead_log_likelihood(examples, out_of_fold_line_scores(examples, names, c)))
     # The outcomes of several fold splits are pooled: one split's thresholds hang on how its folds fell.
@@ -342,7 +380,7 @@ def fit_answer_model(examples: list[Example], settings: AnswerSettings, precisio
     refuse_below = resampled_median(outcomes, lambda sample: possible_threshold(sample, refusal_weight, refusal))
     answer = max(resampled_median(outcomes, lambda sample: answer_threshold(sample, refuse_below, precision)), refuse_below)
     model = AnswerModel(line_model(examples, names, regularisation), confidence, rounded_up(answer), rounded_up(refuse_below),
-                        {"regularisation": regularisation})
+                        {"regularisation": regularisation}, closeness)
     return Fit(model, outcomes, float(np.mean(leads)))
 
 

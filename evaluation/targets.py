@@ -16,9 +16,14 @@ confidences and reached 0.98 over no band wide enough to calibrate on: asking fo
 above every confidence, and no answer came back at the `answer` level. It now asks for 0.95, the level dev
 reaches, still 0.05 above the product's target. With the tenth question set dev's precision levels off at
 about 0.93 over the top third of confidences and reaches 0.95 over no band: asking for 0.95 set the answer
-threshold at 0.95 and left 0.08 of the test split's answerable questions at the `answer` level. It now asks
-for 0.93, the level dev reaches, 0.03 above the product's target.
+threshold at 0.95 and left 0.08 of the test split's answerable questions at the `answer` level. It then asked
+for 0.93, the level dev reached. With the learned closeness and the fifteenth and sixteenth question sets, dev's
+precision (out of fold) peaks at 0.91 near a confidence of 0.90 and falls above it (0.87 over 0.92): the
+surest answers include near-misses the line model is surest of. Asking for 0.93 set the answer threshold above
+every confidence, and no answer came back at the `answer` level; it now asks for the product's 0.90, which on the
+test split gave 0.95 at the `answer` level (dev, out of fold, is the pessimistic side: its line scores come from
+models fitted on four fifths of it).
 """
 
-PRECISION_TARGET = 0.93
+PRECISION_TARGET = 0.90
 REFUSAL_TARGET = 0.85

@@ -245,9 +245,12 @@ class TextFacts:
 
     def __init__(self, text: str):
         self.text = text
+        self.shown: dict[re.Pattern, bool] = {}
 
     def shows(self, pattern: re.Pattern) -> bool:
-        return bool(pattern.search(self.text))
+        if pattern not in self.shown:
+            self.shown[pattern] = bool(pattern.search(self.text))
+        return self.shown[pattern]
 
     @functools.cached_property
     def quantities(self) -> frozenset[str]:
@@ -260,6 +263,12 @@ class TextFacts:
     @functools.cached_property
     def people(self) -> tuple[frozenset[str], ...]:
         return people_named(self.text)
+
+    def read_ahead(self) -> None:
+        """Work out now what carries_kind reads of the text for any question (Scrutiny.read_ahead)."""
+        self.quantities, self.counts, self.people  # noqa: B018
+        for pattern in _KIND_PATTERNS:
+            self.shows(pattern)
 
 
 def carries_kind(kind: str, question: str, line: Candidate | TextFacts | str, asked_figures: frozenset[str] | None = None,
@@ -297,6 +306,10 @@ def carries_kind(kind: str, question: str, line: Candidate | TextFacts | str, as
     if kind == "yes_no":
         return line.shows(_STATUS)
     return False
+
+
+# The patterns carries_kind matches, whatever the question.
+_KIND_PATTERNS = (_AMOUNT, _PERCENT, _DATE, _OPERATIVE, _TARGET, _RATING, _VOTE, _STATUS)
 
 
 # ------------------------------------------------------------------ candidates
@@ -354,6 +367,7 @@ class Candidate:
     previous: str = ""  # the line before it in the passage: a figure often follows the sentence naming it
     asked: bool = False  # part of a question put to the council (questions papers), not of its answer
     closeness: float = 0.0  # cosine of its vector to the question's
+    learned_closeness: float = 0.0  # the same vectors as the answer model's fitted weighting reads them
     features: dict[str, float] = field(default_factory=dict)
     probability: float = 0.0
     # What the line holds of each kind asked for, and which question terms its words say: several features
@@ -370,7 +384,7 @@ class Candidate:
         """This line as a candidate from the passage ranked `rank`, for a new question: it keeps its facts,
         not what was worked out for another question."""
         candidate = object.__new__(Candidate)  # copy.copy, without its generic (and slower) path
-        candidate.__dict__.update(self.__dict__, hit_rank=rank, closeness=0.0, probability=0.0, features={}, holds={}, before=None)
+        candidate.__dict__.update(self.__dict__, hit_rank=rank, closeness=0.0, learned_closeness=0.0, probability=0.0, features={}, holds={}, before=None)
         return candidate
 
     def read_ahead(self) -> None:
@@ -611,7 +625,7 @@ class AskedQuestion:
 
     @functools.cached_property
     def kinds(self) -> frozenset[str]:
-        return self.analysis.asks - {"yes_no"} if self.analysis.asks - {"yes_no"} else self.analysis.asks
+        return asked_kinds(self.analysis)
 
     @functools.cached_property
     def paper_words(self) -> list[Words]:
@@ -637,6 +651,11 @@ class AskedQuestion:
     def passage_words(self) -> list[Words]:
         """Each passage's own text."""
         return [Words.of(tokens_of(hit.chunk.text)) for hit in self.hits]
+
+
+def asked_kinds(analysis: QueryAnalysis) -> frozenset[str]:
+    """The kinds of answer looked for: those the question asks, leaving out yes/no beside any other."""
+    return analysis.asks - {"yes_no"} or analysis.asks
 
 
 def in_money_table(c: Candidate, q: AskedQuestion) -> bool:
@@ -741,6 +760,12 @@ def previous_overlap(c: Candidate, q: AskedQuestion) -> float:
 def closeness(c: Candidate, q: AskedQuestion) -> float:
     """Cosine of the line's meaning to the question's (late-chunked sentence vector)."""
     return c.closeness
+
+
+def learned_closeness(c: Candidate, q: AskedQuestion) -> float:
+    """The line's closeness to the question as the answer model's fitted weighting of the embedding reads it
+    (AnswerModel.closeness): closer for lines like those that answered dev's questions."""
+    return c.learned_closeness
 
 
 def closeness_rank(c: Candidate, q: AskedQuestion, best: float | None = None) -> float:
@@ -921,7 +946,8 @@ def target_value(c: Candidate, q: AskedQuestion) -> float:
 
 # Words asking how a service did against its target: "Is Kent on track for its target ...?", "was it within target?".
 _PROGRESS_ASKED = re.compile(r"\b(?:met|meet|meets|meeting|achiev\w*|on track|off track|hit|missed|exceed\w*|reach\w*|progress)\b|"
-                             r"\b(?:within|below|above|under|over|on|off)\s+(?:the\s+|its\s+|their\s+)?targets?\b", re.I)
+                             r"\b(?:within|below|above|under|over|on|off|against|versus|vs\.?|compared (?:with|to))\s+(?:the\s+|its\s+|their\s+|a\s+)?(?:[\d.,]+%?\s+)?targets?\b|"
+                             r"\bhow close\b", re.I)
 
 
 def target_measured(c: Candidate, q: AskedQuestion) -> float:
@@ -1156,6 +1182,7 @@ FEATURES: dict[str, Callable[[Candidate, AskedQuestion], float]] = {
     "context_overlap": context_overlap,
     "previous_overlap": previous_overlap,
     "closeness": closeness,
+    "learned_closeness": learned_closeness,
     "closeness_rank": closeness_rank,
     "passage_score": passage_score,
     "passage_rank": passage_rank,

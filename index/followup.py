@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.query import KIND_WORDS, STOPWORDS, bare_word, content_terms, named_authority, tokens_of, years_named
+from index.query import KIND_WORDS, STOPWORDS, answer_kinds, bare_word, content_terms, named_authority, tokens_of, years_named
 
 MAX_TURNS = 10
 _PERIOD = re.compile(r"\b(?:19|20)\d{2}(?:[/-]\d{2,4})?\b")
@@ -36,6 +36,11 @@ class ReadQuestion:
     authority: str | None = None  # the council it is about, named or inherited
     years: tuple[str, ...] = ()  # the periods it is about, as written ("2005", "2025/26")
     subject: str = ""  # the subject phrase, as worded in the question it came from
+    asking: str = ""  # the words that say what kind of answer is wanted, when not all of `text`: a follow-up's own
+
+    @property
+    def kinds_from(self) -> str:
+        return self.asking or self.text
 
 
 def subject_phrase(question: str, authorities: list[str]) -> str:
@@ -154,4 +159,7 @@ def read_one(question: str, previous: ReadQuestion | None, authorities: list[str
     own = subject_phrase(question, authorities)
     subject = previous.subject if not own_subject_terms(question, authorities) else f"{previous.subject}: {own}".strip(": ")
     text = completed_question(question, previous, authority if authority != previous.authority else None, authorities)
-    return ReadQuestion(question, text, read_as_label(authority, subject, years), authority, years, subject)
+    # "and how did the vote go?" after "Who moved the amendment?" asks for a vote, not a person; "did they meet
+    # it?" after "What was the target?" still asks about the target.
+    asking = question if answer_kinds(question) - {"yes_no"} else previous.asking
+    return ReadQuestion(question, text, read_as_label(authority, subject, years), authority, years, subject, asking)

@@ -164,7 +164,9 @@ def answer_kinds(question: str) -> frozenset[str]:
     return kinds
 
 
-def analyse_question(question: str) -> QueryAnalysis:
+def analyse_question(question: str, kinds_from: str | None = None) -> QueryAnalysis:
+    """The question's words, expansions, years and the kinds of answer it asks for (read from `kinds_from`
+    when given: a follow-up completed from the question before asks what its own words ask)."""
     folded = fold_characters(question).lower()
     terms = content_terms(question)
     expansions = []
@@ -177,7 +179,7 @@ def analyse_question(question: str) -> QueryAnalysis:
         text=question,
         terms=terms,
         expansions=[e for e in dict.fromkeys(expansions) if e not in terms],
-        asks=answer_kinds(question),
+        asks=answer_kinds(kinds_from or question),
         years=years_named(folded),
     )
 

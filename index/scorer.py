@@ -77,6 +77,16 @@ class AnswerModel:
     answer_threshold: float  # confidence at or above which the answer is given as an answer
     possible_threshold: float  # at or above which it is a possible answer; below it, not found
     provenance: dict = field(default_factory=dict)  # what it was fitted on, when, and the figures it gave
+    # A weighting of the embedding's dimensions, fitted on dev to find the lines that answer: over the product of the
+    # question's and the line's vectors, where the cosine (their plain sum) weighs every dimension alike.
+    closeness: Logistic | None = None
+
+    def learned_closeness(self, query: np.ndarray, lines: np.ndarray) -> np.ndarray:
+        """Each line's closeness to the question (`lines`: one vector per line) as the fitted weighting reads it;
+        zeros for a model fitted without one."""
+        if self.closeness is None or not len(lines):
+            return np.zeros(len(lines))
+        return self.closeness.scores(lines * query)
 
     def level(self, confidence: float) -> str:
         if confidence >= self.answer_threshold:
@@ -88,6 +98,7 @@ class AnswerModel:
             "line": self.line.to_json(), "confidence": self.confidence.to_json(),
             "thresholds": {"answer": self.answer_threshold, "possible": self.possible_threshold},
             "provenance": self.provenance,
+            **({"closeness": self.closeness.to_json()} if self.closeness is not None else {}),
         }
 
     def save(self, path: Path) -> None:
@@ -108,6 +119,7 @@ def load_answer_model(path: Path | str | None = None) -> AnswerModel:
             line=Logistic.from_json(data["line"]), confidence=Logistic.from_json(data["confidence"]),
             answer_threshold=float(thresholds["answer"]), possible_threshold=float(thresholds["possible"]),
             provenance=data.get("provenance", {}),
+            closeness=Logistic.from_json(data["closeness"]) if data.get("closeness") else None,
         )
     except OSError as exc:
         raise ModelError(f"{path}: cannot read the answer model ({exc.strerror or exc})") from exc

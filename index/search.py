@@ -7,8 +7,9 @@ from typing import Callable
 
 import numpy as np
 
-from core.records import Document, Filters, Hit
+from core.records import Chunk, Document, Filters, Hit
 from core.settings import RetrievalSettings
+from index.features import TextFacts, asked_kinds, carries_kind, figures_in
 from index.query import QueryAnalysis, analyse_question, distinctive_words, lexical_query, named_authority
 
 MODES = ("hybrid", "bm25", "dense")
@@ -49,6 +50,18 @@ def fused_scores(bm25: dict[int, float], dense: dict[int, float], settings: Retr
         key: settings.bm25_weight * bm25_norm.get(key, 0.0) + settings.dense_weight * dense_norm.get(key, 0.0)
         for key in keys
     }
+
+
+def kind_boosts(question: str, analysis: QueryAnalysis, passages: dict[int, TextFacts | str], boost: float) -> dict[int, float]:
+    """`boost` for each passage holding the kind of answer asked for, shared between the kinds asked: for "How
+    did the committee vote on ...?" the minutes' "8 voting FOR, 1 against" outranks the report that proposed it.
+    A passage may come as its text or as the TextFacts kept for it, which remember what was read of it before."""
+    kinds = asked_kinds(analysis)
+    if not kinds:
+        return {}
+    asked = figures_in(question)
+    held = {cid: sum(carries_kind(kind, question, passage, asked) for kind in kinds) / len(kinds) for cid, passage in passages.items()}
+    return {cid: boost * share for cid, share in held.items() if share}
 
 
 def exact_cosines(reader, query_vector: np.ndarray, chunk_ids: list[int]) -> dict[int, float]:
@@ -151,13 +164,17 @@ def search_hits(
     settings: RetrievalSettings | None = None,
     documents: dict[str, Document] | None = None,
     naming: Callable[[str], np.ndarray] | None = None,
+    analysis: QueryAnalysis | None = None,
+    facts_of: Callable[[Chunk], TextFacts] | None = None,
 ) -> list[Hit]:
-    """The k best passages for `question`, best first. `naming` may remember chunks_naming per council."""
+    """The k best passages for `question`, best first. `naming` may remember chunks_naming per council;
+    `analysis` may bring the question already analysed (a follow-up's kinds are its own); `facts_of` may
+    remember what kind_boosts read of each passage."""
     if mode not in MODES:
         raise UnknownMode(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}")
     settings = settings or RetrievalSettings()
     documents = documents if documents is not None else {d.doc_id: d for d in reader.documents()}
-    analysis = analyse_question(question)
+    analysis = analysis or analyse_question(question)
     filters = filters or Filters()
     steered = steered_authority(question, filters, sorted({d.meta.authority for d in documents.values() if d.meta.authority}))
     naming = naming or (lambda authority: chunks_naming(reader, authority, documents))
@@ -165,8 +182,14 @@ def search_hits(
     if not scores:
         return []
     boosts = year_boosts(documents, reader.document_ids_of(scores), analysis.years)
-    ranked = sorted(scores, key=lambda cid: (-(scores[cid] + boosts.get(cid, 0.0)), cid))[:k]
+    by_kind = mode == "hybrid" and settings.kind_boost > 0
+    ranked = sorted(scores, key=lambda cid: (-(scores[cid] + boosts.get(cid, 0.0)), cid))[:max(k, settings.kind_pool) if by_kind else k]
     chunks = reader.chunks_by_id(ranked)
+    if by_kind:
+        facts_of = facts_of or (lambda chunk: TextFacts(chunk.text))
+        for cid, boost in kind_boosts(question, analysis, {cid: facts_of(chunks[cid]) for cid in ranked}, settings.kind_boost).items():
+            boosts[cid] = boosts.get(cid, 0.0) + boost
+        ranked = sorted(ranked, key=lambda cid: (-(scores[cid] + boosts.get(cid, 0.0)), cid))[:k]
     return [
         Hit(chunk=chunks[cid], document=documents[chunks[cid].doc_id], score=round(scores[cid] + boosts.get(cid, 0.0), 4),
             scores={mode: scores[cid]})

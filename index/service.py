@@ -18,7 +18,7 @@ from decisions.references import asks_about_decision
 from decisions.trail import decision_reference_for
 from index.answer import Reading, compose_answer, read_passages, with_verdict
 from index.councils import councils_without_papers
-from index.features import (AskedQuestion, Candidate, candidate_lines, chunk_lines, passage_words_of, printed_roles,
+from index.features import (AskedQuestion, Candidate, TextFacts, candidate_lines, chunk_lines, passage_words_of, printed_roles,
                             records_decision, records_role)
 from index.followup import ReadQuestion, read_question
 from index.query import QueryAnalysis, analyse_question, named_authority
@@ -116,6 +116,7 @@ class Scrutiny:
         self._query_vectors = Recent(QUERY_CACHE_SIZE)
         self._chunk_lines = Recent(settings.answer.line_cache)
         self._records_decision = Recent(settings.answer.line_cache)
+        self._passage_facts = Recent(settings.answer.line_cache)
         self._answer_model: AnswerModel | None = None
 
     # index lifecycle -------------------------------------------------------
@@ -161,6 +162,7 @@ class Scrutiny:
                 for line in self.lines_of(chunk):
                     line.read_ahead()
                 self.records_decision(chunk)
+                self.passage_facts(chunk).read_ahead()
                 read += 1
         return read
 
@@ -177,11 +179,16 @@ class Scrutiny:
         that reuses the chunk's number never gets another passage's lines)."""
         return self._chunk_lines.get((chunk.chunk_id, chunk.text), lambda: chunk_lines(chunk))
 
+    def passage_facts(self, chunk: Chunk) -> TextFacts:
+        """What the retrieval's kind boost has read of a passage, kept while it is read often (see lines_of)."""
+        return self._passage_facts.get((chunk.chunk_id, chunk.text), lambda: TextFacts(chunk.text))
+
     def records_decision(self, chunk: Chunk) -> bool:
         """Whether a passage records a decision, kept while it is read often (see lines_of)."""
         return self._records_decision.get((chunk.chunk_id, chunk.text), lambda: records_decision(chunk.text))
 
-    def search(self, question: str, filters: Filters | None = None, mode: str | None = None, k: int | None = None) -> list[Hit]:
+    def search(self, question: str, filters: Filters | None = None, mode: str | None = None, k: int | None = None,
+               analysis: QueryAnalysis | None = None) -> list[Hit]:
         mode = mode or self.settings.retrieval.mode
         if mode not in MODES:
             raise UnknownMode(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}")
@@ -191,6 +198,7 @@ class Scrutiny:
             state.reader, question, vector, filters, mode, k or self.settings.retrieval.k,
             self.settings.retrieval, state.documents,
             lambda authority: state.naming.get(authority, lambda: chunks_naming(state.reader, authority, state.documents)),
+            analysis, self.passage_facts,
         )
 
     def term_weights(self, analysis: QueryAnalysis) -> dict[str, float]:
@@ -212,7 +220,7 @@ class Scrutiny:
         """The best passages, then the best passage of each other council, so a question several councils answer gets a line from each,
         and for a question about a decision the best further passage that records one."""
         answer = self.settings.answer
-        wide = self.search(analysis.text, filters, mode, max(k, answer.diversity_pool))
+        wide = self.search(analysis.text, filters, mode, max(k, answer.diversity_pool), analysis)
         hits = wide[: min(answer.sentence_hits, k)]
         read = hits + other_council_hits(hits, wide, answer.other_councils)
         read += decision_record_hit(analysis.asks, read, wide, self.records_decision)
@@ -224,7 +232,7 @@ class Scrutiny:
         question), and the best passage's cosine: what the answer model scores and `scrutiny fit` learns from."""
         mode = mode or self.settings.retrieval.mode
         k = k or self.settings.retrieval.k
-        analysis = analyse_question(read.text)
+        analysis = analyse_question(read.text, read.kinds_from)
         hits = self.passages_to_read(analysis, filters, mode, k)
         state = self.state()
         asked = AskedQuestion(analysis, self.term_weights(analysis), hits,
@@ -286,24 +294,36 @@ class Scrutiny:
         return with_verdict(answer, entry.commitment.status, (hit(entry.commitment.chunk_id), entry.commitment.text),
                             (hit(later.chunk_id), later.text), self.settings.answer.support_lines)
 
-    def set_closeness(self, question: str, candidates: list[Candidate], hits: list[Hit]) -> float:
-        """Each candidate's cosine to the question from the sentence vectors ingest stored (a line without one,
-        past the model's window when its chunk was embedded, takes its passage's); returns the best passage's cosine."""
-        if not hits:
-            return 0.0
-        query = self.query_vector(question)
+    def line_vectors(self, candidates: list[Candidate], hits: list[Hit]) -> tuple[np.ndarray, np.ndarray]:
+        """Each candidate's vector, from the sentence vectors ingest stored (a line without one, past the model's
+        window when its chunk was embedded, takes its passage's), and the passages' own vectors."""
         reader = self.state().reader
         chunk_ids = [hit.chunk.chunk_id for hit in hits]
-        passage = dict(zip(chunk_ids, (reader.vectors_of(chunk_ids) @ query).tolist()))
+        passages = reader.vectors_of(chunk_ids)
+        passage_row = {chunk_id: row for row, chunk_id in enumerate(chunk_ids)}
         stored = reader.unit_vectors_of(chunk_ids)
         units = [len(self.lines_of(hit.chunk)) for hit in hits]
+        rows = []
         for candidate in candidates:
             chunk = hits[candidate.hit_rank].chunk
             vectors = stored.get(chunk.chunk_id)
             # Rows line up with the units only while lines are split as they were at ingest.
             usable = vectors is not None and len(vectors) == units[candidate.hit_rank] and not np.isnan(vectors[candidate.unit, 0])
-            candidate.closeness = float(vectors[candidate.unit] @ query) if usable else passage[chunk.chunk_id]
-        return float(passage[chunk_ids[0]])
+            rows.append(vectors[candidate.unit] if usable else passages[passage_row[chunk.chunk_id]])
+        return np.array(rows, dtype=np.float32).reshape(len(candidates), passages.shape[1]), passages
+
+    def set_closeness(self, question: str, candidates: list[Candidate], hits: list[Hit]) -> float:
+        """Each candidate's cosine to the question, and its closeness as the answer model's fitted weighting reads
+        it; returns the best passage's cosine."""
+        if not hits:
+            return 0.0
+        query = self.query_vector(question)
+        lines, passages = self.line_vectors(candidates, hits)
+        learned = self.answer_model.learned_closeness(query, lines)
+        for candidate, cosine, closeness in zip(candidates, (lines @ query).tolist(), learned.tolist()):
+            candidate.closeness = cosine
+            candidate.learned_closeness = closeness
+        return float(passages[0] @ query)
 
     @property
     def documents(self) -> dict[str, Document]:

@@ -267,12 +267,29 @@ def paragraph_label(text: str) -> tuple[str, str] | None:
     return None
 
 
+# Words a title may keep in lower case: "Background and Context", "Summary of Recommendations".
+_TITLE_JOINERS = frozenset({"and", "of", "for", "the", "to", "on", "in", "&"})
+TITLE_WITH_COLON_WORDS = 4
+# Words that open a sentence leading into a list ("That Committee:", "Or:"), not a title.
+_SENTENCE_OPENERS = frozenset({"that", "the", "this", "it", "or", "and", "we", "to"})
+
+
+def is_titled_label(text: str) -> bool:
+    """A short title in title case ending in a colon, alone on its line: a report template's "Evidence Base:" or
+    "Background:", which heads the paragraphs below it as a heading would. "The results are as follows:" is not."""
+    words = text[:-1].split()
+    return (text.endswith(":") and ":" not in text[:-1] and 0 < len(words) <= TITLE_WITH_COLON_WORDS
+            and not text.isupper()  # "REPORT TO:", "DATE:": a cover sheet's form field, its value on the next line
+            and words[0].lower() not in _SENTENCE_OPENERS
+            and words[0][0].isupper() and all(word[0].isupper() or word.lower() in _TITLE_JOINERS for word in words))
+
+
 def is_heading_text(text: str, max_words: int = MAX_HEADING_WORDS) -> bool:
     stripped = text.strip()
     words = stripped.split()
     return (
         0 < len(words) <= max_words
-        and stripped[-1] not in TERMINAL
+        and (stripped[-1] not in TERMINAL or is_titled_label(stripped))
         and (stripped[0].isupper() or stripped[0].isdigit() or stripped[0] == "(")
         and any(ch.isalpha() for ch in stripped)
         and not stripped.startswith(BULLETS)
@@ -404,6 +421,14 @@ def _next_text(lines: list[Line], index: int) -> str:
     return ""
 
 
+SECTION_OPENING_WORDS = 8
+
+
+def _opens_section(next_text: str) -> bool:
+    """Whether what follows a titled label is a section's text: a numbered paragraph or a sentence."""
+    return starts_numbered(next_text) or len(next_text.split()) >= SECTION_OPENING_WORDS
+
+
 def _continues(next_text: str, wrapped: bool) -> bool:
     """In wrapped PDF text a line followed by a lower-case start is mid-sentence."""
     return wrapped and bool(next_text) and next_text[0].islower()
@@ -423,6 +448,8 @@ def heading_width_limit(lines: list[Line]) -> int:
 def _starts_heading(text: str, current: Draft | None, lines: list[Line], index: int, width: int | None) -> bool:
     if not is_heading_text(text):
         return False
+    if text.rstrip().endswith(":") and not _opens_section(_next_text(lines, index)):
+        return False  # "Apologies:" above "None": a form's field, not a title over paragraphs
     if width is None:
         return True
     if len(text) > width:
@@ -442,6 +469,7 @@ class SectionState:
         self.previous_heading_text: str | None = None
 
     def heading(self, text: str, number: str | None) -> None:
+        text = text.strip().removesuffix(":")  # "Evidence Base:" heads its section as "Evidence Base"
         self.current = number or " ".join(text.split())
         self.parent = number
         self.previous_heading_text = self.heading_text

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
+from unittest.mock import patch
 
 import numpy as np
 import pytest
@@ -16,9 +18,10 @@ from index.features import (AskedQuestion, Candidate, asked_part, candidate_line
                             restatement, role_record, subject_overlap, context_overlap, target_measured, target_value, unasked_capital, year_conflict)
 from index.followup import read_question, subject_phrase
 from index.query import analyse_question, answer_kinds, named_authority, paper_dates, paper_years
-from index.search import mentions_council
+from index.search import kind_boosts, mentions_council
 from index.service import decision_record_hit, role_record_hit
-from index.scorer import DEFAULT_MODEL, Logistic, ModelError, load_answer_model
+from index.scorer import DEFAULT_MODEL, AnswerModel, Logistic, ModelError, load_answer_model
+from evaluation import fit as fit_module
 from evaluation.fit import Outcome, answer_threshold, fitted_logistic, fitted_ranker, possible_threshold, resampled_median, rounded_up
 from index.units import parsed_row, sentence_units
 
@@ -194,6 +197,10 @@ def test_a_target_value_is_a_line_that_states_the_target_not_one_measured_agains
     ("What was the re-referral target?", "Reduction in re-referrals from 23% to 15%", False),
     ("What was the re-referral target?", "We are below the target of 25.0%.", False),
     ("What was the re-referral rate?", "This takes the rate to 21.5% which is 2.4% lower than target.", False),
+    # Asking how it did against the target asks for the measure, not the target's value.
+    ("Re-referrals: year to date rate against target?", "This takes the rate to 21.5% which is 2.4% lower than target.", False),
+    ("What share of plans were issued in time, against its 60% target?", "The rate was 77%, above the target.", False),
+    ("How close was it to its target?", "Timeliness is now on target.", False),
 ])
 def test_a_line_measured_against_a_target_without_its_value_is_told_apart_for_a_target_question(question, line, measured):
     question = asked(question, [hit_of(line)])
@@ -682,6 +689,25 @@ def test_a_follow_up_with_its_own_wording_keeps_it_and_takes_the_subject_from_be
     assert read.read_as is not None
 
 
+def test_passages_holding_the_kind_asked_for_are_boosted_by_the_share_of_kinds_they_hold():
+    texts = {1: "On being put to the vote the recommendation was CARRIED (8 voting for, 1 against).",
+             2: "The committee considered the Workplace Parking Levy report."}
+    question = "How did the committee vote on the levy?"
+    assert kind_boosts(question, analyse_question(question), texts, 0.2) == {1: 0.2}
+    assert kind_boosts("Tell me about the levy", analyse_question("Tell me about the levy"), texts, 0.2) == {}
+
+
+def test_a_follow_up_asks_for_what_its_own_words_ask_for():
+    vote = read_question("and how did the vote on that amendment go?",
+                         ["Who moved the amendment to phase in the Easton residents' parking permit price alignment?"], COUNCILS)
+    assert analyse_question(vote.text).asks >= {"person", "vote"}  # the question before asked "who"
+    assert analyse_question(vote.text, vote.kinds_from).asks == {"vote"}
+    met = read_question("did they meet it?", ["What was Suffolk's re-referral target?"], COUNCILS)
+    assert analyse_question(met.text, met.kinds_from).asks == {"target", "yes_no"}  # still about the target
+    later = read_question("and what about 2005?", ["What was Suffolk's re-referral target?"], COUNCILS)
+    assert analyse_question(later.text, later.kinds_from).asks == {"target"}
+
+
 def test_a_question_that_stands_alone_ignores_the_history():
     read = read_question("What is the forecast overspend for children's social care in Kent?", ["What was Suffolk's target?"], COUNCILS)
     assert read.read_as is None
@@ -776,6 +802,30 @@ def test_the_shipped_answer_model_names_only_features_the_code_computes():
     assert set(model.line.features) <= set(FEATURES)
     assert 0.0 <= model.possible_threshold <= model.answer_threshold <= 1.0
     assert model.provenance.get("gold_sha256") and model.provenance.get("fitted"), "a weight says what it was fitted on"
+
+
+def test_the_learned_closeness_weighs_the_dimensions_that_tell_answering_lines_apart():
+    """Lines whose vectors share dimension 0 with the question answer; dimension 1 is noise the cosine counts alike."""
+    rng = np.random.default_rng(1)
+    examples = []
+    for _ in range(40):
+        query = np.array([1.0, 1.0, 0.0], dtype=np.float32)
+        lines = rng.normal(size=(6, 3)).astype(np.float32)
+        lines[:, 1] += 2.0  # every line close on the noisy dimension
+        lines[3, 0] += 3.0  # the answering line close on the telling one
+        labels = np.zeros(6, dtype=np.int8)
+        labels[3] = 1
+        examples.append(SimpleNamespace(candidates=[None] * 6, asked=None, labels=labels, meanings=lines * query))
+    with patch.object(fit_module, "leadable_lines", lambda example: np.ones(len(example.labels), dtype=bool)):
+        model = fit_module.closeness_model(examples, regularisation=1.0)
+    weights = np.abs(model.weights)
+    assert weights[0] > 3 * max(weights[1], weights[2])
+    fitted = AnswerModel(model, model, 0.9, 0.5, closeness=model)
+    query, lines = np.array([1.0, 1.0, 0.0]), np.array([[3.0, 2.0, 0.0], [0.0, 2.0, 0.0]])
+    assert fitted.learned_closeness(query, lines).argmax() == 0
+    loaded = Logistic.from_json(json.loads(json.dumps(fitted.to_json()))["closeness"])
+    assert loaded.weights == model.weights
+    assert not AnswerModel(model, model, 0.9, 0.5).learned_closeness(query, lines).any(), "no weighting: no learned closeness"
 
 
 def test_a_broken_model_file_is_a_clear_error(tmp_path):

@@ -66,6 +66,28 @@ def test_what_minutes_record_in_short_lines_is_not_a_heading(line, heading):
     assert is_heading_text(line) is heading
 
 
+@pytest.mark.parametrize(("line", "heading"), [
+    ("Evidence Base:", True),
+    ("Background and Context:", True),
+    ("The recommendations are as follows:", False),
+    ("That Committee:", False),
+    ("REPORT TO:", False),
+    ("Proposal origin: Committee Chair:", False),
+])
+def test_a_short_title_ending_in_a_colon_is_a_heading(line, heading):
+    assert is_heading_text(line) is heading
+
+
+def test_a_report_template_s_titled_label_heads_its_paragraphs_and_a_form_field_does_not():
+    report = parse_file(CORPUS / "bristol-city_2025-10_transport-connectivity-policy-committee_wpl-update-report.pdf")
+    chunks = chunk_blocks(report.doc_id, blocks_from_document(report), SETTINGS)
+    tender = next(c for c in chunks if "competitive tendering exercise" in c.text)
+    assert tender.section == "Evidence Base (9)"  # not the cover sheet's "Proposal origin: Committee Chair"
+    notice = parse_file(CORPUS / "bristol-city_2026-03_transport-connectivity-policy-committee_decision-notice.pdf")
+    sections = {c.section for c in chunk_blocks(notice.doc_id, blocks_from_document(notice), SETTINGS)}
+    assert not any(section and section.startswith("Apologies") for section in sections)  # "Apologies:" above a blank
+
+
 def test_titled_section_reads_with_its_heading():
     assert titled_section("299(ii)", "299 Kent Minerals and Waste Local Plan") == "299(ii) Kent Minerals and Waste Local Plan"
     assert titled_section("2", "10 Workplace Parking Levy") == "10 Workplace Parking Levy (2)"
