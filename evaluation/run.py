@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from core.records import Answer, Hit
 from evaluation.gold import GoldQuestion
-from index.query import analyse_question
 from index.units import printed_text, row_lines_of
 from evaluation.metrics import (
     QuestionScore, Scores, aggregate, answer_is_correct, first_hit_rank, passage_is_hit, per_tag, ranking_scores, reliability,
@@ -110,7 +109,7 @@ def evaluate(scrutiny, gold: list[GoldQuestion], mode: str, k: int = 10) -> Eval
     for question in gold:
         # A follow-up is searched as it is read in the light of the questions before it.
         read = scrutiny.read(question.question, question.history)
-        hits = scrutiny.search(read.text, None, mode, k, analyse_question(read.text, read.kinds_from)) if question.answerable else []
+        hits = scrutiny.search(read.text, None, mode, k, read.analysis()) if question.answerable else []
         if question.answerable:
             relevance[question.id] = hit_flags(hits, question)
         asked.append((question, hits, scrutiny.ask(question.question, None, mode, history=question.history)))

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.query import KIND_WORDS, STOPWORDS, answer_kinds, bare_word, content_terms, named_authority, tokens_of, years_named
+from index.query import (KIND_WORDS, STOPWORDS, QueryAnalysis, analyse_question, answer_kinds, bare_word, content_terms, named_authority,
+                         tokens_of, years_named)
 
 MAX_TURNS = 10
 _PERIOD = re.compile(r"\b(?:19|20)\d{2}(?:[/-]\d{2,4})?\b")
@@ -38,9 +39,9 @@ class ReadQuestion:
     subject: str = ""  # the subject phrase, as worded in the question it came from
     asking: str = ""  # the words that say what kind of answer is wanted, when not all of `text`: a follow-up's own
 
-    @property
-    def kinds_from(self) -> str:
-        return self.asking or self.text
+    def analysis(self) -> QueryAnalysis:
+        """The question as answered, analysed; what kind of answer it wants is read from `asking` when set."""
+        return analyse_question(self.text, self.asking or None)
 
 
 def subject_phrase(question: str, authorities: list[str]) -> str:

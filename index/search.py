@@ -183,13 +183,17 @@ def search_hits(
         return []
     boosts = year_boosts(documents, reader.document_ids_of(scores), analysis.years)
     by_kind = mode == "hybrid" and settings.kind_boost > 0
-    ranked = sorted(scores, key=lambda cid: (-(scores[cid] + boosts.get(cid, 0.0)), cid))[:max(k, settings.kind_pool) if by_kind else k]
+
+    def best_first(cid: int) -> tuple[float, int]:
+        return -(scores[cid] + boosts.get(cid, 0.0)), cid
+
+    ranked = sorted(scores, key=best_first)[:max(k, settings.kind_pool) if by_kind else k]
     chunks = reader.chunks_by_id(ranked)
     if by_kind:
         facts_of = facts_of or (lambda chunk: TextFacts(chunk.text))
         for cid, boost in kind_boosts(question, analysis, {cid: facts_of(chunks[cid]) for cid in ranked}, settings.kind_boost).items():
             boosts[cid] = boosts.get(cid, 0.0) + boost
-        ranked = sorted(ranked, key=lambda cid: (-(scores[cid] + boosts.get(cid, 0.0)), cid))[:k]
+        ranked = sorted(ranked, key=best_first)[:k]
     return [
         Hit(chunk=chunks[cid], document=documents[chunks[cid].doc_id], score=round(scores[cid] + boosts.get(cid, 0.0), 4),
             scores={mode: scores[cid]})

@@ -21,7 +21,7 @@ from index.councils import councils_without_papers
 from index.features import (AskedQuestion, Candidate, TextFacts, candidate_lines, chunk_lines, passage_words_of, printed_roles,
                             records_decision, records_role)
 from index.followup import ReadQuestion, read_question
-from index.query import QueryAnalysis, analyse_question, named_authority
+from index.query import QueryAnalysis, named_authority
 from index.scorer import AnswerModel, load_answer_model
 from index.search import MODES, UnknownMode, chunks_naming, search_hits
 
@@ -232,7 +232,7 @@ class Scrutiny:
         question), and the best passage's cosine: what the answer model scores and `scrutiny fit` learns from."""
         mode = mode or self.settings.retrieval.mode
         k = k or self.settings.retrieval.k
-        analysis = analyse_question(read.text, read.kinds_from)
+        analysis = read.analysis()
         hits = self.passages_to_read(analysis, filters, mode, k)
         state = self.state()
         asked = AskedQuestion(analysis, self.term_weights(analysis), hits,

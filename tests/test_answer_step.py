@@ -701,11 +701,11 @@ def test_a_follow_up_asks_for_what_its_own_words_ask_for():
     vote = read_question("and how did the vote on that amendment go?",
                          ["Who moved the amendment to phase in the Easton residents' parking permit price alignment?"], COUNCILS)
     assert analyse_question(vote.text).asks >= {"person", "vote"}  # the question before asked "who"
-    assert analyse_question(vote.text, vote.kinds_from).asks == {"vote"}
+    assert vote.analysis().asks == {"vote"}
     met = read_question("did they meet it?", ["What was Suffolk's re-referral target?"], COUNCILS)
-    assert analyse_question(met.text, met.kinds_from).asks == {"target", "yes_no"}  # still about the target
+    assert met.analysis().asks == {"target", "yes_no"}  # still about the target
     later = read_question("and what about 2005?", ["What was Suffolk's re-referral target?"], COUNCILS)
-    assert analyse_question(later.text, later.kinds_from).asks == {"target"}
+    assert later.analysis().asks == {"target"}
 
 
 def test_a_question_that_stands_alone_ignores_the_history():
