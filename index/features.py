@@ -542,6 +542,7 @@ class AskedQuestion:
     named_authority: str | None = None
     unseen_idf: float = 1.0  # the idf of a word no paper holds, to put the others on a 0-1 scale
     absent_councils: tuple[str, ...] = ()  # councils the question names that have no papers: a line must name them
+    own_terms: tuple[str, ...] = ()  # a follow-up's own words (ReadQuestion.own_terms): the inherited ones name the last answer
 
     @functools.cached_property
     def figures(self) -> frozenset[str]:
@@ -747,6 +748,15 @@ def context_overlap(c: Candidate, q: AskedQuestion) -> float:
     """The same, counting the paper's council, title, section and the table caption as part of the line."""
     said = terms_said(c, q) | kind_terms_said(c, q) | q.framing_terms[c.hit_rank] | terms_held(q, c.caption_words)
     return overlap_in(q.analysis.terms, q.analysis.expansions, q.weights, said)
+
+
+def own_overlap(c: Candidate, q: AskedQuestion) -> float:
+    """How much of what a follow-up itself says the line or its table's caption says: after "How much is going to
+    Avon Fire and Rescue?", "and to Bristol City Council?" is answered by Bristol's row, though Avon's matches
+    more of the question as completed. 0 for a question that stands alone."""
+    if not q.own_terms:
+        return 0.0
+    return overlap_said(list(q.own_terms), [], q.weights, lambda term: c.words.holds(term) or c.caption_words.holds(term))
 
 
 def previous_overlap(c: Candidate, q: AskedQuestion) -> float:
@@ -1181,6 +1191,7 @@ FEATURES: dict[str, Callable[[Candidate, AskedQuestion], float]] = {
     "subject_overlap": subject_overlap,
     "context_overlap": context_overlap,
     "previous_overlap": previous_overlap,
+    "own_overlap": own_overlap,
     "closeness": closeness,
     "learned_closeness": learned_closeness,
     "closeness_rank": closeness_rank,

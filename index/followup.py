@@ -22,10 +22,15 @@ _FOLLOW_UP_WORDS = frozenset(
     """and also then what about how it its they them their that this those these one ones same there so too instead
     else again meet met achieve achieved hit reach reached happen happened compare compared previous earlier later
     last next year years quarter period time figure figures presented present decide decided agree agreed who when
-    why where report paper""".split()
+    why where report paper following prior before after one two three""".split()
 ) | KIND_WORDS
 _ANAPHOR = re.compile(r"\b(?:it|its|they|them|their|that|this|those|these|the same|he|she|his|her)\b", re.I)
 _LEADING_LINK = re.compile(r"^\s*(?:and|but|so|also|what about|how about|and what about|and how about|same for|now)\b", re.I)
+# "and a year later?", "and the year before?", "two years earlier?": the period asked before, moved by so many years.
+_YEARS_LATER = re.compile(r"\b(a|one|two|three)\s+years?\s+(later|after|on)\b|\bthe\s+(following|next)\s+year\b|\bthe\s+year\s+after\b", re.I)
+_YEARS_EARLIER = re.compile(r"\b(a|one|two|three)\s+years?\s+(earlier|before|back|prior)\b|\bthe\s+(previous|prior|preceding)\s+year\b|"
+                            r"\bthe\s+year\s+(before|prior)\b", re.I)
+_HOW_MANY_YEARS = {"a": 1, "one": 1, "two": 2, "three": 3}
 _GENERIC_COUNCIL_WORDS = {"county", "city", "council", "borough", "district", "metropolitan", "of", "the", "and", "combined", "authority", "mayoral"}
 
 
@@ -43,12 +48,18 @@ class ReadQuestion:
         """The question as answered, analysed; what kind of answer it wants is read from `asking` when set."""
         return analyse_question(self.text, self.asking or None)
 
+    @property
+    def own_terms(self) -> tuple[str, ...]:
+        """A follow-up's own words, what was typed this turn ("primary" in "and for primary?"); none for a question
+        that stands alone, whose words are all its own."""
+        return tuple(typed_terms(self.asked)) if self.read_as is not None else ()
+
 
 def subject_phrase(question: str, authorities: list[str]) -> str:
     """The question's own words from its first to its last subject word, without council names or years:
     "What was Suffolk's re-referral target?" -> "re-referral target"."""
     council_words = {w for a in authorities for w in tokens_of(a)} - _GENERIC_COUNCIL_WORDS
-    words = list(re.finditer(r"[\w'\u2019£%-]+", question))
+    words = list(re.finditer(r"[\w'\u2019£%/-]+", question))  # "2025/26" is one word, a year
     keep = [
         m for m in words
         if (terms := content_terms(m.group()))
@@ -71,13 +82,16 @@ def subject_phrase(question: str, authorities: list[str]) -> str:
     return " ".join(words)
 
 
+def typed_terms(question: str) -> list[str]:
+    """Content words of a question that say what it is about, council names included (not its years or
+    follow-up wording)."""
+    return [t for t in content_terms(_PERIOD.sub(" ", question)) if t not in _FOLLOW_UP_WORDS and not years_named(t)]
+
+
 def own_subject_terms(question: str, authorities: list[str]) -> list[str]:
     """Content words of a question that say what it is about (not its council, years or follow-up wording)."""
     council_words = {w for a in authorities for w in tokens_of(a)}
-    return [
-        t for t in content_terms(_PERIOD.sub(" ", question))
-        if t not in _FOLLOW_UP_WORDS and t not in council_words and not years_named(t)
-    ]
+    return [t for t in typed_terms(question) if t not in council_words]
 
 
 def is_follow_up(question: str, authorities: list[str]) -> bool:
@@ -94,6 +108,41 @@ def is_follow_up(question: str, authorities: list[str]) -> bool:
 def periods_in(question: str) -> tuple[str, ...]:
     """The years and financial years a question names, as written: ("2005",), ("2025/26",)."""
     return tuple(dict.fromkeys(_PERIOD.findall(question)))
+
+
+def years_moved(question: str) -> int:
+    """How many years a follow-up moves the period asked before: +1 for "and a year later?", -2 for "two years
+    earlier?", 0 when it does not say."""
+    for pattern, sign in ((_YEARS_LATER, 1), (_YEARS_EARLIER, -1)):
+        found = pattern.search(question)
+        if found:
+            return sign * _HOW_MANY_YEARS.get((found.group(1) or "a").lower(), 1)
+    return 0
+
+
+def moved_period(period: str, years: int) -> str | None:
+    """A year or a financial year moved by `years` ("2024/25" + 1 -> "2025/26"); None for a span that is not one
+    year ("2024-39", a plan's term), which no follow-up moves."""
+    found = re.fullmatch(r"((?:19|20)\d{2})(?:([/-])(\d{2,4}))?", period)
+    if found is None:
+        return None
+    start, mark, end = found.groups()
+    first = int(start) + years
+    if end is None:
+        return str(first)
+    if int(end[-2:]) != (int(start) + 1) % 100:
+        return None
+    second = str(first + 1)
+    return f"{first}{mark}{second[-len(end):]}"
+
+
+def with_periods_moved(text: str, years: int) -> str | None:
+    """The question about the periods it names moved by `years`; None when it names none that can move."""
+    periods = _PERIOD.findall(text)
+    moved = {period: moved_period(period, years) for period in periods}
+    if not periods or any(new is None for new in moved.values()):
+        return None
+    return _PERIOD.sub(lambda m: moved[m.group()], text)
 
 
 def stand_alone(question: str, authorities: list[str]) -> ReadQuestion:
@@ -121,6 +170,8 @@ def completed_question(question: str, previous: ReadQuestion, authority: str | N
     periods = _PERIOD.findall(question)
     if periods:
         base = with_period(base, " and ".join(periods))
+    elif years_moved(question):
+        base = with_periods_moved(base, years_moved(question)) or base
     if authority and authority != previous.authority:
         base = with_council(base, previous.authority, authority)
     return base
@@ -156,7 +207,8 @@ def read_one(question: str, previous: ReadQuestion | None, authorities: list[str
     if previous is None or not is_follow_up(question, authorities):
         return stand_alone(question, authorities)
     authority = named_authority(question, authorities) or previous.authority
-    years = periods_in(question) or previous.years
+    moved = [moved_period(period, years_moved(question)) for period in previous.years] if years_moved(question) else []
+    years = periods_in(question) or (tuple(moved) if moved and None not in moved else previous.years)
     own = subject_phrase(question, authorities)
     subject = previous.subject if not own_subject_terms(question, authorities) else f"{previous.subject}: {own}".strip(": ")
     text = completed_question(question, previous, authority if authority != previous.authority else None, authorities)

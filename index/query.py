@@ -77,7 +77,9 @@ _WHICH_PERSON = (r"which\s+(?:[\w'\u2019-]+\s+){0,3}?(?:officers?|councillors?|m
 ANSWER_KINDS = {
     "amount": re.compile(r"\bhow much\b|\b(?:cost|costs|costing|budget|budgets|spend|spent|spending|overspend\w*|underspend\w*|"
                          r"variance|funding|funded|grant|savings?|price|income|deficit|surplus|reserves?|allocation|"
-                         r"allocated|outturn|revenue|capital|value)\b|£|"
+                         r"allocated|outturn|revenue|capital|value|worth|salary|salaries)\b|£|"
+                         # "What does Kent pay on average ...?", "What did Nottingham charge per space?", "the WPL charge for 2026/27"
+                         r"\b(?:does|do|did|will|would)\s+(?:[\w'\u2019-]+\s+){0,5}?(?:pay|charge)\b|\bcharges?\s+(?:per|for)\b|"
                          # "What early-bird parking charge did Bristol approve?", not "Was the free parking tariff scrapped?"
                          r"^\s*(?:and\s+)?what\s+(?:(?:is|was|are|were|will\s+be)\s+)?"
                          r"(?!(?:did|does|do|has|have|had|will|would|happened)\b)(?:[\w'\u2019-]+\s+){0,4}?"

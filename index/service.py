@@ -237,7 +237,7 @@ class Scrutiny:
         state = self.state()
         asked = AskedQuestion(analysis, self.term_weights(analysis), hits,
                               named_authority(read.text, state.authorities), state.reader.unseen_idf(),
-                              tuple(councils_without_papers(read.text, state.authorities)))
+                              tuple(councils_without_papers(read.text, state.authorities)), read.own_terms)
         candidates = candidate_lines(hits, self.lines_of)
         asked.passage_words = passage_words_of(candidates, len(hits))  # from the lines' kept words: no passage is split again
         return asked, candidates, self.set_closeness(read.text, candidates, hits)

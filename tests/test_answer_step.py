@@ -54,6 +54,13 @@ COUNCILS = ["Suffolk County Council", "Sunderland City Council", "Kent County Co
     ("What early-bird parking charge did the council approve?", {"amount", "decision"}),
     ("What allowance is paid to the Deputy Mayor?", {"amount"}),
     ("What was Nottingham's levy charge per space in 2020/21?", {"amount"}),
+    # What is paid or charged is an amount, though the question never says "how much".
+    ("What does Kent pay on average for a pupil at an independent school?", {"amount"}),
+    ("What did Nottingham charge per space when its levy started?", {"amount"}),
+    ("Nottingham WPL charge for 2026/27?", {"amount"}),
+    ("What is the Millmead contract worth per year?", {"amount"}),
+    ("Who voted against the pay policy statement?", {"person", "vote"}),
+    ("How many penalty charge notices were issued at the bus gate?", {"count"}),
     ("What happened to the proposal to remove the free parking tariff?", {"decision"}),
     ("On which dates did a team inspect the roads?", {"date"}),
     # The opening settles it: a councillor, not the decision the recommendations were for.
@@ -706,6 +713,49 @@ def test_a_follow_up_asks_for_what_its_own_words_ask_for():
     assert met.analysis().asks == {"target", "yes_no"}  # still about the target
     later = read_question("and what about 2005?", ["What was Suffolk's re-referral target?"], COUNCILS)
     assert later.analysis().asks == {"target"}
+
+
+@pytest.mark.parametrize("follow_up, before, text, years", [
+    ("And a year later?", "How many children did Suffolk have looked after in January 2004?",
+     "How many children did Suffolk have looked after in January 2005?", ("2005",)),
+    ("and the year before?", "What was Kent's 2025/26 revenue outturn?", "What was Kent's 2024/25 revenue outturn?", ("2024/25",)),
+    ("and two years earlier?", "What was Kent's forecast for 2024-25?", "What was Kent's forecast for 2022-23?", ("2022-23",)),
+    # A plan's term is not a period to move, and a question without a period has none to move.
+    ("and the year before?", "How did Kent vote on the Local Plan 2024-39?", "How did Kent vote on the Local Plan 2024-39?", ("2024-39",)),
+    ("and the following year?", "What was Suffolk's re-referral target?", "What was Suffolk's re-referral target?", ()),
+])
+def test_a_follow_up_moving_the_period_moves_the_years_asked_before(follow_up, before, text, years):
+    read = read_question(follow_up, [before], COUNCILS)
+    assert (read.text, read.years) == (text, years)
+
+
+def test_the_subject_of_a_question_naming_a_financial_year_leaves_the_year_out():
+    assert subject_phrase("What was the 2025/26 revenue outturn for Kent?", COUNCILS) == "revenue outturn"
+
+
+def test_a_follow_up_s_own_words_are_what_was_typed_this_turn():
+    row = read_question("And how much is Bristol City Council getting?",
+                        ["How much of the cladding remediation funding is going to Avon Fire and Rescue Service?"], COUNCILS)
+    assert "bristol" in row.own_terms and "avon" not in row.own_terms
+    assert "avon" in analyse_question(row.text).terms, "the question as answered still carries the subject from before"
+    assert read_question("What was Suffolk's re-referral target?", [], COUNCILS).own_terms == ()
+
+
+def test_a_follow_up_s_own_words_pick_its_row_over_the_one_that_answered_before():
+    caption = "Table 3: Indicative allocation of cladding remediation funding"
+    text = (f"{caption}\nAvon Fire and Rescue Service | 2026/27: £381,353 | Total: £642,082\n"
+            "Bristol City Council | 2026/27: £51,147 | Total: £176,418")
+    hit = hit_of(text, rows=(1, 2))
+    read = read_question("and to Bristol City Council?", ["How much cladding remediation funding is going to Avon Fire and Rescue Service?"],
+                         COUNCILS + ["Bristol City Council"])
+    analysis = read.analysis()
+    question = AskedQuestion(analysis, {t: 1.0 for t in analysis.terms}, [hit], None, 5.0, own_terms=read.own_terms)
+    avon, bristol = [c for c in candidate_lines([hit]) if c.row is not None]
+    own = feature_matrix([avon, bristol], question, ["own_overlap", "subject_overlap"])
+    assert own[1, 0] > own[0, 0] == 0.0
+    assert own[0, 1] > own[1, 1], "as completed, the question matches the row that answered before better"
+    alone = asked("How much cladding remediation funding is going to Bristol City Council?", [hit])
+    assert feature_matrix([bristol], alone, ["own_overlap"]).tolist() == [[0.0]]
 
 
 def test_a_question_that_stands_alone_ignores_the_history():
