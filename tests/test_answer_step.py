@@ -10,7 +10,8 @@ import pytest
 
 from core.records import Chunk, Document, DocumentMeta, Hit, TableRowRef
 from core.settings import AnswerSettings
-from index.answer import (LOG_ODDS_CAP, Reading, can_lead, capitalised_words, lead_log_odds, compose_answer, framed_in_another_year, leadable, line_probabilities, name_missing, period_absent,
+from index.answer import (LOG_ODDS_CAP, Reading, can_lead, capitalised_words, lead_log_odds, compose_answer, framed_in_another_year, leadable, line_probabilities, misses_own_words,
+                          name_missing, period_absent,
                           plan_for_actual, supporting_lines, with_verdict, words_read)
 from index.councils import councils_named, councils_without_papers
 from index.features import (AskedQuestion, Candidate, asked_part, candidate_lines, carries_kind, chunk_lines, counts_in, decision_taken, feature_matrix, FEATURES,
@@ -754,8 +755,11 @@ def test_a_follow_up_s_own_words_pick_its_row_over_the_one_that_answered_before(
     own = feature_matrix([avon, bristol], question, ["own_overlap", "subject_overlap"])
     assert own[1, 0] > own[0, 0] == 0.0
     assert own[0, 1] > own[1, 1], "as completed, the question matches the row that answered before better"
+    # Led by Avon's row, the follow-up is at most a possible answer, however sure the model is.
+    assert misses_own_words(question, avon) and not misses_own_words(question, bristol)
     alone = asked("How much cladding remediation funding is going to Bristol City Council?", [hit])
     assert feature_matrix([bristol], alone, ["own_overlap"]).tolist() == [[0.0]]
+    assert not misses_own_words(alone, bristol)
 
 
 def test_a_question_that_stands_alone_ignores_the_history():
