@@ -170,8 +170,8 @@ def completed_question(question: str, previous: ReadQuestion, authority: str | N
     periods = _PERIOD.findall(question)
     if periods:
         base = with_period(base, " and ".join(periods))
-    elif years_moved(question):
-        base = with_periods_moved(base, years_moved(question)) or base
+    elif shift := years_moved(question):
+        base = with_periods_moved(base, shift) or base
     if authority and authority != previous.authority:
         base = with_council(base, previous.authority, authority)
     return base
@@ -207,8 +207,9 @@ def read_one(question: str, previous: ReadQuestion | None, authorities: list[str
     if previous is None or not is_follow_up(question, authorities):
         return stand_alone(question, authorities)
     authority = named_authority(question, authorities) or previous.authority
-    moved = [moved_period(period, years_moved(question)) for period in previous.years] if years_moved(question) else []
-    years = periods_in(question) or (tuple(moved) if moved and None not in moved else previous.years)
+    shift = years_moved(question)
+    moved = tuple(moved_period(period, shift) for period in previous.years) if shift else ()
+    years = periods_in(question) or (moved if moved and None not in moved else previous.years)
     own = subject_phrase(question, authorities)
     subject = previous.subject if not own_subject_terms(question, authorities) else f"{previous.subject}: {own}".strip(": ")
     text = completed_question(question, previous, authority if authority != previous.authority else None, authorities)
