@@ -752,8 +752,8 @@ def context_overlap(c: Candidate, q: AskedQuestion) -> float:
 
 def own_overlap(c: Candidate, q: AskedQuestion) -> float:
     """How much of what a follow-up itself says the line or its table's caption says: after "How much is going to
-    Avon Fire and Rescue?", "and to Bristol City Council?" is answered by Bristol's row, though Avon's matches
-    more of the question as completed. 0 for a question that stands alone."""
+    Avon Fire and Rescue?", "and to Bristol City Council?" is said by Bristol's row and not by Avon's, though
+    Avon's matches more of the question as completed. 0 for a question that stands alone."""
     if not q.own_terms:
         return 0.0
     return overlap_said(list(q.own_terms), [], q.weights, lambda term: c.words.holds(term) or c.caption_words.holds(term))
