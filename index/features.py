@@ -245,12 +245,14 @@ class TextFacts:
 
     def __init__(self, text: str):
         self.text = text
-        self.shown: dict[re.Pattern, bool] = {}
+        self.shown: dict[int, bool] = {}
 
     def shows(self, pattern: re.Pattern) -> bool:
-        if pattern not in self.shown:
-            self.shown[pattern] = bool(pattern.search(self.text))
-        return self.shown[pattern]
+        """Kept by the pattern's id, as Candidate.shows keeps it: hashing a compiled pattern hashes its program."""
+        key = id(pattern)
+        if key not in self.shown:
+            self.shown[key] = bool(pattern.search(self.text))
+        return self.shown[key]
 
     @functools.cached_property
     def quantities(self) -> frozenset[str]:
