@@ -109,7 +109,8 @@ def evaluate(scrutiny, gold: list[GoldQuestion], mode: str, k: int = 10) -> Eval
     for question in gold:
         # A follow-up is searched as it is read in the light of the questions before it.
         read = scrutiny.read(question.question, question.history)
-        hits = scrutiny.search(read.text, None, mode, k, read.analysis()) if question.answerable else []
+        searched = read.search_analysis(read.analysis())
+        hits = scrutiny.search(searched.text, None, mode, k, searched) if question.answerable else []
         if question.answerable:
             relevance[question.id] = hit_flags(hits, question)
         asked.append((question, hits, scrutiny.ask(question.question, None, mode, history=question.history)))

@@ -25,8 +25,11 @@ test split gave 0.95 at the `answer` level (dev, out of fold, is the pessimistic
 models fitted on four fifths of it). With the eighteenth to twenty-fourth sets (dev 976 questions) its precision
 peaks at about 0.92 over confidences 0.88-0.90. Asking for 0.92 set the answer threshold at 0.945, above almost
 every confidence; 0.91 sets it at 0.86. At 0.90, the two sets of questions kept outside the repository measured
-0.79 and 0.80 at the `answer` level: new questions again came out below dev, so it asks for 0.91.
+0.79 and 0.80 at the `answer` level: new questions again came out below dev, so it asks for 0.91. With the
+twenty-fifth and twenty-sixth sets (dev 1,055 questions) dev's precision rises to about 0.93 over confidences
+0.85-0.90; asking for 0.91 set the answer threshold at 0.82, and the two outside sets then measured 0.80 and 0.80
+at the `answer` level, so it asks for 0.92.
 """
 
-PRECISION_TARGET = 0.91
+PRECISION_TARGET = 0.92
 REFUSAL_TARGET = 0.85

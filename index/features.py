@@ -761,6 +761,18 @@ def own_overlap(c: Candidate, q: AskedQuestion) -> float:
     return overlap_said(list(q.own_terms), [], q.weights, lambda term: c.words.holds(term) or c.caption_words.holds(term))
 
 
+def inherited_overlap(c: Candidate, q: AskedQuestion) -> float:
+    """How much of what a follow-up took from the questions before (the words it did not type itself) the line
+    says: high for the line that answered before. "and how many members voted in favour?" after "When did Kent
+    expect to adopt the Minerals and Waste Local Plan?" is not answered by "Adopt the Kent Minerals and Waste
+    Local Plan". 0 for a question that stands alone."""
+    if not q.own_terms:
+        return 0.0
+    own = set(q.own_terms)
+    inherited = [term for term in q.analysis.terms if term not in own]
+    return overlap_said(inherited, [], q.weights, c.words.holds)
+
+
 def previous_overlap(c: Candidate, q: AskedQuestion) -> float:
     """How much of the subject the line before says: "The target is as follows. 85% by March." """
     if not c.previous:
@@ -1194,6 +1206,7 @@ FEATURES: dict[str, Callable[[Candidate, AskedQuestion], float]] = {
     "context_overlap": context_overlap,
     "previous_overlap": previous_overlap,
     "own_overlap": own_overlap,
+    "inherited_overlap": inherited_overlap,
     "closeness": closeness,
     "learned_closeness": learned_closeness,
     "closeness_rank": closeness_rank,

@@ -31,6 +31,12 @@ _YEARS_LATER = re.compile(r"\b(a|one|two|three)\s+years?\s+(later|after|on)\b|\b
 _YEARS_EARLIER = re.compile(r"\b(a|one|two|three)\s+years?\s+(earlier|before|back|prior)\b|\bthe\s+(previous|prior|preceding)\s+year\b|"
                             r"\bthe\s+year\s+(before|prior)\b", re.I)
 _HOW_MANY_YEARS = {"a": 1, "one": 1, "two": 2, "three": 3}
+# A name: capitalised words, with "and", "of", "the" or "&" between them ("Avon Fire and Rescue Service", "Bristol's Union
+# Street"), after "the" or not. Matched case-sensitively: a capital is what tells a name from a description.
+_NAME_RUN = r"(?:the\s+)?[A-Z][\w&'\u2019.-]*(?:\s+(?:(?:and|of|the|&)\s+)*[A-Z][\w&'\u2019.-]*)*"
+# A follow-up that is a preposition and a name: "and to Bristol City Council?", "And at Millmead?", "and for CYPE?".
+_NAME_SWAP = re.compile(r"^\s*(?i:(?:(?:and|but|so|also)\s+)?(?:(?:what|how)\s+(?:about\s+)?(?:much\s+|many\s+)?)?(to|for|at|from|on))\s+("
+                        + _NAME_RUN + r")\s*[?.!]*\s*$")
 _GENERIC_COUNCIL_WORDS = {"county", "city", "council", "borough", "district", "metropolitan", "of", "the", "and", "combined", "authority", "mayoral"}
 
 
@@ -43,10 +49,15 @@ class ReadQuestion:
     years: tuple[str, ...] = ()  # the periods it is about, as written ("2005", "2025/26")
     subject: str = ""  # the subject phrase, as worded in the question it came from
     asking: str = ""  # the words that say what kind of answer is wanted, when not all of `text`: a follow-up's own
+    searched: str = ""  # what the passages are searched for, when not `text` (see with_name_swapped)
 
     def analysis(self) -> QueryAnalysis:
         """The question as answered, analysed; what kind of answer it wants is read from `asking` when set."""
         return analyse_question(self.text, self.asking or None)
+
+    def search_analysis(self, analysis: QueryAnalysis) -> QueryAnalysis:
+        """What the passages are searched for: `analysis` (the question as answered) unless the follow-up searches wider."""
+        return analyse_question(self.searched, self.asking or None) if self.searched else analysis
 
     @property
     def own_terms(self) -> tuple[str, ...]:
@@ -158,14 +169,38 @@ def with_period(text: str, period: str) -> str:
     return f"{text.rstrip('?.! ')} in {period}?"
 
 
+def with_name_swapped(question: str, previous: str) -> str | None:
+    """The previous question about the name a follow-up gives after the same preposition: "and to Bristol City
+    Council?" after "How much is going to Avon Fire and Rescue?" asks how much is going to Bristol City Council,
+    and no longer names Avon. None when the follow-up is not a preposition and a name, or the previous question
+    names nothing after that preposition. The passages are still searched for both names (see read_one)."""
+    swap = _NAME_SWAP.match(question)
+    if swap is None:
+        return None
+    preposition, name = swap.group(1).lower(), swap.group(2)
+    named = list(re.finditer(rf"\b{preposition}\s+({_NAME_RUN})", previous, flags=0))
+    if not named or named[-1].group(1) == name:
+        return None
+    old = named[-1]
+    return f"{previous[: old.start(1)]}{name}{previous[old.end(1):]}"
+
+
+def own_text(question: str) -> str:
+    """A follow-up's wording without its link ("and", "what about") or closing mark: "and for primary?" -> "for primary"."""
+    return re.sub(_LEADING_LINK, "", question).strip().rstrip("?.! ")
+
+
 def completed_question(question: str, previous: ReadQuestion, authority: str | None, authorities: list[str]) -> str:
-    """The follow-up written out in full: the previous question about the new council or period ("and what
-    about 2005?"), or the follow-up's own wording followed by the previous question ("who presented it?")."""
+    """The follow-up written out in full: the previous question about the new name, council or period ("and to
+    Bristol City Council?", "and what about 2005?"), or the follow-up's own wording followed by the previous
+    question ("who presented it?")."""
+    swapped = with_name_swapped(question, previous.text)
+    if swapped is not None:
+        return swapped
     own_words = own_subject_terms(question, authorities)
     if own_words or _ANAPHOR.search(question):
         # "who presented it?" keeps its own wording and takes the subject from before.
-        own = re.sub(_LEADING_LINK, "", question).strip()
-        return f"{own.rstrip('?.! ')}: {previous.text}"
+        return f"{own_text(question)}: {previous.text}"
     base = previous.text
     periods = _PERIOD.findall(question)
     if periods:
@@ -213,7 +248,10 @@ def read_one(question: str, previous: ReadQuestion | None, authorities: list[str
     own = subject_phrase(question, authorities)
     subject = previous.subject if not own_subject_terms(question, authorities) else f"{previous.subject}: {own}".strip(": ")
     text = completed_question(question, previous, authority if authority != previous.authority else None, authorities)
+    # A swapped name is searched for beside the one it replaces: the table that answered before ("Union Street |
+    # ...") usually holds the new name's row too ("Bond Street | ..."), and a search for the new name alone may miss it.
+    searched = f"{own_text(question)}: {previous.text}" if text == with_name_swapped(question, previous.text) else ""
     # "and how did the vote go?" after "Who moved the amendment?" asks for a vote, not a person; "did they meet
     # it?" after "What was the target?" still asks about the target.
     asking = question if answer_kinds(question) - {"yes_no"} else previous.asking
-    return ReadQuestion(question, text, read_as_label(authority, subject, years), authority, years, subject, asking)
+    return ReadQuestion(question, text, read_as_label(authority, subject, years), authority, years, subject, asking, searched)

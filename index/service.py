@@ -233,7 +233,7 @@ class Scrutiny:
         mode = mode or self.settings.retrieval.mode
         k = k or self.settings.retrieval.k
         analysis = read.analysis()
-        hits = self.passages_to_read(analysis, filters, mode, k)
+        hits = self.passages_to_read(read.search_analysis(analysis), filters, mode, k)
         state = self.state()
         asked = AskedQuestion(analysis, self.term_weights(analysis), hits,
                               named_authority(read.text, state.authorities), state.reader.unseen_idf(),
