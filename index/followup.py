@@ -178,7 +178,7 @@ def with_name_swapped(question: str, previous: str) -> str | None:
     if swap is None:
         return None
     preposition, name = swap.group(1).lower(), swap.group(2)
-    named = list(re.finditer(rf"\b{preposition}\s+({_NAME_RUN})", previous, flags=0))
+    named = list(re.finditer(rf"\b{preposition}\s+({_NAME_RUN})", previous))
     if not named or named[-1].group(1) == name:
         return None
     old = named[-1]
@@ -191,12 +191,8 @@ def own_text(question: str) -> str:
 
 
 def completed_question(question: str, previous: ReadQuestion, authority: str | None, authorities: list[str]) -> str:
-    """The follow-up written out in full: the previous question about the new name, council or period ("and to
-    Bristol City Council?", "and what about 2005?"), or the follow-up's own wording followed by the previous
-    question ("who presented it?")."""
-    swapped = with_name_swapped(question, previous.text)
-    if swapped is not None:
-        return swapped
+    """The follow-up written out in full: the previous question about the new council or period ("and what
+    about 2005?"), or the follow-up's own wording followed by the previous question ("who presented it?")."""
     own_words = own_subject_terms(question, authorities)
     if own_words or _ANAPHOR.search(question):
         # "who presented it?" keeps its own wording and takes the subject from before.
@@ -247,10 +243,11 @@ def read_one(question: str, previous: ReadQuestion | None, authorities: list[str
     years = periods_in(question) or (moved if moved and None not in moved else previous.years)
     own = subject_phrase(question, authorities)
     subject = previous.subject if not own_subject_terms(question, authorities) else f"{previous.subject}: {own}".strip(": ")
-    text = completed_question(question, previous, authority if authority != previous.authority else None, authorities)
+    swapped = with_name_swapped(question, previous.text)
+    text = swapped or completed_question(question, previous, authority if authority != previous.authority else None, authorities)
     # A swapped name is searched for beside the one it replaces: the table that answered before ("Union Street |
     # ...") usually holds the new name's row too ("Bond Street | ..."), and a search for the new name alone may miss it.
-    searched = f"{own_text(question)}: {previous.text}" if text == with_name_swapped(question, previous.text) else ""
+    searched = f"{own_text(question)}: {previous.text}" if swapped else ""
     # "and how did the vote go?" after "Who moved the amendment?" asks for a vote, not a person; "did they meet
     # it?" after "What was the target?" still asks about the target.
     asking = question if answer_kinds(question) - {"yes_no"} else previous.asking
