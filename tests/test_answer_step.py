@@ -742,15 +742,21 @@ def test_a_follow_up_s_own_words_are_what_was_typed_this_turn():
     assert read_question("What was Suffolk's re-referral target?", [], COUNCILS).own_terms == ()
 
 
-def test_a_follow_up_s_own_words_pick_its_row_over_the_one_that_answered_before():
-    caption = "Table 3: Indicative allocation of cladding remediation funding"
-    text = (f"{caption}\nAvon Fire and Rescue Service | 2026/27: £381,353 | Total: £642,082\n"
-            "Bristol City Council | 2026/27: £51,147 | Total: £176,418")
-    hit = hit_of(text, rows=(1, 2))
-    read = read_question("And how much is Bristol City Council getting?", ["How much cladding remediation funding is going to Avon Fire and Rescue Service?"],
-                         COUNCILS + ["Bristol City Council"])
+CLADDING = ("Table 3: Indicative allocation of cladding remediation funding\n"
+            "Avon Fire and Rescue Service | 2026/27: £381,353 | Total: £642,082\nBristol City Council | 2026/27: £51,147 | Total: £176,418")
+AVON_QUESTION = "How much cladding remediation funding is going to Avon Fire and Rescue Service?"
+
+
+def followed_up(question: str, history: list[str], hits: list[Hit]) -> AskedQuestion:
+    """A follow-up as the answer step sees it: read after `history`, with the words it typed itself."""
+    read = read_question(question, history, COUNCILS + ["Bristol City Council"])
     analysis = read.analysis()
-    question = AskedQuestion(analysis, {t: 1.0 for t in analysis.terms}, [hit], None, 5.0, own_terms=read.own_terms)
+    return AskedQuestion(analysis, {t: 1.0 for t in analysis.terms}, hits, None, 5.0, own_terms=read.own_terms)
+
+
+def test_a_follow_up_s_own_words_pick_its_row_over_the_one_that_answered_before():
+    hit = hit_of(CLADDING, rows=(1, 2))
+    question = followed_up("And how much is Bristol City Council getting?", [AVON_QUESTION], [hit])
     avon, bristol = [c for c in candidate_lines([hit]) if c.row is not None]
     own = feature_matrix([avon, bristol], question, ["own_overlap", "subject_overlap"])
     assert own[1, 0] > own[0, 0] == 0.0
@@ -763,8 +769,7 @@ def test_a_follow_up_s_own_words_pick_its_row_over_the_one_that_answered_before(
 
 
 @pytest.mark.parametrize("follow_up, before, text", [
-    ("and to Bristol City Council?", "How much cladding remediation funding is going to Avon Fire and Rescue Service?",
-     "How much cladding remediation funding is going to Bristol City Council?"),
+    ("and to Bristol City Council?", AVON_QUESTION, "How much cladding remediation funding is going to Bristol City Council?"),
     ("and for CYPE?", "What's the Q3 2024-25 forecast overspend for ASCH at Kent?", "What's the Q3 2024-25 forecast overspend for CYPE at Kent?"),
     ("And at Millmead?", "How many families attended sessions at the Seashells Family Hub in 2023/24?",
      "How many families attended sessions at Millmead in 2023/24?"),
@@ -779,13 +784,8 @@ def test_a_follow_up_naming_something_else_after_the_same_preposition_swaps_the_
 
 
 def test_a_swapped_name_picks_its_own_row():
-    text = ("Table 3: Indicative allocation of cladding remediation funding\nAvon Fire and Rescue Service | 2026/27: £381,353 | Total: £642,082\n"
-            "Bristol City Council | 2026/27: £51,147 | Total: £176,418")
-    hit = hit_of(text, rows=(1, 2))
-    read = read_question("and to Bristol City Council?", ["How much cladding remediation funding is going to Avon Fire and Rescue Service?"],
-                         COUNCILS + ["Bristol City Council"])
-    analysis = read.analysis()
-    question = AskedQuestion(analysis, {t: 1.0 for t in analysis.terms}, [hit], None, 5.0, own_terms=read.own_terms)
+    hit = hit_of(CLADDING, rows=(1, 2))
+    question = followed_up("and to Bristol City Council?", [AVON_QUESTION], [hit])
     avon, bristol = [c for c in candidate_lines([hit]) if c.row is not None]
     scores = feature_matrix([avon, bristol], question, ["subject_overlap", "label_named"])
     assert scores[1, 0] > scores[0, 0] and scores[1, 1] > scores[0, 1]
@@ -795,10 +795,8 @@ def test_a_follow_up_s_inherited_words_mark_the_line_that_answered_before():
     text = ("(iii) Adopt the Kent Minerals and Waste Local Plan 2024-2039 as set out in Appendix B.\n"
             "Following the debate, the Chairman put the motion to the vote and the voting was as follows: For (52)")
     hit = hit_of(text)
-    read = read_question("and when full Council voted on it in March 2025, how many members voted in favour?",
-                         ["When did Kent's Cabinet expect to adopt the Minerals and Waste Local Plan?"], COUNCILS)
-    analysis = read.analysis()
-    question = AskedQuestion(analysis, {t: 1.0 for t in analysis.terms}, [hit], None, 5.0, own_terms=read.own_terms)
+    question = followed_up("and when full Council voted on it in March 2025, how many members voted in favour?",
+                           ["When did Kent's Cabinet expect to adopt the Minerals and Waste Local Plan?"], [hit])
     adopt, vote = candidate_lines([hit])
     inherited = feature_matrix([adopt, vote], question, ["inherited_overlap"])[:, 0]
     assert inherited[0] > 0.5 > inherited[1]
