@@ -241,9 +241,14 @@ def read_one(question: str, previous: ReadQuestion | None, authorities: list[str
     shift = years_moved(question)
     moved = tuple(moved_period(period, shift) for period in previous.years) if shift else ()
     years = periods_in(question) or (moved if moved and None not in moved else previous.years)
+    names_own = bool(own_subject_terms(question, authorities))
     own = subject_phrase(question, authorities)
-    subject = previous.subject if not own_subject_terms(question, authorities) else f"{previous.subject}: {own}".strip(": ")
+    subject = f"{previous.subject}: {own}".strip(": ") if names_own else previous.subject
     swapped = with_name_swapped(question, previous.text)
+    if swapped:
+        # Read as about the new name ("Bristol City Council, cladding remediation funding"), not the one it replaced.
+        subject = subject_phrase(swapped, authorities)
+        subject = f"{subject}: {own}" if names_own and own not in subject else subject
     text = swapped or completed_question(question, previous, authority if authority != previous.authority else None, authorities)
     # A swapped name is searched for beside the one it replaces: the table that answered before ("Union Street |
     # ...") usually holds the new name's row too ("Bond Street | ..."), and a search for the new name alone may miss it.

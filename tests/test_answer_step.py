@@ -783,6 +783,15 @@ def test_a_follow_up_naming_something_else_after_the_same_preposition_swaps_the_
     assert read_question(follow_up, [before], COUNCILS + ["Bristol City Council"]).text == text
 
 
+@pytest.mark.parametrize("follow_up, before, read_as", [
+    ("and to Bristol City Council?", AVON_QUESTION, "Bristol City Council, cladding remediation funding is going"),
+    ("and for Bond Street?", "After the CRSTS re-baseline, what is the revised allocation for Bristol's Union Street scheme?",
+     "Bristol City Council, CRSTS re-baseline, what is the revised allocation: Bond Street"),
+])
+def test_a_swapped_name_is_what_the_follow_up_is_read_as(follow_up, before, read_as):
+    assert read_question(follow_up, [before], COUNCILS + ["Bristol City Council"]).read_as == read_as
+
+
 def test_a_swapped_name_picks_its_own_row():
     hit = hit_of(CLADDING, rows=(1, 2))
     question = followed_up("and to Bristol City Council?", [AVON_QUESTION], [hit])
