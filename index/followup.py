@@ -190,18 +190,18 @@ def own_text(question: str) -> str:
     return re.sub(_LEADING_LINK, "", question).strip().rstrip("?.! ")
 
 
-def completed_question(question: str, previous: ReadQuestion, authority: str | None, authorities: list[str]) -> str:
+def completed_question(question: str, previous: ReadQuestion, authority: str | None, names_own: bool, shift: int) -> str:
     """The follow-up written out in full: the previous question about the new council or period ("and what
-    about 2005?"), or the follow-up's own wording followed by the previous question ("who presented it?")."""
-    own_words = own_subject_terms(question, authorities)
-    if own_words or _ANAPHOR.search(question):
+    about 2005?"), or the follow-up's own wording followed by the previous question ("who presented it?").
+    `names_own` says whether it names a subject of its own, `shift` how many years it moves the period (read_one)."""
+    if names_own or _ANAPHOR.search(question):
         # "who presented it?" keeps its own wording and takes the subject from before.
         return f"{own_text(question)}: {previous.text}"
     base = previous.text
     periods = _PERIOD.findall(question)
     if periods:
         base = with_period(base, " and ".join(periods))
-    elif shift := years_moved(question):
+    elif shift:
         base = with_periods_moved(base, shift) or base
     if authority and authority != previous.authority:
         base = with_council(base, previous.authority, authority)
@@ -243,13 +243,14 @@ def read_one(question: str, previous: ReadQuestion | None, authorities: list[str
     years = periods_in(question) or (moved if moved and None not in moved else previous.years)
     names_own = bool(own_subject_terms(question, authorities))
     own = subject_phrase(question, authorities)
-    subject = f"{previous.subject}: {own}".strip(": ") if names_own else previous.subject
     swapped = with_name_swapped(question, previous.text)
     if swapped:
         # Read as about the new name ("Bristol City Council, cladding remediation funding"), not the one it replaced.
         subject = subject_phrase(swapped, authorities)
         subject = f"{subject}: {own}" if names_own and own not in subject else subject
-    text = swapped or completed_question(question, previous, authority if authority != previous.authority else None, authorities)
+    else:
+        subject = f"{previous.subject}: {own}".strip(": ") if names_own else previous.subject
+    text = swapped or completed_question(question, previous, authority if authority != previous.authority else None, names_own, shift)
     # A swapped name is searched for beside the one it replaces: the table that answered before ("Union Street |
     # ...") usually holds the new name's row too ("Bond Street | ..."), and a search for the new name alone may miss it.
     searched = f"{own_text(question)}: {previous.text}" if swapped else ""
