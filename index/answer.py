@@ -199,9 +199,11 @@ def quarter_months(text: str) -> frozenset[str]:
 
 def period_absent(question: AskedQuestion, lead: Candidate) -> float:
     """The question names a month ("in March 2016", said "Mar 16", "31/03/16" or in full, or within a quarter the
-    lead's paper reports on) or a quarter ("Quarter 2", "Q2") that the lead, its framing and its paper's date do not."""
-    months = months_said(question.analysis.text)  # "in Feb 2016" as well as "in February 2016"
-    quarters = set(_QUARTER.findall(question.analysis.text))
+    lead's paper reports on) or a quarter ("Quarter 2", "Q2") that the lead, its framing and its paper's date do not.
+    A follow-up naming a period of its own asks about that one alone (ReadQuestion.period_text)."""
+    asked = question.period_text or question.analysis.text
+    months = months_said(asked)  # "in Feb 2016" as well as "in February 2016"
+    quarters = set(_QUARTER.findall(asked))
     context = lead_context(question, lead).lower()
     said_quarters = set(_QUARTER.findall(context))
     return float(bool(months) and not months & (months_said(context) | quarter_months(context))

@@ -106,6 +106,14 @@ _AGAINST_TARGET = re.compile(
     re.I,
 )
 _RATING = re.compile(r"\b(?:RED|AMBER|GREEN|Red|Amber|Green|Outstanding|Good|Requires [Ii]mprovement|Inadequate)\b")
+# Why something was done, as papers give it: "instigated to better utilise their new depot", "due to a lower-than-
+# expected response rate", "following changes in Ofsted's reporting", "not taken forward as it would require ...".
+_REASON = re.compile(
+    r"\b(?:because|due to|owing to|as a result of|result(?:ed|ing|s)? from|in order to|so that|so as to|instigated|driven by|"
+    r"caused by|reasons?|rationale|in light of|given that|on the grounds|to better|would require|as (?:it|this|they) would|"
+    r"following (?:changes|concerns|feedback|the|a|an)|not (?:been )?(?:taken forward|progressed|pursued) as)\b",
+    re.I,
+)
 # A vote's record; "for" and "against" alone are everywhere ("for first vehicle permits"), so only beside a count.
 _VOTE = re.compile(r"\b(?:votes?|voted|voting|abstain\w*|abstention\w*|unanimous\w*|carried|in favour)\b|"
                    r"\b\d+\s+(?:members?\s+)?against\b|\b(?:for|against)\s*[:\-\u2013]\s*\d+\b", re.I)
@@ -226,6 +234,7 @@ KIND_SPANS: dict[str, re.Pattern] = {
     "date": _DATE,
     "target": re.compile(r"\d[\d,.]*\s?%?"),
     "vote": re.compile(r"\b\d+\b"),
+    "reason": _REASON,
 }
 
 
@@ -307,11 +316,13 @@ def carries_kind(kind: str, question: str, line: Candidate | TextFacts | str, as
         return line.shows(_VOTE) and new_quantities()
     if kind == "yes_no":
         return line.shows(_STATUS)
+    if kind == "reason":
+        return line.shows(_REASON)
     return False
 
 
 # The patterns carries_kind matches, whatever the question.
-_KIND_PATTERNS = (_AMOUNT, _PERCENT, _DATE, _OPERATIVE, _TARGET, _RATING, _VOTE, _STATUS)
+_KIND_PATTERNS = (_AMOUNT, _PERCENT, _DATE, _OPERATIVE, _TARGET, _RATING, _VOTE, _STATUS, _REASON)
 
 
 # ------------------------------------------------------------------ candidates
@@ -545,6 +556,7 @@ class AskedQuestion:
     unseen_idf: float = 1.0  # the idf of a word no paper holds, to put the others on a 0-1 scale
     absent_councils: tuple[str, ...] = ()  # councils the question names that have no papers: a line must name them
     own_terms: tuple[str, ...] = ()  # a follow-up's own words (ReadQuestion.own_terms): the inherited ones name the last answer
+    period_text: str = ""  # the words whose months and quarters are asked (ReadQuestion.period_text); the question's when empty
 
     @functools.cached_property
     def figures(self) -> frozenset[str]:
@@ -729,7 +741,7 @@ def terms_said(c: Candidate, q: AskedQuestion) -> frozenset[str]:
 WORDS_FOR_KIND = {"target": {"target", "targets", "aim", "aims", "goal", "ambition"},
                   "percentage": {"percentage", "proportion", "share"}, "count": {"number"}, "date": {"date"},
                   "vote": {"vote", "votes", "voted", "voting", "favour", "against"},
-                  "decision": DECISION_WORDS}
+                  "decision": DECISION_WORDS, "reason": {"reason", "reasons"}}
 
 
 def kind_terms_said(c: Candidate, q: AskedQuestion) -> frozenset[str]:

@@ -25,6 +25,11 @@ _FOLLOW_UP_WORDS = frozenset(
     why where report paper following prior before after one two three""".split()
 ) | KIND_WORDS
 _ANAPHOR = re.compile(r"\b(?:it|its|they|them|their|that|this|those|these|the same|he|she|his|her)\b", re.I)
+# A part of what was asked before: "how much of that is coming from Clean Air Zone money?", "which of those roads".
+_PART_OF_BEFORE = re.compile(r"\b(?:of|from)\s+(?:that|those|them|these|it)\b", re.I)
+# A period a follow-up names itself: a year, a month or a quarter ("for 2025/26", "by the end of December", "at Q3").
+_OWN_PERIOD = re.compile(r"\b(?:19|20)\d{2}\b|\b(?:january|february|march|april|june|july|august|september|sept|october|november|"
+                         r"december)\b|\bq[1-4]\b|\bquarter\b", re.I)
 _LEADING_LINK = re.compile(r"^\s*(?:and|but|so|also|what about|how about|and what about|and how about|same for|now)\b", re.I)
 # "and a year later?", "and the year before?", "two years earlier?": the period asked before, moved by so many years.
 _YEARS_LATER = re.compile(r"\b(a|one|two|three)\s+years?\s+(later|after|on)\b|\bthe\s+(following|next)\s+year\b|\bthe\s+year\s+after\b", re.I)
@@ -58,6 +63,12 @@ class ReadQuestion:
     def search_analysis(self, analysis: QueryAnalysis) -> QueryAnalysis:
         """What the passages are searched for: `analysis` (the question as answered) unless the follow-up searches wider."""
         return analyse_question(self.searched, self.asking or None) if self.searched else analysis
+
+    @property
+    def period_text(self) -> str:
+        """The words whose months and quarters an answer must say: a follow-up's own when it names a period of its own
+        ("What has it been set at for 2025/26?" after a question on "Bristol's September 2024 report"), else `text`."""
+        return self.asked if self.read_as is not None and _OWN_PERIOD.search(self.asked) else self.text
 
     @property
     def own_terms(self) -> tuple[str, ...]:
@@ -106,10 +117,11 @@ def own_subject_terms(question: str, authorities: list[str]) -> list[str]:
 
 
 def is_follow_up(question: str, authorities: list[str]) -> bool:
-    """A question that leans on the one before: it links on ("and ...", "what about ..."), points back
-    ("it", "them") without naming much of its own, or names too little to be understood alone."""
+    """A question that leans on the one before: it links on ("and ...", "what about ..."), asks about a part of
+    what was asked before ("how much of that ..."), points back ("it", "them") without naming much of its own,
+    or names too little to be understood alone."""
     own = own_subject_terms(question, authorities)
-    if _LEADING_LINK.match(question):
+    if _LEADING_LINK.match(question) or _PART_OF_BEFORE.search(question):
         return True
     if _ANAPHOR.search(question):
         return len(own) <= 4

@@ -101,6 +101,11 @@ ANSWER_KINDS = {
     "vote": re.compile(r"\b(?:vote|votes|voted|voting|abstain\w*|unanimous\w*|carried|defeated)\b|\bin favour\b|"
                        r"\bhow many\b.*\b(?:backed|supported|opposed)\b"),  # "how many members backed the motion?"
     "yes_no": re.compile(r"^\s*(?:and\s+)?(?:did|does|do|is|was|were|has|have|had|will|would|can|could|are|should)\b"),
+    # "Why did First Bus withdraw the 73?", "What reasons did officers give for ...?"; not "Which call-in reasons were valid?"
+    "reason": re.compile(r"^\s*(?:and\s+|so\s+)?why\b|\bwhy (?:did|does|do|was|were|is|are|has|have|had|will|would|should|could)\b|"
+                         r"\b(?:what|which) (?:was|were|is|are) the (?:main\s+)?reasons? (?:for|why|behind|given)\b|"
+                         r"\bwhat reasons? (?:did|does|do|was|were|is|are|has|have|had)\b|\bfor what reason\b|\bwhat (?:led|caused)\b|"
+                         r"\bon what grounds\b"),
 }
 # Words asking for a decision: a record of one says "APPROVE" or "RESOLVED", never "decide".
 DECISION_WORDS = frozenset({"decide", "decided", "decides", "decision", "decisions"})
@@ -147,6 +152,7 @@ def content_terms(text: str) -> list[str]:
 # An opening that settles what is asked: "When did the funding begin?" asks for a date, not an amount.
 LEADING_KINDS = (
     (re.compile(r"^\s*(?:and\s+|so\s+)?when\b"), "date"),
+    (re.compile(r"^\s*(?:and\s+|so\s+)?why\b"), "reason"),
     (re.compile(r"^\s*(?:and\s+|so\s+)?(?:who|whom|whose)\b"), "person"),
     (re.compile(rf"^\s*(?:and\s+|so\s+)?{_WHICH_PERSON}"), "person"),  # "Which councillor seconded the recommendations?"
     (re.compile(r"^\s*(?:and\s+|so\s+)?how many\b"), "count"),

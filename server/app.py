@@ -47,6 +47,7 @@ def loaded_scrutiny(settings: Settings, scrutiny: Scrutiny | None) -> Scrutiny:
     scrutiny.warm_up()
     if index_problem(scrutiny) is None:
         scrutiny.read_ahead()
+        scrutiny.warm_answering()
     return scrutiny
 
 

@@ -72,6 +72,10 @@ COUNCILS = ["Suffolk County Council", "Sunderland City Council", "Kent County Co
     # A report "presented" to a panel, or a committee's chair, does not make a question ask who.
     ("What was the youth reoffending rate in the annual report presented to the panel?", {"percentage"}),
     ("What did the committee chair say about the consultation?", set()),
+    # Why something was done asks for its reason; reasons that are the subject do not.
+    ("Why did First Bus withdraw the 73 bus from Lockleaze?", {"reason"}),
+    ("What reasons did officers give for Leicester dropping its levy?", {"reason"}),
+    ("Which of the call-in reasons were accepted as valid?", set()),
 ])
 def test_the_kind_of_answer_a_question_asks_for(question, kinds):
     assert analyse_question(question).asks == kinds
@@ -108,6 +112,9 @@ def test_a_possessive_is_read_as_its_noun():
     ("target", "Reduction in re-referrals from 23% to 15%", True),
     ("target", "Re-referrals were 23% in 2003 and 15% in 2004.", False),
     ("target", "The target is 85% by 31 March 2005.", True),
+    ("reason", "The removal of the 73 was instigated to better utilise their new depot south of Keynsham.", True),
+    ("reason", "The programme was adjusted due to a lower-than-expected response rate.", True),
+    ("reason", "The 73 bus ran every 20 minutes through Lockleaze.", False),
 ])
 def test_a_line_holds_the_kind_of_thing_asked_for(kind, line, holds):
     assert carries_kind(kind, "What is it?", line) is holds
@@ -683,6 +690,22 @@ def test_a_follow_up_inherits_council_subject_and_period_and_says_how_it_was_rea
     read = read_question("and what about 2005?", ["What was Suffolk's re-referral target?"], COUNCILS)
     assert read.text == "What was Suffolk's re-referral target in 2005?"
     assert read.read_as == "Suffolk County Council, re-referral target, 2005"
+
+
+def test_a_question_about_part_of_what_was_asked_before_is_a_follow_up_however_much_it_names():
+    before = "What total budget did Bristol approve for its residents' parking scheme expansion programme in October 2025?"
+    read = read_question("how much of that is coming from Clean Air Zone money?", [before], COUNCILS)
+    assert read.read_as is not None and read.text.endswith(before)
+    assert read_question("How much is coming from Clean Air Zone money for the expansion?", [before], COUNCILS).read_as is None
+
+
+def test_a_follow_up_naming_its_own_period_is_asked_about_that_period_alone():
+    before = "What was Nottingham's annual workplace parking levy charge according to Bristol's September 2024 report?"
+    own = read_question("What has it been set at for 2025/26?", [before], COUNCILS)
+    assert own.period_text == "What has it been set at for 2025/26?"
+    # Without a period of its own, the follow-up asks about the months asked before.
+    inherited = read_question("and who set it?", [before], COUNCILS)
+    assert inherited.period_text == inherited.text and "September" in inherited.period_text
 
 
 def test_a_follow_up_naming_another_council_swaps_the_council():
