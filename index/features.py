@@ -596,6 +596,13 @@ class AskedQuestion:
         return subject, frozenset(term[:5] for term in subject if len(term) >= 5)
 
     @functools.cached_property
+    def inherited_terms(self) -> list[str]:
+        """A follow-up's terms that came from the questions before, not typed this turn; none for a question that
+        stands alone."""
+        own = set(self.own_terms)
+        return [term for term in self.analysis.terms if term not in own] if own else []
+
+    @functools.cached_property
     def asked_terms(self) -> tuple[str, ...]:
         """Every term the overlap features look for: the subject's, the question's and their expansions."""
         return tuple(dict.fromkeys([*self.subject_terms, *self.analysis.terms, *self.analysis.expansions]))
@@ -780,9 +787,7 @@ def inherited_overlap(c: Candidate, q: AskedQuestion) -> float:
     Local Plan". 0 for a question that stands alone."""
     if not q.own_terms:
         return 0.0
-    own = set(q.own_terms)
-    inherited = [term for term in q.analysis.terms if term not in own]
-    return overlap_said(inherited, [], q.weights, c.words.holds)
+    return overlap_said(q.inherited_terms, [], q.weights, c.words.holds)
 
 
 def previous_overlap(c: Candidate, q: AskedQuestion) -> float:

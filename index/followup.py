@@ -28,6 +28,7 @@ _ANAPHOR = re.compile(r"\b(?:it|its|they|them|their|that|this|those|these|the sa
 # A part of what was asked before: "how much of that is coming from Clean Air Zone money?", "which of those roads".
 _PART_OF_BEFORE = re.compile(r"\b(?:of|from)\s+(?:that|those|them|these|it)\b", re.I)
 # A period a follow-up names itself: a year, a month or a quarter ("for 2025/26", "by the end of December", "at Q3").
+# May is left out: in a question "may" is far more often the verb.
 _OWN_PERIOD = re.compile(r"\b(?:19|20)\d{2}\b|\b(?:january|february|march|april|june|july|august|september|sept|october|november|"
                          r"december)\b|\bq[1-4]\b|\bquarter\b", re.I)
 _LEADING_LINK = re.compile(r"^\s*(?:and|but|so|also|what about|how about|and what about|and how about|same for|now)\b", re.I)
