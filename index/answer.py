@@ -21,7 +21,7 @@ from core.records import Answer, AnswerLine, Citation, Hit, TableRowRef, Verdict
 from core.text import long_date
 from core.settings import AnswerSettings
 from index.features import (NO_WORDS, WORDS_FOR_KIND, AskedQuestion, Candidate, Words, feature_rows, feature_value, fresh_features, line_holds,
-                            months_said, overlap_of_words, year_conflict)
+                            months_said, overlap_of_words, records_role, year_conflict)
 from index.query import periods_named, tokens_of
 from index.scorer import AnswerModel, Logistic
 
@@ -32,7 +32,8 @@ POSSIBLE = "Possible answer (check the source):"
 # be judged backwards: one whose passages are all far from it, or that names something no paper holds ("Paris").
 CONFIDENCE_SIGNS = {"lead_probability": 0, "margin": 0, "subject_coverage": 0, "missing_specific": -1, "lead_missing_specific": -1,
                     "lead_overlap": 0, "lead_kind_match": 0, "top_cosine": 1, "asks_kind": 0, "period_absent": -1,
-                    "lead_year_conflict": -1, "name_missing": -1, "plan_for_actual": -1, "lead_log_odds": 0}
+                    "lead_year_conflict": -1, "name_missing": -1, "plan_for_actual": -1, "lead_log_odds": 0,
+                    "role_missing": -1}
 CONFIDENCE_FEATURES = list(CONFIDENCE_SIGNS)
 _QUARTER = re.compile(r"\b(?:q|quarter\s*)([1-4])\b", re.I)
 _MONTH_WORDS = re.compile(r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b", re.I)
@@ -206,7 +207,11 @@ def period_absent(question: AskedQuestion, lead: Candidate) -> float:
     quarters = set(_QUARTER.findall(asked))
     context = lead_context(question, lead).lower()
     said_quarters = set(_QUARTER.findall(context))
-    return float(bool(months) and not months & (months_said(context) | quarter_months(context))
+    said_months = months_said(context) | quarter_months(context)
+    columns = months_said(" ".join(header for header, _ in lead.row.cells).lower()) if lead.row is not None else frozenset()
+    if columns:  # a row whose columns are months answers for those months alone ("Leeds | July: 1903 | ... | October: 1800")
+        said_months = columns | months_said(f"{lead.row.label} {lead.caption}".lower())
+    return float(bool(months) and not months & said_months
                  or bool(quarters) and not quarters & said_quarters)
 
 
@@ -215,6 +220,15 @@ def period_absent(question: AskedQuestion, lead: Candidate) -> float:
 _ACTUAL = re.compile(r"\b(?:actual(?:ly)?|outturn|spent|raised|achieved|came in|end(?:ed)? up)\b", re.I)
 _PLANNED = re.compile(r"\b(?:targets?|forecast(?:s|ed)?|projected|projections?|estimated?|estimates|expected|anticipated|aims?|"
                       r"ambition|trajectory|planned|budgeted)\b", re.I)
+
+
+def role_missing(question: AskedQuestion, lead: Candidate) -> float:
+    """The question asks who played a part ("Who chairs the task and finish group?") and the lead names someone
+    without saying they played it ("Cllr Rippington thanked the members of the Task and Finish Group")."""
+    if "person" not in question.kinds or not question.role_cues:
+        return 0.0
+    return float(not (feature_value("role_match", lead, question) or feature_value("role_record", lead, question)
+                      or records_role(question.role_cues, lead.previous)))
 
 
 def plan_for_actual(question: AskedQuestion, lead: Candidate) -> float:
@@ -243,6 +257,7 @@ def confidence_evidence(question: AskedQuestion, candidates: list[Candidate], le
         "lead_year_conflict": max(year_conflict(lead, question), framed_in_another_year(question, lead)),
         "plan_for_actual": plan_for_actual(question, lead),
         "lead_log_odds": lead_log_odds(candidates, lead),
+        "role_missing": role_missing(question, lead),
     }
 
 

@@ -150,7 +150,7 @@ _FRAMING_NAMES = (
 _TOTAL_LABEL = re.compile(r"^\s*(?:grand |net |overall )?totals?\s*$", re.I)
 _CAPTION_NOTE = re.compile(r"\s*\((?:all\s+)?(?:figures|amounts|values|£)[^)]*\)+\s*$", re.I)  # "(All figures in £m)"
 _FINANCIAL_YEAR = re.compile(r"\b(?:19|20)\d{2}[/-]\d{2}\b")
-_LIST_NUMBER = re.compile(r"^\s*(?:\d{1,3}(?:\.\d{1,3})*\.?|\(?[a-z]{1,3}\)|[a-z]\.)\s+", re.I)
+_LIST_NUMBER = re.compile(r"^\s*(?:\d{1,3}(?:\.\d{1,3})*\.?|\(?(?:\d{1,3}|[a-z]{1,3})\)|[a-z]\.)\s+", re.I)  # "4)" too
 
 
 def records_decision(text: str) -> bool:
@@ -568,7 +568,8 @@ class AskedQuestion:
 
     @functools.cached_property
     def periods(self) -> tuple[frozenset[str], frozenset[str]]:
-        return periods_named(self.analysis.text)
+        """The years asked about: a follow-up naming a year of its own ("and in 2009?") asks about that one alone."""
+        return periods_named(self.period_text or self.analysis.text)
 
     @functools.cached_property
     def printed_roles(self) -> tuple[re.Pattern, ...]:
@@ -858,7 +859,7 @@ ROLES: tuple[tuple[re.Pattern, re.Pattern], ...] = tuple(
     (re.compile(asked, re.I), re.compile(printed, re.I))
     for asked, printed in (
         (r"\b(?:wrote|written|writes|author|prepared|contact)\b", rf"(?:{_AUTHOR_CUES})"),
-        (r"\bchair(?:ed|s|man|woman|person)?\b|\bpresided\b", r"\bchair(?:man|woman|person)?\b|\bin the chair\b|\bpresid"),
+        (r"\bchair(?:ed|s|man|woman|person)?\b|\bpresided\b", r"\bchair(?:ed|man|woman|person)?\b|\bin the chair\b|\bpresid"),
         (r"\b(?:present(?:ed|s)?|introduc(?:ed|es)?)\b",
          rf"\b(?:present(?:ed|s|ing)|introduc(?:ed|es|ing)|outlined|took (?:the )?(?:committee|members) through)\b|(?:{_AUTHOR_CUES})"),
         (r"\b(?:took|made|signed|responsible for)\b.*\bdecision\b|\bdecision[- ]maker\b|\bwho decided\b",

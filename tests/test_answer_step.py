@@ -11,7 +11,7 @@ import pytest
 from core.records import Chunk, Document, DocumentMeta, Hit, TableRowRef
 from core.settings import AnswerSettings
 from index.answer import (LOG_ODDS_CAP, Reading, can_lead, capitalised_words, lead_log_odds, compose_answer, framed_in_another_year, leadable, line_probabilities, misses_own_words,
-                          name_missing, period_absent,
+                          name_missing, period_absent, role_missing,
                           plan_for_actual, supporting_lines, with_verdict, words_read)
 from index.councils import councils_named, councils_without_papers
 from index.features import (AskedQuestion, Candidate, asked_part, candidate_lines, carries_kind, chunk_lines, counts_in, decision_taken, feature_matrix, FEATURES,
@@ -1065,3 +1065,36 @@ def test_a_supporting_quote_the_verdict_pushes_out_is_no_longer_highlighted():
         marked = [" ".join(citation.text[start:end].split()) for start, end in citation.highlights]
         assert all(quote in answer.answer for quote in marked), "every highlight is a quote the answer shows"
     assert [c.doc_id for c in answer.citations if c.cited] == [hit.document.doc_id, "e"]
+
+
+def test_an_item_number_closing_in_a_bracket_is_not_a_count():
+    assert counts_in("4) Following the debate, the Chairman put the motion to the vote. Motion carried.") == frozenset()
+    assert counts_in("6) The consultation had received a strong level of responses") == frozenset()
+    assert counts_in("(12) 45 people responded") == {"45"}
+
+
+def test_a_row_whose_columns_are_months_answers_for_those_months_alone():
+    hits = [hit_of("Leeds | July: 1903 | August: 1380 | September: 1833 | October: 1800", date="2016-02-01", rows=(0,))]
+    lead = candidate_lines(hits)[0]
+    assert period_absent(asked("How many contacts did Leeds receive in December?", hits), lead) == 1.0
+    assert period_absent(asked("How many contacts did Leeds receive in September?", hits), lead) == 0.0
+
+
+def test_a_follow_up_naming_a_year_of_its_own_is_held_to_that_year():
+    row = [hit_of("West Sussex | 2005: 42.8 | 2006: 46.1 | 2007: 44.9 | 2008: 46.9", date="2009-05-01", rows=(0,))]
+    lead = candidate_lines(row)[0]
+    completed = "what was it in 2009: What was West Sussex's rate of looked after children in 2008?"
+    analysis = analyse_question(completed)
+    own = AskedQuestion(analysis, {t: 1.0 for t in analysis.terms}, row, None, 5.0, period_text="And what was it in 2009?")
+    assert year_conflict(lead, own) == 1.0
+    assert year_conflict(lead, AskedQuestion(analysis, {t: 1.0 for t in analysis.terms}, row, None, 5.0)) == 0.0
+
+
+def test_a_who_question_about_a_part_is_not_answered_by_a_name_that_did_not_play_it():
+    hits = [hit_of("Cllr Rippington thanked the members of the Task and Finish Group for their work.\n"
+                   "The group was chaired by Cllr Rob Bryher.")]
+    thanked, chaired = candidate_lines(hits)
+    question = asked("Who chairs the Task and Finish Group?", hits)
+    assert role_missing(question, thanked) == 1.0
+    assert role_missing(question, chaired) == 0.0
+    assert role_missing(asked("When did the Task and Finish Group meet?", hits), thanked) == 0.0
