@@ -202,15 +202,15 @@ def period_absent(question: AskedQuestion, lead: Candidate) -> float:
     """The question names a month ("in March 2016", said "Mar 16", "31/03/16" or in full, or within a quarter the
     lead's paper reports on) or a quarter ("Quarter 2", "Q2") that the lead, its framing and its paper's date do not.
     A follow-up naming a period of its own asks about that one alone (ReadQuestion.period_text)."""
-    asked = question.period_text or question.analysis.text
+    asked = question.period_words
     months = months_said(asked)  # "in Feb 2016" as well as "in February 2016"
     quarters = set(_QUARTER.findall(asked))
     context = lead_context(question, lead).lower()
     said_quarters = set(_QUARTER.findall(context))
-    said_months = months_said(context) | quarter_months(context)
     columns = months_said(" ".join(header for header, _ in lead.row.cells).lower()) if lead.row is not None else frozenset()
-    if columns:  # a row whose columns are months answers for those months alone ("Leeds | July: 1903 | ... | October: 1800")
-        said_months = columns | months_said(f"{lead.row.label} {lead.caption}".lower())
+    # A row whose columns are months answers for those months alone ("Leeds | July: 1903 | ... | October: 1800").
+    said_months = (columns | months_said(f"{lead.row.label} {lead.caption}".lower()) if columns
+                   else months_said(context) | quarter_months(context))
     return float(bool(months) and not months & said_months
                  or bool(quarters) and not quarters & said_quarters)
 

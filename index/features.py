@@ -566,10 +566,16 @@ class AskedQuestion:
     def question_tokens(self) -> frozenset[str]:
         return frozenset(tokens_of(self.analysis.text))
 
+    @property
+    def period_words(self) -> str:
+        """The words whose periods are asked: a follow-up naming a period of its own ("and in 2009?") asks about that
+        one alone; any other question, about the periods its text names."""
+        return self.period_text or self.analysis.text
+
     @functools.cached_property
     def periods(self) -> tuple[frozenset[str], frozenset[str]]:
-        """The years asked about: a follow-up naming a year of its own ("and in 2009?") asks about that one alone."""
-        return periods_named(self.period_text or self.analysis.text)
+        """The years asked about (see period_words)."""
+        return periods_named(self.period_words)
 
     @functools.cached_property
     def printed_roles(self) -> tuple[re.Pattern, ...]:

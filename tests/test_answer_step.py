@@ -147,9 +147,9 @@ def hit_of(text: str, rank_score: float = 1.0, authority: str = "Kent County Cou
     return Hit(chunk=chunk, document=Document("d", "d.pdf", "pdf", "x", 10, 1, meta), score=rank_score)
 
 
-def asked(question: str, hits: list[Hit]) -> AskedQuestion:
+def asked(question: str, hits: list[Hit], period_text: str = "") -> AskedQuestion:
     analysis = analyse_question(question)
-    return AskedQuestion(analysis, {t: 1.0 for t in analysis.terms}, hits, None, 5.0)
+    return AskedQuestion(analysis, {t: 1.0 for t in analysis.terms}, hits, None, 5.0, period_text=period_text)
 
 
 def test_candidates_carry_their_table_caption_and_the_line_before():
@@ -1084,10 +1084,8 @@ def test_a_follow_up_naming_a_year_of_its_own_is_held_to_that_year():
     row = [hit_of("West Sussex | 2005: 42.8 | 2006: 46.1 | 2007: 44.9 | 2008: 46.9", date="2009-05-01", rows=(0,))]
     lead = candidate_lines(row)[0]
     completed = "what was it in 2009: What was West Sussex's rate of looked after children in 2008?"
-    analysis = analyse_question(completed)
-    own = AskedQuestion(analysis, {t: 1.0 for t in analysis.terms}, row, None, 5.0, period_text="And what was it in 2009?")
-    assert year_conflict(lead, own) == 1.0
-    assert year_conflict(lead, AskedQuestion(analysis, {t: 1.0 for t in analysis.terms}, row, None, 5.0)) == 0.0
+    assert year_conflict(lead, asked(completed, row, period_text="And what was it in 2009?")) == 1.0
+    assert year_conflict(lead, asked(completed, row)) == 0.0
 
 
 def test_a_who_question_about_a_part_is_not_answered_by_a_name_that_did_not_play_it():
