@@ -15,8 +15,11 @@ class _Section(BaseModel):
 # 3: a table's leading row of years, "Development projects | 2026/27 | 2027/28", is its header;
 # 4: a numbered table title above a table, "Table 5: Average cost of …", is its caption, wrapped lines and all,
 # and a chunk's search context spells out the acronyms its paper defines; 5: a drawn table's row keeps the cells
-# under a missing border; 6: an acronym written with "&", "B&NES", gets its spelled-out form where it is used).
-CHUNKING_RULES = 6
+# under a missing border; 6: an acronym written with "&", "B&NES", gets its spelled-out form where it is used;
+# 7: a drawn table's numbered title printed in its first row is its caption, a line printed between two drawn
+# boxes parts two tables, a continued table's first row of dates is a row, and a chunk's search terms read a
+# month column, "Sep-24", as "September 2024").
+CHUNKING_RULES = 7
 
 
 class ChunkSettings(_Section):

@@ -29,6 +29,16 @@ LEXICAL_NAME = "lexical.npz"
 
 _WORD = re.compile(r"[a-z]+|[0-9]+(?:\.[0-9]+)?")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+# A table's month column, "Sep-24", is the month and year a question spells out: "September 2024".
+_SHORT_MONTH_YEAR = re.compile(r"\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+                               r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)['-](\d{2})\b(?![-/.]\d)")
+_MONTHS = {"january": "jan", "february": "feb", "march": "mar", "april": "apr", "june": "jun", "july": "jul",
+           "august": "aug", "september": "sep", "sept": "sep", "october": "oct", "november": "nov", "december": "dec"}
+
+
+def full_year(match: re.Match) -> str:
+    year = int(match.group(2))
+    return f"{match.group(1)} {2000 + year if year < 70 else 1900 + year}"
 
 
 class Terms:
@@ -43,7 +53,8 @@ class Terms:
 
     def words(self, text: str) -> list[str]:
         """Stems of the text's words, in order, without stopwords or single letters."""
-        tokens = _WORD.findall(_THOUSANDS.sub("", fold_characters(text).lower()))
+        folded = _SHORT_MONTH_YEAR.sub(full_year, _THOUSANDS.sub("", fold_characters(text).lower()))
+        tokens = [_MONTHS.get(t, t) for t in _WORD.findall(folded)]
         kept = [t for t in tokens if t not in STOPWORDS and (len(t) > 1 or t.isdigit())]
         with self._lock:
             return self._stemmer.stemWords(kept)

@@ -239,20 +239,32 @@ def has_values(row: list[str]) -> bool:
     return any(is_figure(cell) and not _PERIOD.match(cell.strip()) for cell in row[1:])
 
 
+def is_title_row(row: list[str]) -> bool:
+    """A row across the table holding only its numbered title: "Table 16 - BCC allocations"."""
+    return len(row) >= 3 and bool(row[0]) and not any(row[1:]) and bool(NUMBERED_TITLE.match(row[0]))
+
+
 def header_and_body(rows: list[list[str]], bold_header: bool = False) -> tuple[list[str], list[list[str]], str]:
-    """Split a ruled table's rows into header (leading rows before the first row of figures), body and a units note."""
-    note = ""
-    while rows and sum(1 for c in rows[0] if c) == 1 and len(rows[0]) >= 3 and UNITS_NOTE.search(" ".join(rows[0])):
-        note = " ".join(c for c in rows[0] if c)
+    """Split a ruled table's rows into header (leading rows before the first row of figures), body and its caption
+    as printed inside the table: a numbered title and a units note, either of which may be missing."""
+    title = note = ""
+    while rows and sum(1 for c in rows[0] if c) == 1 and len(rows[0]) >= 3:
+        if UNITS_NOTE.search(" ".join(rows[0])):
+            note = " ".join(c for c in rows[0] if c)
+        elif is_title_row(rows[0]) and not title:
+            title = " ".join(rows[0][0].split())
+        else:
+            break
         rows = rows[1:]
+    caption = f"{title} ({note})" if title and note else title or note
     if not rows:
-        return [], [], note
+        return [], [], caption
     first_values = next((i for i, row in enumerate(rows) if has_values(row)), None)
     count = 1 if first_values is None or first_values == 0 else min(first_values, 3)
     if first_values == 0 and not bold_header:
         count = 0
     header = [" ".join(" ".join(row[i] for row in rows[:count] if i < len(row) and row[i]).split()) for i in range(max(len(r) for r in rows))]
-    return header, rows[count:], note
+    return header, rows[count:], caption
 
 
 def packed_cells(rows: list[list[str]]) -> float:
@@ -275,7 +287,7 @@ def bold_first_row(page: PageContent, table: GridTable) -> bool:
     return bold_share(table.row_boxes[0]) > 0.8 and bold_share(table.row_boxes[1]) < 0.5
 
 
-def ruled_tables(page: PageContent, number: int) -> list[Found]:
+def ruled_tables(page: PageContent, number: int, lines: list[TextLine]) -> list[Found]:
     """Tables whose cells are drawn (ingest.ruled), boxes stacked with the same columns joined."""
     found: list[Found] = []
     for table in grid_tables(page.edges, page.chars):
@@ -289,16 +301,18 @@ def ruled_tables(page: PageContent, number: int) -> list[Found]:
         edges = sorted({round(cell[0], 1) for cell in table.cells})
         found.append(Found(number, tuple(table.bbox), [], rows, edges, page_height=page.height))
         found[-1].bold_header = bold_first_row(page, table)
-    return [finish_ruled(f) for f in stack_boxes(found) if len(f.rows) >= 2]
+    return [finish_ruled(f) for f in stack_boxes(found, lines) if len(f.rows) >= 2]
 
 
-def stack_boxes(found: list[Found]) -> list[Found]:
-    """Boxes drawn one under another with the same column edges are one table (a heading box, then groups)."""
+def stack_boxes(found: list[Found], lines: list[TextLine]) -> list[Found]:
+    """Boxes drawn one under another with the same column edges are one table (a heading box, then groups),
+    unless a line is printed between them: the next table's caption ("Table 18 - Milestones revised")."""
     found.sort(key=lambda f: f.bbox[1])
     out: list[Found] = []
     for table in found:
         last = out[-1] if out else None
-        if last and table.bbox[1] - last.bbox[3] < 30 and same_edges(last.edges[1:], table.edges[1:]):
+        if (last and table.bbox[1] - last.bbox[3] < 30 and same_edges(last.edges[1:], table.edges[1:])
+                and not any(last.bbox[3] < (l.top + l.bottom) / 2 < table.bbox[1] for l in lines)):
             last.rows.extend(table.rows)
             last.bbox = (min(last.bbox[0], table.bbox[0]), last.bbox[1], max(last.bbox[2], table.bbox[2]), table.bbox[3])
         else:
@@ -313,9 +327,9 @@ def same_edges(a: list[float], b: list[float]) -> bool:
 def finish_ruled(found: Found) -> Found:
     width = max(len(r) for r in found.rows)
     rows = [r + [""] * (width - len(r)) for r in found.rows]
-    found.header, found.rows, note = header_and_body(rows, bold_header=found.bold_header)
+    found.header, found.rows, caption = header_and_body(rows, bold_header=found.bold_header)
     found.header_guessed = not found.bold_header and not any(has_figures(r) for r in rows)
-    found.caption = note
+    found.caption = caption
     found.row_pages = [found.page] * len(found.rows)
     found.regions = [(found.page, found.bbox)]
     return found
@@ -556,6 +570,8 @@ def lines_above(lines: list[TextLine], start: int) -> list[str]:
 
 
 def ruled_caption(lines: list[TextLine], table: Found, height: float) -> str:
+    if NUMBERED_TITLE.match(table.caption):
+        return table.caption  # its own title, printed in its first row
     start = next((i for i, l in enumerate(lines) if l.top >= table.bbox[1] - 1), len(lines))
     above = caption_above(lines, start, height)
     if table.caption and above and not UNITS_NOTE.search(above):
@@ -589,7 +605,7 @@ def open_top_row(table: Found, lines: list[TextLine], height: float) -> None:
 def page_tables(page: PageContent, number: int) -> tuple[list[Found], list[TextLine]]:
     lines = words_lines(page)
     height = line_height(lines)
-    ruled = ruled_tables(page, number)
+    ruled = ruled_tables(page, number, lines)
     for table in ruled:
         table.caption = ruled_caption(lines, table, height)
         if table.header_guessed and table.bbox[1] < CONTINUED_TOP * page.height:
@@ -640,8 +656,16 @@ def continues(last: Found, table: Found) -> bool:
     width = max(len(last.header), max((len(r) for r in last.rows), default=0))
     other = max(len(table.header), max((len(r) for r in table.rows), default=0))
     repeated = any(table.header) and [loose(h) for h in table.header] == [loose(h) for h in last.header]
-    headless = not any(table.header) or table.header_guessed
+    headless = not any(table.header) or table.header_guessed or dated_row_as_header(table, last)
     return width == other and (repeated or (headless and same_edges(last.edges, table.edges)))
+
+
+def dated_row_as_header(table: Found, last: Found) -> bool:
+    """A continuation whose first row holds only dates ("WP2 | Jan-25 | Aug-25 | Nov-25") was taken for a header of
+    periods; under a table headed in words alone ("FBC Date | Construction Complete"), it is a row of that table."""
+    values = [c for c in table.header[1:] if c]
+    return (bool(values) and not table.bold_header and all(_PERIOD.match(c) for c in values)
+            and not any(re.search(r"\d", c) for c in last.header[1:]))
 
 
 def join_cell(a: str, b: str) -> str:

@@ -49,6 +49,14 @@ def test_words_are_stemmed_folded_and_stripped_of_stopwords(terms):
     assert terms.words("Kent\u2019s 21.5% rate") == ["kent", "21.5", "rate"]
 
 
+def test_a_month_column_is_the_month_and_year_a_question_spells_out(terms):
+    # Kent's tables head their columns "Sep-24"; a councillor asks about "September 2024".
+    assert terms.words("UASC | Sep-24: 555") == ["uasc", "sep", "2024", "555"]
+    assert terms.words("at the end of September 2024") == ["end", "sep", "2024"]
+    assert terms.words("Sept 2024 and Mar'99") == ["sep", "2024", "mar", "1999"]
+    assert terms.words("2024-25 and 12-24") == ["2024", "25", "12", "24"]  # a financial year and a range stay as printed
+
+
 def test_scores_match_the_bm25_formula(terms, lexical):
     query = "re-referral target Kent"
     found = dict(lexical.top(terms.keys(query), 10))

@@ -18,6 +18,7 @@ FINANCE = ROOT / "corpus" / "kent_2025-01_cabinet_finance-monitoring-q3-2024-25.
 MINUTES = ROOT / "corpus" / "bristol-city_2025-10_transport-connectivity-policy-committee_printed-minutes.pdf"
 FORWARD_PLAN = ROOT / "corpus" / "bristol-city_2026-01_transport-connectivity-policy-committee_forward-plan.pdf"
 FUND_PROGRAMME = ROOT / "corpus" / "west-of-england-ca_2026-06_mca-committee_investment-fund-programme.pdf"
+TRANSPORT = ROOT / "corpus" / "west-of-england-ca_2026-03_mca-committee_transport-report.pdf"
 TRUTH = ROOT / "tests" / "data" / "tables_truth.json"
 # Measured on tests/data/tables_truth.json (docs/tables.md): 356 of 374 cells, 19 of 20 tables, 1 spurious.
 CELL_ACCURACY_FLOOR = 0.93
@@ -62,7 +63,7 @@ def test_a_table_continued_over_a_page_keeps_its_header():
 
 def test_a_leading_row_of_years_heads_the_columns():
     # WECA's development programme heads its columns "2026/27 (£)" over two rows; Kent's High Needs costs "20-21" ...
-    programme = find_pdf_tables(ROOT / "corpus" / "west-of-england-ca_2026-03_mca-committee_transport-report.pdf", [10])
+    programme = find_pdf_tables(TRANSPORT, [10])
     table = next(t for t in programme if t.header[0] == "Development projects")
     assert table.header == ["Development projects", "2026/27 (£)", "2027/28 (£)"]
     henbury = next(i for i, r in enumerate(table.rows) if r[0].startswith("Henbury Line"))
@@ -108,6 +109,25 @@ def test_a_numbered_title_above_a_table_is_its_caption_once(finance_blocks):
     assert [t.heading for t in tables] == [c.removesuffix(" (All figures in £m)") for c in captions]
     # The titles are not left behind as paragraphs of their own.
     assert not any(b.kind != "table" and b.text.startswith(("Table 3:", "Table 4:", "Table 5:")) for b in finance_blocks)
+
+
+def test_a_title_printed_in_a_drawn_tables_first_row_is_its_caption():
+    # WECA's transport report draws "Table 16 - BCC allocations" as a row across the top of the table.
+    allocations = next(t for t in find_pdf_tables(TRANSPORT, [34]) if t.header and t.header[0] == "Project")
+    assert allocations.caption == "Table 16 - BCC allocations"
+    assert allocations.header == ["Project", "Previous Baseline (£m)", "Revised Baseline (£m)", "Variance (£m)"]
+
+
+def test_a_caption_between_two_drawn_tables_keeps_them_apart():
+    # Page 36 ends Table 17 (current milestones) and, under the line "Table 18 - BCC Milestones revised.", starts
+    # Table 18 with the same columns, 28 points lower: two tables, the second under its own caption.
+    tables = find_pdf_tables(TRANSPORT, [35, 36, 37])
+    current = next(t for t in tables if t.caption.startswith("Table 17"))
+    revised = next(t for t in tables if t.caption.startswith("Table 18"))
+    assert ["Bond Street", "May-25", "N/A", "Feb-26", "Mar-27"] in current.rows
+    assert ["Bond Street", "Jun-26", "Nov-26", "Apr-27", "Aug-28"] in revised.rows
+    assert not any(r[0] == "Name" for r in current.rows + revised.rows)  # Table 18's header is not a row of Table 17
+    assert revised.row_pages[-1] == 37  # and it runs on to the next page
 
 
 def test_table_rows_are_not_repeated_as_loose_text(finance):
