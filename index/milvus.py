@@ -60,6 +60,10 @@ BM25_B = B
 DELETE_BATCH = 500
 ID_FILE = "MILVUS_NEXT_ID"
 NONE_ALLOWED = "1 == 0"  # an expression no row satisfies: a filter that names nothing in the index
+# Milvus Lite's gRPC server keeps grpc's default ping policy (no more than one ping in five minutes without data)
+# and answers pymilvus's 10-second keepalive with GOAWAY "too_many_pings" once a busy client falls quiet; the
+# connection is then lost. A Lite server is on this machine, where a keepalive finds nothing, so it is off.
+LITE_GRPC_OPTIONS = {"grpc.keepalive_time_ms": 2**31 - 1, "grpc.keepalive_permit_without_calls": 0}
 
 
 class MilvusUnavailable(IndexError_):
@@ -89,8 +93,9 @@ def connect(settings: Settings):
         raise MilvusUnavailable("the milvus backend needs the scale extra: pip install '.[scale]'") from exc
     uri = milvus_uri(settings)
     address = settings.backend.milvus_lite_server or uri  # a Lite folder already open in a server process is reached through it
+    lite = bool(settings.backend.milvus_lite_server) or uri.endswith(".db")
     try:
-        return MilvusClient(uri=address, token=settings.backend.milvus_token or "")
+        return MilvusClient(uri=address, token=settings.backend.milvus_token or "", grpc_options=LITE_GRPC_OPTIONS if lite else {})
     except Exception as exc:  # pymilvus raises its own exception types, and OSError for a locked Lite folder
         raise MilvusUnavailable(f"cannot open Milvus at {uri}: {exc}") from exc
 

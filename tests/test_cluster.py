@@ -93,10 +93,10 @@ def get_json(port: int, method: str, path: str, body: dict | None = None) -> tup
         connection.close()
 
 
-def wait_for_health(process: subprocess.Popen, port: int, timeout: float = 240) -> dict:
+def wait_for_health(process: subprocess.Popen, port: int, log: Path, timeout: float = 240) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        assert process.poll() is None, log.read_text()
         try:
             status, health = get_json(port, "GET", "/api/health")
             if status == 200 and health.get("index_loaded"):
@@ -124,11 +124,13 @@ def test_serve_with_two_workers_over_milvus_lite_answers_and_picks_up_a_new_gene
     backend = ["--backend", "milvus", "--milvus-uri", settings.backend.milvus_uri, "--index", str(settings.index_dir)]
     subprocess.run([str(SCRUTINY), "ingest", str(folder), *backend, "--quiet"], check=True, capture_output=True)
     port = free_port()
-    process = subprocess.Popen([str(SCRUTINY), "serve", *backend, "--port", str(port), "--workers", "2"],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:  # a file, not a pipe: the server's output is shown when the test fails
+        process = subprocess.Popen([str(SCRUTINY), "serve", *backend, "--port", str(port), "--workers", "2"],
+                                   stdout=out, stderr=subprocess.STDOUT, text=True)
     try:
-        lite_server = lite_server_of(process)
-        health = wait_for_health(process, port)
+        lite_server = lite_server_of(process, log)
+        health = wait_for_health(process, port, log)
         assert health["documents"] == 2
         time.sleep(2)  # both workers up
         assert len(worker_pids(process.pid)) >= 2
@@ -151,12 +153,16 @@ def test_serve_with_two_workers_over_milvus_lite_answers_and_picks_up_a_new_gene
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        print(log.read_text())  # pytest shows it for a failed test
 
 
-def lite_server_of(process: subprocess.Popen) -> str:
+def lite_server_of(process: subprocess.Popen, log: Path, timeout: float = 120) -> str:
     """The loopback address `scrutiny serve` printed for its Milvus Lite server."""
-    line = ""
-    while "is served to the workers at" not in line:
-        line = process.stdout.readline()
-        assert line, "serve did not say where Milvus Lite is served"
-    return line.rsplit(" at ", 1)[1].strip()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        said = [line for line in log.read_text().splitlines() if "is served to the workers at" in line]
+        if said:
+            return said[0].rsplit(" at ", 1)[1].strip()
+        assert process.poll() is None, log.read_text()
+        time.sleep(0.2)
+    raise AssertionError(f"serve did not say where Milvus Lite is served:\n{log.read_text()}")
