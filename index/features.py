@@ -19,7 +19,7 @@ import numpy as np
 
 from core.records import Chunk, Hit
 from index.names import GIVEN_NAMES
-from index.query import DECISION_WORDS, MONTHS, QueryAnalysis, paper_dates, paper_years, periods_named, tokens_of
+from index.query import DECISION_WORDS, MONTH_PATTERN, MONTHS, QueryAnalysis, paper_dates, paper_years, periods_named, tokens_of
 from index.units import ROW_SEPARATOR, Row, parsed_row, row_lines_of, sentence_units, table_captions
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
@@ -27,12 +27,9 @@ _NUMBER_WORD = re.compile(
     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|"
     r"eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|half|quarter|third)\b"
 )
-# A month as papers write it, in full or short: "October", "Oct 24", "Sept".
-_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|"
-          r"nov(?:ember)?|dec(?:ember)?)")
-_MONTH_SAID = re.compile(rf"\b{_MONTH}\b", re.I)
+_MONTH_SAID = re.compile(rf"\b{MONTH_PATTERN}\b", re.I)
 _DATE = re.compile(
-    rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+)?{_MONTH}\b\.?\s*(?:\d{{2,4}})?|\b(?:19|20)\d{{2}}\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b|"
+    rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+)?{MONTH_PATTERN}\b\.?\s*(?:\d{{2,4}})?|\b(?:19|20)\d{{2}}\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b|"
     r"\b(?:q[1-4]|quarter [1-4])\b",
     re.I,
 )

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from core.text import fold_characters
-from index.query import STOPWORDS
+from index.query import MONTH_NAMES, MONTH_PATTERN, STOPWORDS
 
 K1 = 1.2
 B = 0.75
@@ -30,10 +30,8 @@ LEXICAL_NAME = "lexical.npz"
 _WORD = re.compile(r"[a-z]+|[0-9]+(?:\.[0-9]+)?")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 # A table's month column, "Sep-24", is the month and year a question spells out: "September 2024".
-_SHORT_MONTH_YEAR = re.compile(r"\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-                               r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)['-](\d{2})\b(?![-/.]\d)")
-_MONTHS = {"january": "jan", "february": "feb", "march": "mar", "april": "apr", "june": "jun", "july": "jul",
-           "august": "aug", "september": "sep", "sept": "sep", "october": "oct", "november": "nov", "december": "dec"}
+_SHORT_MONTH_YEAR = re.compile(rf"\b({MONTH_PATTERN})['-](\d{{2}})\b(?![-/.]\d)")
+_MONTHS = {name: name[:3] for name in (*MONTH_NAMES, "sept")}  # any month as its first three letters
 
 
 def full_year(match: re.Match) -> str:

@@ -237,6 +237,11 @@ def paper_years(text: str) -> frozenset[str]:
 
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")  # as a month's first three letters
+MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+               "november", "december")
+# A month as papers write it, in full or short: "October", "Oct", "Sept".
+MONTH_PATTERN = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
+                 r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
 _MONTH_YEAR = re.compile(rf"\b({'|'.join(MONTHS)})[a-z]*\.?\s+((?:19|20)\d\d)\b", re.I)  # "October 2025"
 
 
