@@ -81,6 +81,7 @@ class ServerSettings(_Section):
     host: str = Field("127.0.0.1", description="Address `scrutiny serve` binds.")
     port: int = Field(8000, description="Port `scrutiny serve` listens on.")
     workers: int = Field(1, description="Server processes (`scrutiny serve --workers`); each loads the model once and reopens the index when it changes.")
+    worker_healthcheck: int = Field(30, ge=1, description="Seconds a worker may take to answer the supervisor's health ping before it is restarted; uvicorn's 5 restarts a worker that is reopening the index on a busy machine, dropping its requests.")
     admin_token: str | None = Field(None, description="Token (env SCRUTINY_ADMIN_TOKEN) that POST /api/reload must send as `Authorization: Bearer ...`; unset, the endpoint is off.")
     max_body_bytes: int = Field(256 * 1024, description="Largest request body accepted; a longer one gets 413 before it is read.")
     answer_threads: int = Field(2, description="Questions answered at once; further requests wait their turn (answering is CPU-bound).")

@@ -408,7 +408,8 @@ def serve(index_dir, host, port, workers):
     lite_folder = shared_milvus_lite(settings)
     if lite_folder:
         click.echo(f"Milvus Lite {lite_folder} is served to the workers at {os.environ['SCRUTINY_MILVUS_LITE_SERVER']}", err=True)
-    uvicorn.run("server.app:app_from_environment", factory=True, host=host, port=port, workers=workers, log_level="info")
+    uvicorn.run("server.app:app_from_environment", factory=True, host=host, port=port, workers=workers, log_level="info",
+                timeout_worker_healthcheck=settings.server.worker_healthcheck)
 
 
 def shared_milvus_lite(settings) -> str | None:
