@@ -29,7 +29,14 @@ every confidence; 0.91 sets it at 0.86. At 0.90, the two sets of questions kept 
 twenty-fifth and twenty-sixth sets (dev 1,055 questions) dev's precision rises to about 0.93 over confidences
 0.85-0.90; asking for 0.91 set the answer threshold at 0.82, and the two outside sets then measured 0.80 and 0.80
 at the `answer` level, so it asks for 0.92.
+
+Refusal asked for 0.85 while questions written later kept coming out above dev (dev 0.85 out of fold, test split
+0.889 over 377 unanswerable questions, 0.96 on the set kept outside the repository), and each point of it cost
+dev about a point of answer accuracy: the answerable questions withheld were mostly ones the lead
+line answered. Asking for 0.82 lowers only the not-found threshold (0.604 to 0.554; the models are the same):
+dev out of fold goes from accuracy 0.608 to 0.634, the test split from 0.604 to 0.630 at refusal 0.851, the
+outside set from 0.53 to 0.58 at refusal 0.93 (26 of 28). Those withheld before now come back as "possible".
 """
 
 PRECISION_TARGET = 0.92
-REFUSAL_TARGET = 0.85
+REFUSAL_TARGET = 0.82
