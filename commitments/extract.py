@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from commitments.phrase import measure_phrase
 from core.records import Chunk, DocumentMeta
 from core.text import fold_characters
+from index.query import MONTH_NAMES
 
 MAX_UNIT_CHARS = 700
 MIN_UNIT_WORDS = 3
@@ -176,8 +177,6 @@ def label_from_words(text: str, limit: int = 4) -> str:
 
 # ------------------------------------------------------------------ dates
 
-_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-                "november", "december")
 _MONTH = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
                  "ten": 10, "eleven": 11, "twelve": 12, "eighteen": 18, "twenty-four": 24}
@@ -203,7 +202,7 @@ _SEASON_END = {"early": (3, 31), "spring": (5, 31), "mid": (6, 30), "summer": (8
 
 
 def month_number(name: str) -> int:
-    return next(i for i, full in enumerate(_MONTH_NAMES, 1) if full.startswith(name.lower()[:3]))
+    return next(i for i, full in enumerate(MONTH_NAMES, 1) if full.startswith(name.lower()[:3]))
 
 
 def month_end(year: int, month: int) -> dt.date:

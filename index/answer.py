@@ -22,7 +22,7 @@ from core.text import long_date
 from core.settings import AnswerSettings
 from index.features import (NO_WORDS, WORDS_FOR_KIND, AskedQuestion, Candidate, Words, feature_rows, feature_value, fresh_features, line_holds,
                             months_said, overlap_of_words, records_role, year_conflict)
-from index.query import periods_named, tokens_of
+from index.query import MONTH_NAMES, periods_named, tokens_of
 from index.scorer import AnswerModel, Logistic
 
 NOT_FOUND = "The papers do not appear to answer this question. The nearest passages are shown below."
@@ -36,7 +36,7 @@ CONFIDENCE_SIGNS = {"lead_probability": 0, "margin": 0, "subject_coverage": 0, "
                     "role_missing": -1}
 CONFIDENCE_FEATURES = list(CONFIDENCE_SIGNS)
 _QUARTER = re.compile(r"\b(?:q|quarter\s*)([1-4])\b", re.I)
-_MONTH_WORDS = re.compile(r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b", re.I)
+_MONTH_WORDS = re.compile(rf"\b(?:{'|'.join(MONTH_NAMES)})\b", re.I)
 
 
 @dataclass

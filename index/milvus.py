@@ -93,7 +93,7 @@ def connect(settings: Settings):
         raise MilvusUnavailable("the milvus backend needs the scale extra: pip install '.[scale]'") from exc
     uri = milvus_uri(settings)
     address = settings.backend.milvus_lite_server or uri  # a Lite folder already open in a server process is reached through it
-    lite = bool(settings.backend.milvus_lite_server) or uri.endswith(".db")
+    lite = bool(settings.backend.milvus_lite_server) or is_lite(settings)
     try:
         return MilvusClient(uri=address, token=settings.backend.milvus_token or "", grpc_options=LITE_GRPC_OPTIONS if lite else {})
     except Exception as exc:  # pymilvus raises its own exception types, and OSError for a locked Lite folder

@@ -236,9 +236,9 @@ def paper_years(text: str) -> frozenset[str]:
     return frozenset(years)
 
 
-MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")  # as a month's first three letters
 MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
                "november", "december")
+MONTHS = tuple(name[:3] for name in MONTH_NAMES)  # as a month's first three letters
 # A month as papers write it, in full or short: "October", "Oct", "Sept".
 MONTH_PATTERN = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
                  r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
