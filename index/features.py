@@ -671,7 +671,7 @@ class AskedQuestion:
     @functools.cached_property
     def records_decisions(self) -> list[bool]:
         """Whether each passage's paper records decisions, by its title (minutes, a decision notice ...)."""
-        return [bool(_DECISION_RECORD_TITLE.search(hit.document.meta.title or "")) for hit in self.hits]
+        return [records_decisions_by_title(hit.document.meta.title) for hit in self.hits]
 
     @functools.cached_property
     def passage_words(self) -> list[Words]:
@@ -972,6 +972,11 @@ def decision_match(c: Candidate, q: AskedQuestion) -> float:
 # The papers that record what was decided, as their titles name them; a report's recommendations and the options
 # it sets out ("a. Agree that the decision be implemented") are only proposals.
 _DECISION_RECORD_TITLE = re.compile(r"\bminutes\b|\bdecision notice\b|\brecord of decision\b|\bdecision record|\bdecisions? taken\b", re.I)
+
+
+def records_decisions_by_title(title: str | None) -> bool:
+    """Whether a paper's title says it records decisions (minutes, a decision notice, a record of decision)."""
+    return bool(_DECISION_RECORD_TITLE.search(title or ""))
 
 
 def decision_taken(c: Candidate, q: AskedQuestion) -> float:

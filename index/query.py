@@ -88,7 +88,7 @@ ANSWER_KINDS = {
     # "What was the July peak in looked after children numbers?", "What capacity does the permission allow?"
     "count": re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b|\bhow big\b|\bhow large\b|\bhow often\b|\b(?:numbers|peak|capacity)\b"),
     "date": re.compile(r"^\s*(?:and\s+)?when\b|\bwhen (?:is|was|will|would|did|does|do|are|were|has|have|had|can|could|should)\b|"
-                       r"\b(?:what|which) (?:dates?|days?|years?|months?|quarters?)\b(?![- ]to[- ]date)|"
+                       r"\b(?:what|which) (?:(?:new|revised|original|planned|expected|key|target|start|end|completion)\s+)?(?:dates?|days?|years?|months?|quarters?)\b(?![- ]to[- ]date)|"
                        r"\bwhat (?:is|was|are|were) the (?:[\w-]+\s+){0,2}?(?:dates|timescale)\b|"  # "what were the revised dates"
                        r"\b(?:by|until) when\b|\bdeadline\b|\bdue\b|\bby what date\b|\bhow long\b"),
     "person": re.compile(rf"\b(?:who|whom|whose)\b|\b{_WHICH_PERSON}|\bname of\b|\bwhat is the name\b|\bnamed\b"),
@@ -161,10 +161,24 @@ LEADING_KINDS = (
 )
 
 
+# A question that opens with a clause setting the scene ("When Cabinet reconsidered the decision in March, what did
+# it resolve?", "After the re-baseline, how much is the scheme allocated?"), asked by what follows the comma. "When
+# is ...", "when did ..." is a question about a date.
+_SCENE_CLAUSE = re.compile(
+    r"^\s*(?:and\s+|so\s+)?(?:when|if|once|after|before|since|while)\s+"
+    r"(?!(?:is|was|are|were|will|would|did|does|do|has|have|had|can|could|should|might|must)\b)[^?,]*,\s*"
+    r"(?=(?:what|which|who|whom|whose|how|why|when|where|did|does|do|is|was|are|were|has|have|had|will|would|can|could|should)\b)")
+
+
+def main_clause(folded: str) -> str:
+    """The question without a scene-setting opening clause (see _SCENE_CLAUSE)."""
+    return _SCENE_CLAUSE.sub("", folded, count=1)
+
+
 def answer_kinds(question: str) -> frozenset[str]:
-    """The kinds of answer a question asks for (keys of ANSWER_KINDS); an opening such as "when" or
-    "how many" settles it, keeping only a target or yes/no beside it."""
-    folded = fold_characters(question).lower()
+    """The kinds of answer a question asks for (keys of ANSWER_KINDS), read from its main clause; an opening such
+    as "when" or "how many" settles it, keeping only a target or yes/no beside it."""
+    folded = main_clause(fold_characters(question).lower())
     kinds = frozenset(kind for kind, cue in ANSWER_KINDS.items() if cue.search(folded))
     for opening, kind in LEADING_KINDS:
         if opening.search(folded):

@@ -19,7 +19,7 @@ from decisions.trail import decision_reference_for
 from index.answer import Reading, compose_answer, read_passages, with_verdict
 from index.councils import councils_without_papers
 from index.features import (AskedQuestion, Candidate, TextFacts, candidate_lines, chunk_lines, passage_words_of, printed_roles,
-                            records_decision, records_role)
+                            records_decision, records_decisions_by_title, records_role)
 from index.followup import ReadQuestion, read_question
 from index.query import QueryAnalysis, named_authority
 from index.scorer import AnswerModel, load_answer_model
@@ -68,11 +68,14 @@ def first_unread(hits: list[Hit], others: Iterable[Hit], fits: Callable[[Hit], b
 def decision_record_hit(asks: frozenset[str], hits: list[Hit], wide: list[Hit],
                         records: Callable[[Chunk], bool] = lambda chunk: records_decision(chunk.text)) -> list[Hit]:
     """For a question about a decision (`asks`, the kinds of answer it wants), the best passage ranked below `hits`
-    that records one ("RESOLVED that", "APPROVE ..."): a record of decision's background and a report's discussion
-    often rank above the decision. `records` may remember what each passage holds."""
+    that records one ("RESOLVED that", "APPROVE ..."), from a paper that records decisions (minutes, a decision
+    notice) if one does: a record of decision's background and a report's discussion often rank above the decision,
+    and a report's account of what a committee resolved before ranks above the minutes of what was resolved since.
+    `records` may remember what each passage holds."""
     if "decision" not in asks:
         return []
-    return first_unread(hits, wide, lambda hit: records(hit.chunk))
+    return (first_unread(hits, wide, lambda hit: records(hit.chunk) and records_decisions_by_title(hit.document.meta.title))
+            or first_unread(hits, wide, lambda hit: records(hit.chunk)))
 
 
 def role_record_hit(analysis: QueryAnalysis, hits: list[Hit], wide: list[Hit],

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from types import SimpleNamespace
 from unittest.mock import patch
 
@@ -51,6 +52,7 @@ COUNCILS = ["Suffolk County Council", "Sunderland City Council", "Kent County Co
     ("Until when has the e-scooter trial been extended?", {"date"}),
     ("According to the timetable, when would the operation stage begin?", {"date"}),
     ("What were the revised dates in the update?", {"date"}),
+    ("What new dates were given for the modelling stage?", {"date"}),
     ("What share of complaints were answered within timescale?", {"percentage"}),
     ("What early-bird parking charge did the council approve?", {"amount", "decision"}),
     ("What allowance is paid to the Deputy Mayor?", {"amount"}),
@@ -76,6 +78,14 @@ COUNCILS = ["Suffolk County Council", "Sunderland City Council", "Kent County Co
     ("Why did First Bus withdraw the 73 bus from Lockleaze?", {"reason"}),
     ("What reasons did officers give for Leicester dropping its levy?", {"reason"}),
     ("Which of the call-in reasons were accepted as valid?", set()),
+    # An opening clause sets the scene; what follows the comma is the question.
+    ("When Cabinet reconsidered the family hubs decision in March, what did it resolve?", {"decision"}),
+    ("When the committee set up the task and finish group, who was named to chair it?", {"person"}),
+    ("When Kent reviewed the call-in, did it send the decision back?", {"decision", "yes_no"}),
+    ("After the re-baseline, what is the scheme's revised allocation?", {"amount"}),
+    ("If the levy goes ahead, when would it start operating?", {"date"}),
+    ("When is the final plan due to go to the DfT?", {"date"}),
+    ("When did Cabinet agree the budget, and who presented it?", {"date"}),
 ])
 def test_the_kind_of_answer_a_question_asks_for(question, kinds):
     assert analyse_question(question).asks == kinds
@@ -412,6 +422,20 @@ def test_a_decision_question_also_reads_the_best_passage_that_records_a_decision
     assert decision_record_hit(answer_kinds("How long did the consultation run?"), read, wide) == []
     assert decision_record_hit(answer_kinds("What did the Cabinet Member decide about the hubs?"), wide[:4], wide) == [wide[4]]
     assert decision_record_hit(answer_kinds("What did the Cabinet Member decide about the hubs?"), wide[:3], wide[:3]) == []
+
+
+def test_a_decision_question_reads_the_record_of_a_paper_that_records_decisions_before_a_reports_account():
+    texts = ["Background to the call-in.", "The Scrutiny Committee resolved to refer the matter to full Council.",
+             "Members debated the call-in.", "RESOLVED that Council makes comments but does not require reconsideration."]
+    wide = [hit_of(text) for text in texts]
+    for number, hit in enumerate(wide):
+        hit.chunk.chunk_id = number
+    minutes = wide[3].document
+    wide[3] = replace(wide[3], document=replace(minutes, meta=replace(minutes.meta, title="Minutes of the County Council")))
+    asks = answer_kinds("What did full Council decide about the call-in?")
+    assert decision_record_hit(asks, wide[:1], wide) == [wide[3]]
+    # With no paper that records decisions, the best record of one in any paper.
+    assert decision_record_hit(asks, wide[:1], wide[:3]) == [wide[1]]
 
 
 def test_a_question_about_who_wrote_a_paper_also_reads_its_passage_naming_the_author():
