@@ -72,6 +72,8 @@ _YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)(?:[/-](\d{2}))?\b")
 _WHICH_PERSON = (r"which\s+(?:[\w'\u2019-]+\s+){0,3}?(?:officers?|councillors?|members?|directors?|person|people|leaders?|"
                  r"chair(?:man|woman|person)?|mayor|managers?|heads?|care leavers?)\b")
 
+# The verbs a question opens with, or puts after its question word: "Did ...?", "when was ...?".
+_AUXILIARY = r"(?:is|was|are|were|will|would|did|does|do|has|have|had|can|could|should)"
 # What a question asks for, judged from its wording; a question may ask for several kinds of thing
 # ("what was the target percentage" asks for a target and a percentage).
 ANSWER_KINDS = {
@@ -87,7 +89,7 @@ ANSWER_KINDS = {
     "percentage": re.compile(r"\b(?:percentage|per ?cent|proportion|share|rate)\b|%"),
     # "What was the July peak in looked after children numbers?", "What capacity does the permission allow?"
     "count": re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b|\bhow big\b|\bhow large\b|\bhow often\b|\b(?:numbers|peak|capacity)\b"),
-    "date": re.compile(r"^\s*(?:and\s+)?when\b|\bwhen (?:is|was|will|would|did|does|do|are|were|has|have|had|can|could|should)\b|"
+    "date": re.compile(rf"^\s*(?:and\s+)?when\b|\bwhen {_AUXILIARY}\b|"
                        r"\b(?:what|which) (?:(?:new|revised|original|planned|expected|key|target|start|end|completion)\s+)?(?:dates?|days?|years?|months?|quarters?)\b(?![- ]to[- ]date)|"
                        r"\bwhat (?:is|was|are|were) the (?:[\w-]+\s+){0,2}?(?:dates|timescale)\b|"  # "what were the revised dates"
                        r"\b(?:by|until) when\b|\bdeadline\b|\bdue\b|\bby what date\b|\bhow long\b"),
@@ -100,7 +102,7 @@ ANSWER_KINDS = {
     "rating": re.compile(r"\b(?:rag|rating|rated|red|amber|green|grade|graded|judged|judgement)\b"),
     "vote": re.compile(r"\b(?:vote|votes|voted|voting|abstain\w*|unanimous\w*|carried|defeated)\b|\bin favour\b|"
                        r"\bhow many\b.*\b(?:backed|supported|opposed)\b"),  # "how many members backed the motion?"
-    "yes_no": re.compile(r"^\s*(?:and\s+)?(?:did|does|do|is|was|were|has|have|had|will|would|can|could|are|should)\b"),
+    "yes_no": re.compile(rf"^\s*(?:and\s+)?{_AUXILIARY}\b"),
     # "Why did First Bus withdraw the 73?", "What reasons did officers give for ...?"; not "Which call-in reasons were valid?"
     "reason": re.compile(r"^\s*(?:and\s+|so\s+)?why\b|\bwhy (?:did|does|do|was|were|is|are|has|have|had|will|would|should|could)\b|"
                          r"\b(?:what|which) (?:was|were|is|are) the (?:main\s+)?reasons? (?:for|why|behind|given)\b|"
@@ -166,8 +168,8 @@ LEADING_KINDS = (
 # is ...", "when did ..." is a question about a date.
 _SCENE_CLAUSE = re.compile(
     r"^\s*(?:and\s+|so\s+)?(?:when|if|once|after|before|since|while)\s+"
-    r"(?!(?:is|was|are|were|will|would|did|does|do|has|have|had|can|could|should|might|must)\b)[^?,]*,\s*"
-    r"(?=(?:what|which|who|whom|whose|how|why|when|where|did|does|do|is|was|are|were|has|have|had|will|would|can|could|should)\b)")
+    rf"(?!(?:{_AUXILIARY}|might|must)\b)[^?,]*,\s*"
+    rf"(?=(?:what|which|who|whom|whose|how|why|when|where|{_AUXILIARY})\b)")
 
 
 def main_clause(folded: str) -> str:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from types import SimpleNamespace
 from unittest.mock import patch
 
@@ -150,11 +149,18 @@ def test_table_row_lines_are_whole_units_and_parse_into_label_and_cells():
 
 
 def hit_of(text: str, rank_score: float = 1.0, authority: str = "Kent County Council", date: str = "2025-01-30",
-           rows: tuple[int, ...] = ()) -> Hit:
-    meta = DocumentMeta(authority=authority, committee="Cabinet", date=date, title="Finance monitoring")
+           rows: tuple[int, ...] = (), title: str = "Finance monitoring") -> Hit:
+    meta = DocumentMeta(authority=authority, committee="Cabinet", date=date, title=title)
     chunk = Chunk(chunk_id=1, doc_id="d", ordinal=0, text=text, kind="paragraph", page=3,
                   table_rows=[TableRowRef(line, 3, n) for n, line in enumerate(rows, start=1)])
     return Hit(chunk=chunk, document=Document("d", "d.pdf", "pdf", "x", 10, 1, meta), score=rank_score)
+
+
+def numbered(hits: list[Hit]) -> list[Hit]:
+    """The hits, each its own passage (chunk ids in rank order), as a wider ranking is."""
+    for number, hit in enumerate(hits):
+        hit.chunk.chunk_id = number
+    return hits
 
 
 def asked(question: str, hits: list[Hit], period_text: str = "") -> AskedQuestion:
@@ -414,9 +420,7 @@ def test_a_decision_question_also_reads_the_best_passage_that_records_a_decision
     texts = ["Background: the hubs were reviewed in 2023.", "The Cabinet Member reported on the proposed decision.",
              "Consultation ran for eight weeks.", "Decision: APPROVE the proposal to not re-commission the hubs.",
              "RESOLVED that the plan be noted."]
-    wide = [hit_of(text) for text in texts]
-    for number, hit in enumerate(wide):
-        hit.chunk.chunk_id = number
+    wide = numbered([hit_of(text) for text in texts])
     read = wide[:3]
     assert decision_record_hit(answer_kinds("What did the Cabinet Member decide about the hubs?"), read, wide) == [wide[3]]
     assert decision_record_hit(answer_kinds("How long did the consultation run?"), read, wide) == []
@@ -427,11 +431,7 @@ def test_a_decision_question_also_reads_the_best_passage_that_records_a_decision
 def test_a_decision_question_reads_the_record_of_a_paper_that_records_decisions_before_a_reports_account():
     texts = ["Background to the call-in.", "The Scrutiny Committee resolved to refer the matter to full Council.",
              "Members debated the call-in.", "RESOLVED that Council makes comments but does not require reconsideration."]
-    wide = [hit_of(text) for text in texts]
-    for number, hit in enumerate(wide):
-        hit.chunk.chunk_id = number
-    minutes = wide[3].document
-    wide[3] = replace(wide[3], document=replace(minutes, meta=replace(minutes.meta, title="Minutes of the County Council")))
+    wide = numbered([hit_of(text) for text in texts[:3]] + [hit_of(texts[3], title="Minutes of the County Council")])
     asks = answer_kinds("What did full Council decide about the call-in?")
     assert decision_record_hit(asks, wide[:1], wide) == [wide[3]]
     # With no paper that records decisions, the best record of one in any paper.
@@ -442,9 +442,7 @@ def test_a_question_about_who_wrote_a_paper_also_reads_its_passage_naming_the_au
     # A report's contact details say little else, so they rank below the passages about its subject.
     texts = ["From: Richard Smith, Corporate Director, Adult Social Care", "The service supports 925 young adults.",
              "Report Authors:\nSharon Howard Assistant Director", "Report Author: Pete Davis"]
-    wide = [hit_of(text) for text in texts]
-    for number, hit in enumerate(wide):
-        hit.chunk.chunk_id = number
+    wide = numbered([hit_of(text) for text in texts])
     wide[3].document = Document("other", "other.pdf", "pdf", "x", 10, 1, wide[3].document.meta)
     wrote = analyse_question("Who wrote the report on the service?")
     assert role_record_hit(wrote, wide[:2], wide) == [wide[2]]
