@@ -18,14 +18,15 @@ class _Section(BaseModel):
 # under a missing border; 6: an acronym written with "&", "B&NES", gets its spelled-out form where it is used;
 # 7: a drawn table's numbered title printed in its first row is its caption, a line printed between two drawn
 # boxes parts two tables, a continued table's first row of dates is a row, and a chunk's search terms read a
-# month column, "Sep-24", as "September 2024").
-CHUNKING_RULES = 7
+# month column, "Sep-24", as "September 2024"; 8: a chunk ends at the heading of another numbered item).
+CHUNKING_RULES = 8
 
 
 class ChunkSettings(_Section):
     target_words: int = Field(180, description="Chunks grow by whole units until about this many words.")
     max_words: int = Field(250, description="A single unit longer than this is split, with overlap.")
     min_words: int = Field(100, description="Short units are merged with their neighbours up to this size.")
+    item_words: int = Field(60, description="A chunk of at least this many words ends where the heading of another numbered item (a minute, a numbered section) begins.")
     overlap_words: int = Field(30, description="Words repeated between the pieces of a split unit.")
 
     def snapshot(self) -> dict:

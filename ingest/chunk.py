@@ -83,11 +83,30 @@ def merge_units(units: list[Unit], settings: ChunkSettings) -> list[list[Block]]
     return groups
 
 
+_ITEM_NUMBER = re.compile(r"^\s*(\d{1,4})\b")
+
+
+def item_number(section: str | None) -> str | None:
+    """The number of the numbered item a section belongs to: "300(5) Review of Decision" -> "300"."""
+    match = _ITEM_NUMBER.match(section or "")
+    return match.group(1) if match else None
+
+
+def starts_other_item(current: list[Block], unit: Unit) -> bool:
+    """Whether `unit` opens with the heading of another numbered item than the chunk's last block belongs to
+    (minutes' "301. Armed Forces Covenant" after "300(5) RESOLVED that ..."): an item's resolution then ends its
+    chunk. Only a heading counts: a list item inside a minute ("c. Approve ...") may be read as a section of its own."""
+    before, after = item_number(current[-1].section), item_number(unit.section)
+    return unit.blocks[0].kind == "heading" and before is not None and after is not None and before != after
+
+
 def fits(current: list[Block], current_words: int, unit: Unit, words: int, settings: ChunkSettings) -> bool:
-    """Grow to target; a chunk still under min_words may grow to max_words within its section."""
+    """Grow to target, but not past the end of a numbered item once the chunk holds `item_words`: a minute's
+    resolution is not diluted by the next minute's business. A chunk still under min_words may grow to max_words
+    within its section."""
     total = current_words + words
     if total <= settings.target_words:
-        return True
+        return not (current_words >= settings.item_words and starts_other_item(current, unit))
     same_section = top_level(current[0].section) == top_level(unit.section)
     return same_section and current_words < settings.min_words and total <= settings.max_words
 

@@ -163,11 +163,11 @@ def test_naming_a_council_steers_retrieval_to_its_papers_and_to_passages_that_na
 
 
 def test_a_passage_holding_the_kind_of_answer_asked_for_ranks_higher(corpus_index, scrutiny):
-    """"Who seconded ...?" puts the minutes' "seconded by" first; with the kind boost off, the report it debated leads."""
-    question = "Who seconded the amendment on the Workplace Parking Levy?"
+    """"Who moved ...?" puts the minutes' "moved an amendment" first; with the kind boost off, the report it debated leads."""
+    question = "Who moved the amendment on the Workplace Parking Levy?"
     unboosted = Scrutiny(corpus_index.model_copy(update={"retrieval": corpus_index.retrieval.model_copy(update={"kind_boost": 0.0})}))
-    assert "seconded" in scrutiny.search(question)[0].chunk.text
-    assert "seconded" not in unboosted.search(question)[0].chunk.text
+    assert "moved an amendment" in scrutiny.search(question)[0].chunk.text
+    assert "moved an amendment" not in unboosted.search(question)[0].chunk.text
 
 
 def test_a_council_chosen_as_a_filter_admits_no_other_body_s_papers(scrutiny):
