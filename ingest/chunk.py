@@ -87,7 +87,8 @@ _ITEM_NUMBER = re.compile(r"^\s*(\d{1,4})\b")
 
 
 def item_number(section: str | None) -> str | None:
-    """The number of the numbered item a section belongs to: "300(5) Review of Decision" -> "300"."""
+    """The number of the numbered item a section belongs to: "300(5)" -> "300", and "10 Workplace Parking Levy" (a
+    minutes heading read without a separate number) -> "10", which top_level keeps whole as a title."""
     match = _ITEM_NUMBER.match(section or "")
     return match.group(1) if match else None
 
