@@ -554,6 +554,7 @@ class AskedQuestion:
     absent_councils: tuple[str, ...] = ()  # councils the question names that have no papers: a line must name them
     own_terms: tuple[str, ...] = ()  # a follow-up's own words (ReadQuestion.own_terms): the inherited ones name the last answer
     period_text: str = ""  # the words whose months and quarters are asked (ReadQuestion.period_text); the question's when empty
+    lines: list[Candidate] = field(default_factory=list, repr=False)  # every line of the passages read (set with them)
 
     @functools.cached_property
     def figures(self) -> frozenset[str]:
@@ -672,6 +673,18 @@ class AskedQuestion:
     def records_decisions(self) -> list[bool]:
         """Whether each passage's paper records decisions, by its title (minutes, a decision notice ...)."""
         return [records_decisions_by_title(hit.document.meta.title) for hit in self.hits]
+
+    @functools.cached_property
+    def numbered_proposals(self) -> dict[tuple[str, str], float]:
+        """For each paper read and each numbered item its lines open ("3. Authorise ...", "Recommendation 4c Approves ..."),
+        how much of the question's subject the item's line says (the most, over the lines opening that number)."""
+        found: dict[tuple[str, str], float] = {}
+        for line in self.lines:
+            number = opening_item_number(line.text)
+            if number is not None:
+                key = (self.hits[line.hit_rank].document.doc_id, number)
+                found[key] = max(found.get(key, 0.0), subject_overlap(line, self))
+        return found
 
     @functools.cached_property
     def passage_words(self) -> list[Words]:
@@ -985,6 +998,55 @@ def decision_taken(c: Candidate, q: AskedQuestion) -> float:
     return float("decision" in q.kinds and q.records_decisions[c.hit_rank] and line_holds("decision", c, q))
 
 
+# The outcome of a numbered proposal as minutes and decision notices record it, which names the proposal by its
+# number alone: "On being put to the vote, recommendation 3 FELL", "Recommendations 3 was not approved".
+_NUMBERED_OUTCOME = re.compile(r"\brecommendations?\s+(\d{1,2}[a-z]?)\b[^.;:]{0,60}?\b(?:fell|lost|carried|not approved|approved|"
+                               r"agreed|rejected|defeated|withdrawn)\b", re.I)
+# One that names it by position: "On being put to the vote the recommendation was LOST" under the quoted recommendation.
+_OUTCOME_BELOW = re.compile(r"\b(?:the|this|that)\s+(?:recommendation|amendment|motion|proposal)s?\s+(?:was|were)\s+"
+                            r"(?:carried|lost|agreed|approved|not approved|rejected|defeated|withdrawn)\b", re.I)
+_OPENING_NUMBER = re.compile(r"^\s*[\"\u201c]?\s*(?:recommendation\s+(\d{1,2}[a-z]?)\b[.):]?\s*(?:[-\u2013]\s*)?|\(?(\d{1,2}[a-z]?)[.)]\s*)(?=[A-Z])", re.I)
+# The proposal must say this share of the question's subject, and twice what any other numbered proposal of its paper
+# says: question subjects hold words every item of a meeting shares ("committee", "agree", "March 2026").
+_OUTCOME_PROPOSAL_SAYS = 0.25
+_OUTCOME_PROPOSAL_LEAD = 2.0
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_OUTCOME_LOOKBACK = 4  # lines above an unnumbered outcome where its proposal may be quoted
+
+
+def opening_item_number(text: str) -> str | None:
+    """The number a proposal's line opens with, lower-cased: "3. Authorise ..." -> "3", "“Recommendation 4c Approves" -> "4c"."""
+    match = _OPENING_NUMBER.match(text)
+    return (match.group(1) or match.group(2)).lower() if match else None
+
+
+def outcome_of_asked_proposal(c: Candidate, q: AskedQuestion) -> float:
+    """A question about a decision or a vote, and a line recording the outcome of the proposal it asks about: the
+    line names the proposal only by number ("recommendation 3 FELL") or by place (under the quoted recommendation),
+    so it says none of the question's words. The proposal, read in the same paper, must say a good share of the
+    question's subject, and clearly more than the paper's other numbered proposals."""
+    if not q.kinds & {"decision", "vote", "yes_no"}:
+        return 0.0
+    if c.shows(_NUMBERED_OUTCOME):  # remembered with the line: most lines record no outcome
+        number = _NUMBERED_OUTCOME.search(c.text).group(1).lower()
+    elif c.shows(_OUTCOME_BELOW):
+        line = c.before
+        for _ in range(_OUTCOME_LOOKBACK):
+            if line is None or opening_item_number(line.text) is not None:
+                break
+            line = line.before
+        number = opening_item_number(line.text) if line is not None else None
+    else:
+        return 0.0
+    paper = q.hits[c.hit_rank].document.doc_id
+    said = q.numbered_proposals.get((paper, number), 0.0) if number else 0.0
+    # A proposal's parts and its parent ("4c" and "4") are not its rivals.
+    rivals = max((value for (other, item), value in q.numbered_proposals.items()
+                  if other == paper and item != number and item != number.rstrip(_LETTERS) and number != item.rstrip(_LETTERS)),
+                 default=0.0) if number else 0.0
+    return float(said >= _OUTCOME_PROPOSAL_SAYS and said >= _OUTCOME_PROPOSAL_LEAD * rivals)
+
+
 def target_value(c: Candidate, q: AskedQuestion) -> float:
     """A question about a target and a line that states the target's value (or a row whose "Target" column holds one)."""
     if "target" not in q.kinds:
@@ -1249,6 +1311,7 @@ FEATURES: dict[str, Callable[[Candidate, AskedQuestion], float]] = {
     "event_match": event_match,
     "decision_match": decision_match,
     "decision_taken": decision_taken,
+    "outcome_of_asked_proposal": outcome_of_asked_proposal,
     "amount_match": kind_match_of("amount"),
     "percentage_match": kind_match_of("percentage"),
     "count_match": kind_match_of("count"),

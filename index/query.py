@@ -218,9 +218,19 @@ def years_named(text: str) -> list[str]:
     return list(dict.fromkeys(years))
 
 
+def short_financial_years(text: str) -> set[str]:
+    """The financial years a text writes in two digits, in full: "Q3 24/25" -> {"2024-25"}, "(09-10)" -> {"2009-10"}."""
+    found = set()
+    for match in _SHORT_FINANCIAL_YEAR.finditer(text):
+        first, second = match.groups()
+        if int(second) == (int(first) + 1) % 100 and not _NOT_YEARS_BEFORE.search(text[max(0, match.start() - 12):match.start()]):
+            found.add(f"{'19' if int(first) >= 80 else '20'}{first}-{second}")
+    return found
+
+
 def periods_named(text: str) -> tuple[frozenset[str], frozenset[str]]:
-    """The financial years ("2022-23") and the single years a text names."""
-    financial, single = set(), set()
+    """The financial years ("2022-23", also written "22/23") and the single years a text names."""
+    financial, single = short_financial_years(text), set()
     for first, second in _YEAR.findall(text):
         if second and int(second) == (int(first[2:]) + 1) % 100:
             financial.add(f"{first}-{second}")
@@ -259,6 +269,11 @@ MONTHS = tuple(name[:3] for name in MONTH_NAMES)  # as a month's first three let
 MONTH_PATTERN = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
                  r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
 _MONTH_YEAR = re.compile(rf"\b({'|'.join(MONTHS)})[a-z]*\.?\s+((?:19|20)\d\d)\b", re.I)  # "October 2025"
+# A financial year in two-digit form, "24/25" or "(09-10)", as finance tables and their commentary write it; not a
+# date's day and month ("10/11/2024"), a sum ("£10-11m"), a time or a range of ages, school years or pages.
+_SHORT_FINANCIAL_YEAR = re.compile(r"(?<![\d/.£$-])(\d{2})\s?[/-]\s?(\d{2})(?![\d/.%-]|\s*(?:am|pm|m|bn|k|per|percent)\b|\s+"
+                                   + MONTH_PATTERN + r")", re.I)
+_NOT_YEARS_BEFORE = re.compile(r"\b(?:aged?|ages|years?|yrs?|pages?|pp?|paras?|paragraphs?|sections?|rows?|items?|between|from)\s*$", re.I)
 
 
 def paper_dates(text: str) -> frozenset[str]:

@@ -252,6 +252,7 @@ class Scrutiny:
                               tuple(councils_without_papers(read.text, state.authorities)), read.own_terms, read.period_text)
         candidates = candidate_lines(hits, self.lines_of)
         asked.passage_words = passage_words_of(candidates, len(hits))  # from the lines' kept words: no passage is split again
+        asked.lines = candidates
         return asked, candidates, self.set_closeness(read.text, candidates, hits)
 
     def reading(self, read: ReadQuestion, filters: Filters | None = None, mode: str | None = None, k: int | None = None) -> Reading:

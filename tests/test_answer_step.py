@@ -16,9 +16,9 @@ from index.answer import (LOG_ODDS_CAP, Reading, can_lead, capitalised_words, le
 from index.councils import councils_named, councils_without_papers
 from index.features import (AskedQuestion, Candidate, asked_part, candidate_lines, carries_kind, chunk_lines, counts_in, decision_taken, feature_matrix, FEATURES,
                             event_match, fragment, header_named, paper_date_match, label_compared, label_named, line_holds, names_a_person, pieces_between, quantities_in,
-                            restatement, role_record, subject_overlap, context_overlap, target_measured, target_value, unasked_capital, year_conflict)
+                            outcome_of_asked_proposal, restatement, role_record, subject_overlap, context_overlap, target_measured, target_value, unasked_capital, year_conflict)
 from index.followup import read_question, subject_phrase
-from index.query import analyse_question, answer_kinds, named_authority, paper_dates, paper_years
+from index.query import analyse_question, answer_kinds, named_authority, paper_dates, paper_years, short_financial_years
 from index.search import kind_boosts, mentions_council
 from index.service import decision_record_hit, role_record_hit
 from index.scorer import DEFAULT_MODEL, AnswerModel, Logistic, ModelError, load_answer_model
@@ -479,6 +479,25 @@ def test_a_total_row_is_labelled_by_its_table_s_caption():
     assert label_named(total, question) == 1.0 > label_named(transport, question)
 
 
+@pytest.mark.parametrize(("text", "financial"), [
+    ("Q3 24/25 performance", {"2024-25"}),
+    ("Year 1 costs (09-10): £584,000", {"2009-10"}),
+    ("Forecast 22/23 23/24", {"2022-23", "2023-24"}),
+    ("1999/00 outturn", set()),  # a four-digit year with its two-digit end is read as before, not as two digits
+    ("99/00 outturn", {"1999-00"}),
+    ("met on 10/11/2024", set()),  # a date
+    ("between £10-11m", set()),
+    ("pupils aged 10-11", set()),
+    ("pupils in Years 10-11", set()),
+    ("see pages 12-13", set()),
+    ("on 12/13 March", set()),
+    ("a rise of 10-11 per cent", set()),
+    ("12-14 children", set()),  # not one year after the other
+])
+def test_a_financial_year_written_in_two_digits_is_read_in_full(text, financial):
+    assert short_financial_years(text) == financial
+
+
 @pytest.mark.parametrize(("question", "line", "conflict"), [
     ("What was the average caseload in December 2023?", "The average caseload was 21 children in December 2024.", 1.0),
     ("What was the average caseload in December 2024?", "The average caseload was 21 children in December 2024.", 0.0),
@@ -492,6 +511,11 @@ def test_a_total_row_is_labelled_by_its_table_s_caption():
     # A year given as the paper's date is the paper's to match, whatever years the line speaks of.
     ("How many children were on the register in the 2025 report?", "The register rose from 307 to 400 in 2004.", 0.0),
     ("How many children were on the register in the 2024 report?", "The register rose from 307 to 400 in 2024.", 1.0),
+    # A financial year in two digits is the same year in full.
+    ("What was the saving in 2024-25?", "This results in an additional saving in 23-24 of approximately £0.4m.", 1.0),
+    ("What was the saving in 2024-25?", "This results in an additional saving in 24-25 of approximately £0.4m.", 0.0),
+    ("What was the headroom to 27/28?", "The headroom to 2027/28 would stand at £6.6m.", 0.0),
+    ("What was the headroom to 27/28?", "The headroom to 2026/27 would stand at £6.6m.", 1.0),
 ])
 def test_a_line_naming_only_other_years_than_the_one_asked_conflicts_with_it(question, line, conflict):
     hits = [hit_of(line)]  # a paper of January 2025
@@ -620,6 +644,38 @@ def test_a_decision_is_read_where_a_paper_records_it(question, title, line, take
     hit = hit_of(line)
     hit.document.meta.title = title
     assert decision_taken(candidate_lines([hit])[0], asked(question, [hit])) == taken
+
+
+_TWENTY_MPH_MINUTES = ("2. Approve launching a six-week public engagement on the outcomes of the technical assessment.\n"
+                       "3. Authorise the Executive Director for Growth & Regeneration to decide which of the 20mph proposals "
+                       "proceed to the Traffic Regulation Order (TRO) process.\n"
+                       "On being put to the vote, recommendation 2 was CARRIED unanimously.\n"
+                       "On being put to the vote, recommendation 3 FELL (2 voting for, 7 voting against)")
+_TARIFF_MINUTES = ("\u201cRecommendation 4c Approves the removal of the 30-minute free parking tariff in all RPS.\u201d\n"
+                   "Councillors asked for further work to find another option.\n"
+                   "On being put to the vote the recommendation was LOST (4 members voting in favour, 5 against).")
+
+
+@pytest.mark.parametrize(("question", "text", "outcomes"), [
+    # the outcome names the proposal by number: the one asked about is the one whose text says the question
+    ("Did the committee let the Executive Director decide which 20mph proposals go forward to the TRO process?", _TWENTY_MPH_MINUTES,
+     {"On being put to the vote, recommendation 3 FELL (2 voting for, 7 voting against)"}),
+    ("Did the committee agree to launch a public engagement on the 20mph technical assessment?", _TWENTY_MPH_MINUTES,
+     {"On being put to the vote, recommendation 2 was CARRIED unanimously."}),
+    # by place: under the quoted recommendation
+    ("Did councillors agree to remove the 30-minute free parking tariff in residents' parking schemes?", _TARIFF_MINUTES,
+     {"On being put to the vote the recommendation was LOST (4 members voting in favour, 5 against)."}),
+    # a proposal saying little of the question, or a question not about a decision, names no outcome
+    ("Did the committee agree the bus lane enforcement cameras?", _TWENTY_MPH_MINUTES, set()),
+    ("How many voted for removing the 30-minute free parking tariff?", _TARIFF_MINUTES.replace("Recommendation 4c ", "Recommendation "), set()),
+    ("What is the 30-minute free parking tariff?", _TARIFF_MINUTES, set()),
+])
+def test_an_outcome_naming_a_proposal_by_number_or_place_answers_for_that_proposal(question, text, outcomes):
+    hits = [hit_of(text, title="Transport and Connectivity Policy Committee minutes, 19 March 2026")]
+    lines = candidate_lines(hits)
+    question_read = asked(question, hits)
+    question_read.lines = lines
+    assert {line.text for line in lines if outcome_of_asked_proposal(line, question_read)} == outcomes
 
 
 def test_a_line_of_a_question_put_to_the_council_is_told_from_its_answer():
