@@ -11,6 +11,7 @@ import bisect
 import functools
 import math
 import re
+import string
 from array import array
 from dataclasses import dataclass, field
 from typing import Callable
@@ -1010,7 +1011,7 @@ _OPENING_NUMBER = re.compile(r"^\s*[\"\u201c]?\s*(?:recommendation\s+(\d{1,2}[a-
 # says: question subjects hold words every item of a meeting shares ("committee", "agree", "March 2026").
 _OUTCOME_PROPOSAL_SAYS = 0.25
 _OUTCOME_PROPOSAL_LEAD = 2.0
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_LETTERS = string.ascii_lowercase  # an item's part: "4c" of "4"
 _OUTCOME_LOOKBACK = 4  # lines above an unnumbered outcome where its proposal may be quoted
 
 
@@ -1018,6 +1019,11 @@ def opening_item_number(text: str) -> str | None:
     """The number a proposal's line opens with, lower-cased: "3. Authorise ..." -> "3", "“Recommendation 4c Approves" -> "4c"."""
     match = _OPENING_NUMBER.match(text)
     return (match.group(1) or match.group(2)).lower() if match else None
+
+
+def related_items(one: str, other: str) -> bool:
+    """Whether two item numbers are the same item, or a part and its parent ("4c" and "4"): not rivals."""
+    return one == other or one == other.rstrip(_LETTERS) or other == one.rstrip(_LETTERS)
 
 
 def outcome_of_asked_proposal(c: Candidate, q: AskedQuestion) -> float:
@@ -1040,9 +1046,7 @@ def outcome_of_asked_proposal(c: Candidate, q: AskedQuestion) -> float:
         return 0.0
     paper = q.hits[c.hit_rank].document.doc_id
     said = q.numbered_proposals.get((paper, number), 0.0) if number else 0.0
-    # A proposal's parts and its parent ("4c" and "4") are not its rivals.
-    rivals = max((value for (other, item), value in q.numbered_proposals.items()
-                  if other == paper and item != number and item != number.rstrip(_LETTERS) and number != item.rstrip(_LETTERS)),
+    rivals = max((value for (other, item), value in q.numbered_proposals.items() if other == paper and not related_items(item, number)),
                  default=0.0) if number else 0.0
     return float(said >= _OUTCOME_PROPOSAL_SAYS and said >= _OUTCOME_PROPOSAL_LEAD * rivals)
 

@@ -273,7 +273,7 @@ _MONTH_YEAR = re.compile(rf"\b({'|'.join(MONTHS)})[a-z]*\.?\s+((?:19|20)\d\d)\b"
 # date's day and month ("10/11/2024"), a sum ("£10-11m"), a time or a range of ages, school years or pages.
 _SHORT_FINANCIAL_YEAR = re.compile(r"(?<![\d/.£$-])(\d{2})\s?[/-]\s?(\d{2})(?![\d/.%-]|\s*(?:am|pm|m|bn|k|per|percent)\b|\s+"
                                    + MONTH_PATTERN + r")", re.I)
-_NOT_YEARS_BEFORE = re.compile(r"\b(?:aged?|ages|years?|yrs?|pages?|pp?|paras?|paragraphs?|sections?|rows?|items?|between|from)\s*$", re.I)
+_NOT_YEARS_BEFORE = re.compile(r"\b(?:aged?|ages|years?|yrs?|pages?|pp?|paras?|paragraphs?|sections?|rows?|items?)\s*$", re.I)
 
 
 def paper_dates(text: str) -> frozenset[str]:

@@ -483,6 +483,7 @@ def test_a_total_row_is_labelled_by_its_table_s_caption():
     ("Q3 24/25 performance", {"2024-25"}),
     ("Year 1 costs (09-10): £584,000", {"2009-10"}),
     ("Forecast 22/23 23/24", {"2022-23", "2023-24"}),
+    ("Reprofiling £665,000 from 25/26 to 26/27", {"2025-26", "2026-27"}),
     ("1999/00 outturn", set()),  # a four-digit year with its two-digit end is read as before, not as two digits
     ("99/00 outturn", {"1999-00"}),
     ("met on 10/11/2024", set()),  # a date
