@@ -1012,7 +1012,7 @@ _OPENING_NUMBER = re.compile(r"^\s*[\"\u201c]?\s*(?:recommendation\s+(\d{1,2}[a-
 _OUTCOME_PROPOSAL_SAYS = 0.25
 _OUTCOME_PROPOSAL_LEAD = 2.0
 _LETTERS = string.ascii_lowercase  # an item's part: "4c" of "4"
-_OUTCOME_LOOKBACK = 4  # lines above an unnumbered outcome where its proposal may be quoted
+_OUTCOME_LOOKBACK = 5  # lines above an unnumbered outcome where its proposal may be quoted
 
 
 def opening_item_number(text: str) -> str | None:
@@ -1036,19 +1036,29 @@ def outcome_of_asked_proposal(c: Candidate, q: AskedQuestion) -> float:
     if c.shows(_NUMBERED_OUTCOME):  # remembered with the line: most lines record no outcome
         number = _NUMBERED_OUTCOME.search(c.text).group(1).lower()
     elif c.shows(_OUTCOME_BELOW):
-        line = c.before
-        for _ in range(_OUTCOME_LOOKBACK):
-            if line is None or opening_item_number(line.text) is not None:
-                break
-            line = line.before
-        number = opening_item_number(line.text) if line is not None else None
+        number = number_above(c)
     else:
         return 0.0
+    if number is None:
+        return 0.0
     paper = q.hits[c.hit_rank].document.doc_id
-    said = q.numbered_proposals.get((paper, number), 0.0) if number else 0.0
+    said = q.numbered_proposals.get((paper, number), 0.0)
     rivals = max((value for (other, item), value in q.numbered_proposals.items() if other == paper and not related_items(item, number)),
-                 default=0.0) if number else 0.0
+                 default=0.0)
     return float(said >= _OUTCOME_PROPOSAL_SAYS and said >= _OUTCOME_PROPOSAL_LEAD * rivals)
+
+
+def number_above(c: Candidate) -> str | None:
+    """The number of the proposal quoted in the lines just above an unnumbered outcome, the nearest first."""
+    line = c.before
+    for _ in range(_OUTCOME_LOOKBACK):
+        if line is None:
+            return None
+        number = opening_item_number(line.text)
+        if number is not None:
+            return number
+        line = line.before
+    return None
 
 
 def target_value(c: Candidate, q: AskedQuestion) -> float:
