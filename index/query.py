@@ -91,11 +91,15 @@ ANSWER_KINDS = {
     "count": re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b|\bhow big\b|\bhow large\b|\bhow often\b|\b(?:numbers|peak|capacity)\b"),
     "date": re.compile(rf"^\s*(?:and\s+)?when\b|\bwhen {_AUXILIARY}\b|"
                        r"\b(?:what|which) (?:(?:new|revised|original|planned|expected|key|target|start|end|completion)\s+)?(?:dates?|days?|years?|months?|quarters?)\b(?![- ]to[- ]date)|"
-                       r"\bwhat (?:is|was|are|were) the (?:[\w-]+\s+){0,2}?(?:dates|timescale)\b|"  # "what were the revised dates"
-                       r"\b(?:by|until) when\b|\bdeadline\b|\bdue\b|\bby what date\b|\bhow long\b"),
+                       r"\bwhat(?:'s| is| was| are| were) the (?:[\w-]+\s+){0,2}?(?<!to )(?:dates?|timescale)\b|"  # "what were the revised dates"
+                       r"\b(?:by|until) when\b|\bdeadline\b|\bdue\b|\bby what date\b|\bhow long\b|"
+                       # "What's the latest planned finish date?", "what revised timing does the update give?"; not "spent to date"
+                       r"\b(?:start|end|finish|completion|closing|due|go-live|decision)\s+dates?\b|\b(?:timings?|timetable)\b"),
     "person": re.compile(rf"\b(?:who|whom|whose)\b|\b{_WHICH_PERSON}|\bname of\b|\bwhat is the name\b|\bnamed\b"),
     "decision": re.compile(r"\b(?:decide|decided|decision|decisions|agree|agreed|resolve|resolved|approve|approved|"
                            r"outcome|recommend\w*|endorse\w*|approval|delegat\w*)\b|"
+                           # "What did the committee formally accept?", not "Which reasons were accepted as valid?"
+                           r"\b(?:did|does|do|will|would)\s+(?:[\w'\u2019-]+\s+){0,5}?accept\b|"
                            # "What did the committee do with the petition?", "What happened to the amendment?"
                            r"\bwhat (?:did|does|will)\b.*\bdo (?:with|about)\b|\bwhat happened (?:to|with|at)\b"),
     "target": re.compile(r"\b(?:target|targets|aim|aims|aimed|goal|goals|ambition|trajectory|aspiration)\b"),
@@ -172,6 +176,9 @@ _SCENE_CLAUSE = re.compile(
     rf"(?=(?:what|which|who|whom|whose|how|why|when|where|{_AUXILIARY})\b)")
 
 
+_SCENE_OPENING = re.compile(r"^\s*(?:and\s+|so\s+)?(?:when|if|once|after|before|since|while)\b")
+
+
 def main_clause(folded: str) -> str:
     """The question without a scene-setting opening clause (see _SCENE_CLAUSE)."""
     return _SCENE_CLAUSE.sub("", folded, count=1)
@@ -180,12 +187,21 @@ def main_clause(folded: str) -> str:
 def answer_kinds(question: str) -> frozenset[str]:
     """The kinds of answer a question asks for (keys of ANSWER_KINDS), read from its main clause; an opening such
     as "when" or "how many" settles it, keeping only a target or yes/no beside it."""
-    folded = main_clause(fold_characters(question).lower())
-    kinds = frozenset(kind for kind, cue in ANSWER_KINDS.items() if cue.search(folded))
+    whole = fold_characters(question).lower()
+    folded = main_clause(whole)
+    kinds = kinds_said(folded)
     for opening, kind in LEADING_KINDS:
         if opening.search(folded):
             return frozenset({kind}) | (kinds & {"target", "yes_no", "vote"})
+    if not kinds and folded != whole:
+        # "When the committee voted on recommendation 4c, what was the result?": the scene says what is asked
+        return kinds_said(_SCENE_OPENING.sub("", whole[: len(whole) - len(folded)], count=1)) - {"yes_no"}
     return kinds
+
+
+def kinds_said(text: str) -> frozenset[str]:
+    """Every kind of answer whose cue the (folded, lower-case) text holds."""
+    return frozenset(kind for kind, cue in ANSWER_KINDS.items() if cue.search(text))
 
 
 def analyse_question(question: str, kinds_from: str | None = None) -> QueryAnalysis:

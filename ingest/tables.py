@@ -33,6 +33,8 @@ MAX_CAPTION_LINES = 3  # lines a numbered table title may wrap over
 MAX_CAPTION_WORDS = 45
 CONTINUED_TOP = 0.3  # of the page height: a table starting above this may continue the last page's
 SAME_EDGE = 4.0  # points within which two tables' column edges are the same
+# A table drawn again on the next page may fit its columns anew: Kent's finance tables move a column edge by up to 11 points.
+CONTINUED_EDGE = 12.0
 MIN_FIGURE_SHARE = 0.4  # of an aligned table's value cells that must be figures
 WORD_GAP = 1.5  # points: a wider gap between two characters ends a word
 WORD_LINE = 2.5  # points between characters' tops within which they are on one line
@@ -320,8 +322,8 @@ def stack_boxes(found: list[Found], lines: list[TextLine]) -> list[Found]:
     return out
 
 
-def same_edges(a: list[float], b: list[float]) -> bool:
-    return len(a) == len(b) and all(abs(x - y) <= SAME_EDGE for x, y in zip(a, b))
+def same_edges(a: list[float], b: list[float], tolerance: float = SAME_EDGE) -> bool:
+    return len(a) == len(b) and all(abs(x - y) <= tolerance for x, y in zip(a, b))
 
 
 def finish_ruled(found: Found) -> Found:
@@ -656,8 +658,19 @@ def continues(last: Found, table: Found) -> bool:
     width = max(len(last.header), max((len(r) for r in last.rows), default=0))
     other = max(len(table.header), max((len(r) for r in table.rows), default=0))
     repeated = any(table.header) and [loose(h) for h in table.header] == [loose(h) for h in last.header]
-    headless = not any(table.header) or table.header_guessed or dated_row_as_header(table, last)
-    return width == other and (repeated or (headless and same_edges(last.edges, table.edges)))
+    headless = not any(table.header) or table.header_guessed or dated_row_as_header(table, last) or overflow_as_header(table)
+    return width == other and (repeated or (headless and same_edges(last.edges, table.edges, CONTINUED_EDGE)))
+
+
+def overflow_as_header(table: Found) -> bool:
+    """A continuation whose first row is the end of the row before, run over the page break ("| | | | 2 special
+    schools). A contingency ..."), was taken for a header: it has no label, and the columns of figures below it are
+    blank where a header would name them."""
+    if not table.rows or not table.header or table.header[0].strip():
+        return False
+    figure_columns = [i for i in range(1, len(table.header))
+                      if sum(is_figure(row[i]) for row in table.rows if i < len(row)) * 2 > len(table.rows)]
+    return bool(figure_columns) and not any(table.header[i].strip() for i in figure_columns)
 
 
 def dated_row_as_header(table: Found, last: Found) -> bool:

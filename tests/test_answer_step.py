@@ -85,6 +85,16 @@ COUNCILS = ["Suffolk County Council", "Sunderland City Council", "Kent County Co
     ("If the levy goes ahead, when would it start operating?", {"date"}),
     ("When is the final plan due to go to the DfT?", {"date"}),
     ("When did Cabinet agree the budget, and who presented it?", {"date"}),
+    # A main clause that names no kind ("what was the result?") is asking about the scene.
+    ("When the committee voted on recommendation 4c, what was the result?", {"vote", "decision"}),
+    ("Once the petition was debated, what happened next?", set()),
+    # A date by another name, or by its own name without "what date".
+    ("What's the latest planned finish date for the business case?", {"date"}),
+    ("What revised timing does the March update give for the surveys?", {"date"}),
+    ("What is the date of the next meeting?", {"date"}),
+    ("What was spent to date on the scheme?", {"amount"}),
+    ("Of the 124 assessments, how many were completed within timescale?", {"count"}),
+    ("What did the committee formally accept about the disruption?", {"decision"}),
 ])
 def test_the_kind_of_answer_a_question_asks_for(question, kinds):
     assert analyse_question(question).asks == kinds

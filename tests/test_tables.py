@@ -61,6 +61,22 @@ def test_a_table_continued_over_a_page_keeps_its_header():
     assert "maximum budget" in " ".join(bus_stops[1].split())  # the part printed on page 6 stays with its row
 
 
+def test_a_row_run_over_a_page_break_does_not_head_the_next_page():
+    # Kent's significant variances run from page 12 to 14. Page 13 opens with the end of page 12's last Detail cell
+    # ("2 special schools). A contingency ..."), which looks like a header, and each page draws the columns a few
+    # points apart: the rows of pages 13 and 14 still pair each figure with its column.
+    variances = next(t for t in find_pdf_tables(FINANCE, [12, 13, 14]) if t.header and t.header[0] == "Key Service")
+    assert variances.header == ["Key Service", "Revenue Budget", "Revenue Forecast", "Revenue Variance", "Summary", "Detail"]
+    care_leavers = next(i for i, r in enumerate(variances.rows) if r[0] == "Care Leavers")
+    assert variances.row_pages[care_leavers] == 13
+    assert row_line(variances.header, variances.rows[care_leavers], care_leavers + 1).startswith(
+        "Care Leavers | Revenue Budget: 5.6 | Revenue Forecast: 4.7 | Revenue Variance: -0.9 | Summary: Lower number & average")
+    assert any(r[0] == "Family Hubs" and r[3] == "-1.2" for r in variances.rows)  # page 14, printed without a header
+    home_to_school = next(r for r in variances.rows if r[0].startswith("Home to School"))
+    assert home_to_school[-1].endswith("before the end of the financial year.")  # the run-over text stays with its row
+    assert not any("special schools" in header for header in variances.header)
+
+
 def test_a_leading_row_of_years_heads_the_columns():
     # WECA's development programme heads its columns "2026/27 (£)" over two rows; Kent's High Needs costs "20-21" ...
     programme = find_pdf_tables(TRANSPORT, [10])
