@@ -170,13 +170,11 @@ LEADING_KINDS = (
 # A question that opens with a clause setting the scene ("When Cabinet reconsidered the decision in March, what did
 # it resolve?", "After the re-baseline, how much is the scheme allocated?"), asked by what follows the comma. "When
 # is ...", "when did ..." is a question about a date.
+_SCENE_OPENING = re.compile(r"^\s*(?:and\s+|so\s+)?(?:when|if|once|after|before|since|while)\b")
 _SCENE_CLAUSE = re.compile(
-    r"^\s*(?:and\s+|so\s+)?(?:when|if|once|after|before|since|while)\s+"
+    rf"{_SCENE_OPENING.pattern}\s+"
     rf"(?!(?:{_AUXILIARY}|might|must)\b)[^?,]*,\s*"
     rf"(?=(?:what|which|who|whom|whose|how|why|when|where|{_AUXILIARY})\b)")
-
-
-_SCENE_OPENING = re.compile(r"^\s*(?:and\s+|so\s+)?(?:when|if|once|after|before|since|while)\b")
 
 
 def main_clause(folded: str) -> str:
