@@ -170,30 +170,30 @@ LEADING_KINDS = (
 # A question that opens with a clause setting the scene ("When Cabinet reconsidered the decision in March, what did
 # it resolve?", "After the re-baseline, how much is the scheme allocated?"), asked by what follows the comma. "When
 # is ...", "when did ..." is a question about a date.
-_SCENE_OPENING = re.compile(r"^\s*(?:and\s+|so\s+)?(?:when|if|once|after|before|since|while)\b")
 _SCENE_CLAUSE = re.compile(
-    rf"{_SCENE_OPENING.pattern}\s+"
-    rf"(?!(?:{_AUXILIARY}|might|must)\b)[^?,]*,\s*"
+    r"^\s*(?:and\s+|so\s+)?(?:when|if|once|after|before|since|while)\s+"
+    rf"(?P<scene>(?!(?:{_AUXILIARY}|might|must)\b)[^?,]*),\s*"
     rf"(?=(?:what|which|who|whom|whose|how|why|when|where|{_AUXILIARY})\b)")
 
 
-def main_clause(folded: str) -> str:
-    """The question without a scene-setting opening clause (see _SCENE_CLAUSE)."""
-    return _SCENE_CLAUSE.sub("", folded, count=1)
+def scene_and_main(folded: str) -> tuple[str, str]:
+    """A question's scene-setting opening clause without its "when" or "after" (empty when it has none), and the
+    clause that asks (see _SCENE_CLAUSE)."""
+    match = _SCENE_CLAUSE.match(folded)
+    return (match.group("scene"), folded[match.end():]) if match else ("", folded)
 
 
 def answer_kinds(question: str) -> frozenset[str]:
     """The kinds of answer a question asks for (keys of ANSWER_KINDS), read from its main clause; an opening such
     as "when" or "how many" settles it, keeping only a target or yes/no beside it."""
-    whole = fold_characters(question).lower()
-    folded = main_clause(whole)
+    scene, folded = scene_and_main(fold_characters(question).lower())
     kinds = kinds_said(folded)
     for opening, kind in LEADING_KINDS:
         if opening.search(folded):
             return frozenset({kind}) | (kinds & {"target", "yes_no", "vote"})
-    if not kinds and folded != whole:
+    if not kinds and scene:
         # "When the committee voted on recommendation 4c, what was the result?": the scene says what is asked
-        return kinds_said(_SCENE_OPENING.sub("", whole[: len(whole) - len(folded)], count=1)) - {"yes_no"}
+        return kinds_said(scene) - {"yes_no"}
     return kinds
 
 
