@@ -18,8 +18,8 @@ from decisions.references import asks_about_decision
 from decisions.trail import decision_reference_for
 from index.answer import Reading, compose_answer, read_passages, with_verdict
 from index.councils import councils_without_papers
-from index.features import (AskedQuestion, Candidate, TextFacts, candidate_lines, chunk_lines, passage_words_of, printed_roles,
-                            records_decision, records_decisions_by_title, records_role)
+from index.features import (AskedQuestion, Candidate, TextFacts, asked_kinds, candidate_lines, chunk_lines, passage_words_of,
+                            printed_roles, records_decision, records_decisions_by_title, records_role)
 from index.followup import ReadQuestion, read_question
 from index.query import QueryAnalysis, named_authority
 from index.scorer import AnswerModel, load_answer_model
@@ -76,6 +76,19 @@ def decision_record_hit(asks: frozenset[str], hits: list[Hit], wide: list[Hit],
         return []
     return (first_unread(hits, wide, lambda hit: records(hit.chunk) and records_decisions_by_title(hit.document.meta.title))
             or first_unread(hits, wide, lambda hit: records(hit.chunk)))
+
+
+FIGURE_KINDS = frozenset({"amount", "count", "percentage", "date", "target"})
+
+
+def table_hit(analysis: QueryAnalysis, hits: list[Hit], wide: list[Hit]) -> list[Hit]:
+    """For a question asking for a figure or a date, the best table passage ranked below `hits`: a table's rows are
+    mostly figures, and rank below the prose that speaks of the same measure ("The number of UASC in care decreased
+    by 80 to 475"), though a row holds the figure asked for ("UASC | ... | Sep-24: 555"). Chosen on dev, refitted:
+    answer accuracy out of fold 0.651 to 0.660; on test 0.639 to 0.649, the table tag 0.70 to 0.75."""
+    if not asked_kinds(analysis) & FIGURE_KINDS:
+        return []
+    return first_unread(hits, wide, lambda hit: hit.chunk.kind == "table")
 
 
 def role_record_hit(analysis: QueryAnalysis, hits: list[Hit], wide: list[Hit],
@@ -230,12 +243,14 @@ class Scrutiny:
 
     def passages_to_read(self, analysis: QueryAnalysis, filters: Filters | None, mode: str, k: int) -> list[Hit]:
         """The best passages, then the best passage of each other council, so a question several councils answer gets a line from each,
-        and for a question about a decision the best further passage that records one."""
+        for a question about a decision the best further passage that records one, and for one asking for a figure or
+        a date the best further table passage."""
         answer = self.settings.answer
         wide = self.search(analysis.text, filters, mode, max(k, answer.diversity_pool), analysis)
         hits = wide[: min(answer.sentence_hits, k)]
         read = hits + other_council_hits(hits, wide, answer.other_councils)
         read += decision_record_hit(analysis.asks, read, wide, self.records_decision)
+        read += table_hit(analysis, read, wide)
         return read + role_record_hit(analysis, read, wide, self.state().reader.chunks_of)
 
     def candidates(self, read: ReadQuestion, filters: Filters | None = None, mode: str | None = None,

@@ -20,7 +20,7 @@ from index.features import (AskedQuestion, Candidate, asked_part, candidate_line
 from index.followup import read_question, subject_phrase
 from index.query import analyse_question, answer_kinds, named_authority, paper_dates, paper_years, short_financial_years
 from index.search import kind_boosts, mentions_council
-from index.service import decision_record_hit, role_record_hit
+from index.service import decision_record_hit, role_record_hit, table_hit
 from index.scorer import DEFAULT_MODEL, AnswerModel, Logistic, ModelError, load_answer_model
 from evaluation import fit as fit_module
 from evaluation.fit import Outcome, answer_threshold, fitted_logistic, fitted_ranker, possible_threshold, resampled_median, rounded_up
@@ -446,6 +446,22 @@ def test_a_decision_question_reads_the_record_of_a_paper_that_records_decisions_
     assert decision_record_hit(asks, wide[:1], wide) == [wide[3]]
     # With no paper that records decisions, the best record of one in any paper.
     assert decision_record_hit(asks, wide[:1], wide[:3]) == [wide[1]]
+
+
+def test_a_question_asking_for_a_figure_also_reads_the_best_table_passage_ranked_below():
+    # The prose that speaks of the measure outranks the table whose row holds the figure asked for.
+    texts = ["The number of unaccompanied asylum-seeking children (UASC) in care decreased by 80 to 475.",
+             "Children in Care\nNon-UASC | Jun-24: 1,444 | Sep-24: 1,434\nUASC | Jun-24: 476 | Sep-24: 555",
+             "Care Leavers\nUASC care leavers | Sep-24: 1,010"]
+    wide = numbered([hit_of(text, rows=(1, 2) if "|" in text else ()) for text in texts])
+    wide[1].chunk.kind = wide[2].chunk.kind = "table"
+    count = analyse_question("How many UASC were in care in September 2024?")
+    assert table_hit(count, wide[:1], wide) == [wide[1]]
+    assert table_hit(count, wide[:2], wide) == [wide[2]]  # the next table, when the best is read already
+    assert table_hit(count, wide[:1], wide[:1]) == []
+    assert table_hit(analyse_question("When did the number of UASC in care fall?"), wide[:1], wide) == [wide[1]]
+    assert table_hit(analyse_question("Who presented the report on children in care?"), wide[:1], wide) == []
+    assert table_hit(analyse_question("What did the Cabinet decide about children in care?"), wide[:1], wide) == []
 
 
 def test_a_question_about_who_wrote_a_paper_also_reads_its_passage_naming_the_author():
