@@ -222,6 +222,8 @@ class Found:
     label_column: bool = True
     bold_header: bool = False  # a ruled table's first row is bold: its header even when it holds figures
     header_guessed: bool = False  # no header was printed: the first row stands in for it (or there is none)
+    run_over: list[TextLine] = field(default_factory=list)  # the lines above it that may end the last page's row (run_over_above)
+    run_under: list[TextLine] = field(default_factory=list)  # the lines below it that may end its last row (run_under_below)
 
 
 def clean_rows(rows: list[list[str | None]]) -> list[list[str]]:
@@ -590,18 +592,28 @@ def open_top_row(table: Found, lines: list[TextLine], height: float) -> None:
     row = [l for l in lines if l.bottom <= top + 1 and top - l.bottom < 2 * height and l.x0 >= x0 - 2 and l.x1 <= x1 + 2]
     if not row or len(table.edges) < 2:
         return
-    cells = [[] for _ in table.edges]
-    for line in row:
-        for phrase in line.phrases:
-            index = max((i for i, edge in enumerate(table.edges) if edge <= phrase.x0 + 2), default=0)
-            cells[index].append(phrase.text)
+    cells = cells_of_lines(row, table.edges)
     if sum(1 for c in cells if c) < 2:
         return
-    table.rows.insert(0, ["\n".join(c) for c in cells])
+    table.rows.insert(0, cells)
     table.row_pages.insert(0, table.page)
     table.bbox = (x0, min(l.top for l in row), x1, table.bbox[3])
     table.regions = [(table.page, table.bbox)]
     table.header_guessed = True
+
+
+def run_under_below(table: Found, lines: list[TextLine], height: float) -> list[TextLine]:
+    """The lines below a table ending its page, set out under its columns down to the page's foot, when the table's
+    last row may run over to the next page (Kent's finance monitoring, page 16: "Management" under "Highway
+    Assets", and the next line of its Detail). They end that row if the next page continues the table (join_continued)."""
+    x0, _, x1, bottom = table.bbox
+    below = [l for l in lines if (l.top + l.bottom) / 2 > bottom and not _FOOTER.match(l.text.strip())]
+    run: list[TextLine] = []
+    for line in below:
+        if line.top - (run[-1].bottom if run else bottom) > 2 * height or line.x0 < x0 - 2 or line.x1 > x1 + 2:
+            return []  # a gap, or text wider than the table: not a row's end
+        run.append(line)
+    return run if len(table.edges) > 1 else []
 
 
 def page_tables(page: PageContent, number: int) -> tuple[list[Found], list[TextLine]]:
@@ -614,6 +626,8 @@ def page_tables(page: PageContent, number: int) -> tuple[list[Found], list[TextL
             open_top_row(table, lines, height)
     aligned = aligned_tables(page, number, lines, [t.bbox for t in ruled])
     tables = sorted(ruled + aligned, key=lambda t: t.bbox[1])
+    if tables and tables[-1].bbox[3] > 0.5 * page.height:
+        tables[-1].run_under = run_under_below(tables[-1], lines, height)
     return tables, lines
 
 
@@ -638,6 +652,17 @@ def join_continued(tables: list[Found]) -> list[Found]:
         if last and continues(last, table):
             repeated = [loose(h) for h in table.header] == [loose(h) for h in last.header]
             rows = table.rows if repeated or not any(table.header) else [table.header] + table.rows
+            if last.run_under and sum(1 for cell in cells_of_lines(last.run_under, last.edges) if cell) < 2:
+                last.run_under = []  # one column of text below a table is a note or a paragraph, not a row's end
+            if last.rows and (last.run_under or table.run_over):
+                # Printed below the table and above its continuation, outside both: the text ends the last row, and
+                # the table's area takes it in.
+                run = cells_of_lines(last.run_under, last.edges), cells_of_lines(table.run_over, table.edges)
+                last.rows[-1] = [join_cell(join_cell(a, b), c) for a, b, c in zip(last.rows[-1], *run)]
+                page, (x0, top, x1, bottom) = last.regions[-1]
+                last.regions[-1] = (page, (x0, top, x1, max([bottom] + [l.bottom for l in last.run_under])))
+                page, (x0, top, x1, bottom) = table.regions[0]
+                table.regions[0] = (page, (x0, min([top] + [l.top for l in table.run_over]), x1, bottom))
             if rows and rows[0] and not rows[0][0].strip() and last.rows:
                 # The row ran over the page break: its first cell stays on the page before.
                 last.rows[-1] = [join_cell(a, b) for a, b in zip(last.rows[-1], rows[0])]
@@ -645,13 +670,15 @@ def join_continued(tables: list[Found]) -> list[Found]:
             last.rows.extend(rows)
             last.row_pages.extend([table.page] * len(rows))
             last.regions.extend(table.regions)
+            last.run_under = table.run_under  # what ends the row now last is below the continuation
         else:
             out.append(table)
     return out
 
 
 def continues(last: Found, table: Found) -> bool:
-    if table.page != last.regions[-1][0] + 1 or table.bbox[1] > CONTINUED_TOP * table.page_height:
+    starts_low = table.bbox[1] > CONTINUED_TOP * table.page_height and not table.run_over
+    if table.page != last.regions[-1][0] + 1 or starts_low:
         return False
     if last.bbox[3] < 0.5 * last.page_height and last.regions[-1][0] == last.page:
         return False  # the table before ends mid-page
@@ -660,6 +687,23 @@ def continues(last: Found, table: Found) -> bool:
     repeated = any(table.header) and [loose(h) for h in table.header] == [loose(h) for h in last.header]
     headless = not any(table.header) or table.header_guessed or dated_row_as_header(table, last) or overflow_as_header(table)
     return width == other and (repeated or (headless and same_edges(last.edges, table.edges, CONTINUED_EDGE)))
+
+
+def run_over_above(table: Found, lines: list[TextLine]) -> list[TextLine]:
+    """The lines printed above a page's first table when all are right of its label column: the last row of the
+    page before, its long cells run over the page break outside any drawn box (Kent's finance monitoring, page 17:
+    eleven lines of its Detail, then the table). The table may then start well down the page and still continue."""
+    above = [l for l in lines if l.bottom <= table.bbox[1] and not _FOOTER.match(l.text.strip())]
+    return above if len(table.edges) > 1 and all(l.x0 >= table.edges[1] - SAME_EDGE for l in above) else []
+
+
+def cells_of_lines(lines: list[TextLine], edges: list[float]) -> list[str]:
+    """Lines of text set out under a table's columns, each phrase in the column whose left edge it starts at."""
+    cells: list[list[str]] = [[] for _ in edges]
+    for line in lines:
+        for phrase in line.phrases:
+            cells[max((i for i, edge in enumerate(edges) if edge <= phrase.x0 + 2), default=0)].append(phrase.text)
+    return ["\n".join(cell) for cell in cells]
 
 
 def overflow_as_header(table: Found) -> bool:
@@ -703,10 +747,31 @@ def find_pdf_tables(path: Path, pages: list[int]) -> list[PdfTable]:
             if tables and number > 1 and tables[0].bbox[1] < CONTINUED_TOP * page.height:
                 lift_header_from_previous(tables[0], lambda: lines_of.get(number - 1) or previous_lines(document, number - 1),
                                           number - 1, lines_of[number])
+            if tables:
+                tables[0].run_over = run_over_above(tables[0], lines_of[number])
             found.extend(tables)
     finally:
         document.close()
+    running = running_lines(lines_of)
+    for table in found:
+        table.run_over = [l for l in table.run_over if running_key(l) not in running]
+        table.run_under = [l for l in table.run_under if running_key(l) not in running]
     return [as_record(t) for t in join_continued(found)]
+
+
+def running_lines(lines_of: dict[int, list[TextLine]]) -> set[tuple[str, int]]:
+    """Lines printed at the same height on more than one page, a running header or footer
+    ("policycommittees@bristol.gov.uk", "Appendix 1"): never the end of a table's row. Keyed by running_key."""
+    pages_of: dict[tuple[str, int], set[int]] = {}
+    for number, lines in lines_of.items():
+        for line in lines:
+            pages_of.setdefault(running_key(line), set()).add(number)
+    return {key for key, pages in pages_of.items() if len(pages) > 1 and key[0]}
+
+
+def running_key(line: TextLine) -> tuple[str, int]:
+    """A line's text, compared loosely, and its height on the page to 4 points."""
+    return loose(line.text), round(line.top / 4)
 
 
 def words_lines(page: PageContent) -> list[TextLine]:

@@ -67,14 +67,37 @@ def test_a_row_run_over_a_page_break_does_not_head_the_next_page():
     # points apart: the rows of pages 13 and 14 still pair each figure with its column.
     variances = next(t for t in find_pdf_tables(FINANCE, [12, 13, 14]) if t.header and t.header[0] == "Key Service")
     assert variances.header == ["Key Service", "Revenue Budget", "Revenue Forecast", "Revenue Variance", "Summary", "Detail"]
-    care_leavers = next(i for i, r in enumerate(variances.rows) if r[0] == "Care Leavers")
+    care_leavers = next(i for i, r in enumerate(variances.rows) if r[0].startswith("Care Leavers"))
     assert variances.row_pages[care_leavers] == 13
-    assert row_line(variances.header, variances.rows[care_leavers], care_leavers + 1).startswith(
-        "Care Leavers | Revenue Budget: 5.6 | Revenue Forecast: 4.7 | Revenue Variance: -0.9 | Summary: Lower number & average")
+    # Its label and summary end below the table, at the foot of page 13.
+    assert " ".join(row_line(variances.header, variances.rows[care_leavers], care_leavers + 1).split()).startswith(
+        "Care Leavers Service | Revenue Budget: 5.6 | Revenue Forecast: 4.7 | Revenue Variance: -0.9 | Summary: Lower number "
+        "& average cost of placements")
     assert any(r[0] == "Family Hubs" and r[3] == "-1.2" for r in variances.rows)  # page 14, printed without a header
     home_to_school = next(r for r in variances.rows if r[0].startswith("Home to School"))
     assert home_to_school[-1].endswith("before the end of the financial year.")  # the run-over text stays with its row
     assert not any("special schools" in header for header in variances.header)
+
+
+def test_a_row_s_lines_printed_outside_the_table_across_a_page_break_stay_with_the_row():
+    # Page 16's last row, "Highway Assets" / "Management", runs below the table to the foot of the page and on over
+    # eleven lines above page 17's table, which therefore starts a third of the way down: those lines end the row,
+    # and the rows of page 17 keep the column names of page 16.
+    variances = next(t for t in find_pdf_tables(FINANCE, [16, 17]) if t.header and t.header[0] == "Key Service")
+    highways = next(r for r in variances.rows if r[0].startswith("Highway Assets"))
+    assert " ".join(highways[0].split()) == "Highway Assets Management"
+    detail = " ".join(highways[-1].split())
+    assert "a significant overspend (+£0.9m)" in detail and "Pressures continue to be reported" in detail
+    assert detail.endswith("as well as additional income (-£1.9m)")
+    residual = next(i for i, r in enumerate(variances.rows) if r[0] == "Residual Waste")
+    assert variances.row_pages[residual] == 17
+    assert row_line(variances.header, variances.rows[residual], residual + 1).startswith(
+        "Residual Waste | Revenue Budget: 52.6 | Revenue Forecast: 53.4 | Revenue Variance: +0.8 | Summary: Increased tonnes")
+    # Bristol's statements: a name run over the page break stays with its row, and the footer printed under the
+    # table on every page ("policycommittees@bristol.gov.uk") is no row's end.
+    statements = next(t for t in find_pdf_tables(MINUTES, list(range(1, 16))) if t.rows and any(r[0] == "30" for r in t.rows))
+    assert any(" ".join(r[1].split()) == "Councillors Tony Dyer and Christine Townsend" for r in statements.rows)
+    assert not any("policycommittees@bristol.gov.uk" in cell for row in statements.rows for cell in row)
 
 
 def test_a_leading_row_of_years_heads_the_columns():
