@@ -20,8 +20,8 @@ class _Section(BaseModel):
 # boxes parts two tables, a continued table's first row of dates is a row, and a chunk's search terms read a
 # month column, "Sep-24", as "September 2024"; 8: a chunk ends at the heading of another numbered item; 9: a drawn
 # table continues on the next page when its first row there is the end of the row before, run over the page break,
-# or when its columns moved by up to 12 points; 10: a drawn table continues below the run-over of the last row's long
-# cell, printed above it outside any box).
+# or when its columns moved by up to 12 points; 10: a last row's lines printed outside the table, below it and above
+# its continuation on the next page, end that row, and a running header or footer never does).
 CHUNKING_RULES = 10
 
 
