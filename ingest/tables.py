@@ -652,17 +652,7 @@ def join_continued(tables: list[Found]) -> list[Found]:
         if last and continues(last, table):
             repeated = [loose(h) for h in table.header] == [loose(h) for h in last.header]
             rows = table.rows if repeated or not any(table.header) else [table.header] + table.rows
-            if last.run_under and sum(1 for cell in cells_of_lines(last.run_under, last.edges) if cell) < 2:
-                last.run_under = []  # one column of text below a table is a note or a paragraph, not a row's end
-            if last.rows and (last.run_under or table.run_over):
-                # Printed below the table and above its continuation, outside both: the text ends the last row, and
-                # the table's area takes it in.
-                run = cells_of_lines(last.run_under, last.edges), cells_of_lines(table.run_over, table.edges)
-                last.rows[-1] = [join_cell(join_cell(a, b), c) for a, b, c in zip(last.rows[-1], *run)]
-                page, (x0, top, x1, bottom) = last.regions[-1]
-                last.regions[-1] = (page, (x0, top, x1, max([bottom] + [l.bottom for l in last.run_under])))
-                page, (x0, top, x1, bottom) = table.regions[0]
-                table.regions[0] = (page, (x0, min([top] + [l.top for l in table.run_over]), x1, bottom))
+            end_last_row(last, table)
             if rows and rows[0] and not rows[0][0].strip() and last.rows:
                 # The row ran over the page break: its first cell stays on the page before.
                 last.rows[-1] = [join_cell(a, b) for a, b in zip(last.rows[-1], rows[0])]
@@ -674,6 +664,22 @@ def join_continued(tables: list[Found]) -> list[Found]:
         else:
             out.append(table)
     return out
+
+
+def end_last_row(last: Found, table: Found) -> None:
+    """Lines printed below `last` and above its continuation `table`, outside both, end `last`'s last row, and the
+    table's area takes them in. One column of text below a table is a note or a paragraph, not a row's end."""
+    under = cells_of_lines(last.run_under, last.edges)
+    if sum(1 for cell in under if cell) < 2:
+        last.run_under, under = [], [""] * len(under)
+    if not last.rows or not (last.run_under or table.run_over):
+        return
+    over = cells_of_lines(table.run_over, table.edges)
+    last.rows[-1] = [join_cell(join_cell(a, b), c) for a, b, c in zip(last.rows[-1], under, over)]
+    page, (x0, top, x1, bottom) = last.regions[-1]
+    last.regions[-1] = (page, (x0, top, x1, max([bottom] + [l.bottom for l in last.run_under])))
+    page, (x0, top, x1, bottom) = table.regions[0]
+    table.regions[0] = (page, (x0, min([top] + [l.top for l in table.run_over]), x1, bottom))
 
 
 def continues(last: Found, table: Found) -> bool:
@@ -689,11 +695,16 @@ def continues(last: Found, table: Found) -> bool:
     return width == other and (repeated or (headless and same_edges(last.edges, table.edges, CONTINUED_EDGE)))
 
 
+def printed_above(table: Found, lines: list[TextLine]) -> list[TextLine]:
+    """All of a page's lines printed above a table, its page footer left out (lines_above gives a caption's reach)."""
+    return [l for l in lines if l.bottom <= table.bbox[1] and not _FOOTER.match(l.text.strip())]
+
+
 def run_over_above(table: Found, lines: list[TextLine]) -> list[TextLine]:
     """The lines printed above a page's first table when all are right of its label column: the last row of the
     page before, its long cells run over the page break outside any drawn box (Kent's finance monitoring, page 17:
     eleven lines of its Detail, then the table). The table may then start well down the page and still continue."""
-    above = [l for l in lines if l.bottom <= table.bbox[1] and not _FOOTER.match(l.text.strip())]
+    above = printed_above(table, lines)
     return above if len(table.edges) > 1 and all(l.x0 >= table.edges[1] - SAME_EDGE for l in above) else []
 
 
@@ -786,7 +797,7 @@ def previous_lines(document, number: int) -> list[TextLine]:
 
 def lift_header_from_previous(table: Found, previous_lines_of, previous_number: int, lines: list[TextLine]) -> None:
     """The Kent layout: a table's first header line at the foot of one page, the rest on the next."""
-    above = [l for l in lines if l.bottom <= table.bbox[1] and not _FOOTER.match(l.text.strip())]
+    above = printed_above(table, lines)
     if above or len(table.spans) < 2 or table.header_guessed:
         return  # text above it, or a continuation with no header of its own
     header, caption = header_from_previous_page(table, previous_lines_of(), table.spans)
