@@ -64,12 +64,28 @@ def start_ray(address: str | None, settings: Settings, workers: int) -> bool:
         ray.init(address=address, runtime_env=environment, log_to_driver=False)
         return False
     cores = len(os.sched_getaffinity(0))
-    # Ray gives its local head 30 s to start; a machine busy with other work can take longer. A value set outside stands.
-    os.environ.setdefault("RAY_gcs_server_port_wait_time_s", "120")
     # Logical CPUs for the actors (which share the cores) and one parse task beside them.
-    ray.init(num_cpus=cores + max(1, int(settings.ray.parse_cpus)), include_dashboard=False, log_to_driver=False,
-             runtime_env=environment, configure_logging=False)
+    start_local_ray(num_cpus=cores + max(1, int(settings.ray.parse_cpus)), runtime_env=environment, configure_logging=False)
     return True
+
+
+def start_local_ray(attempts: int = 3, **options) -> None:
+    """Start a local Ray head, trying again when its node does not come up.
+
+    Ray gives the head's GCS 30 s to start (raised here to 120 s; a value set outside stands) and its raylet a
+    fixed 30 s to register; now and then the raylet never does, even on an idle machine, and a fresh start
+    works."""
+    import ray
+
+    os.environ.setdefault("RAY_gcs_server_port_wait_time_s", "120")
+    for attempt in range(1, attempts + 1):
+        try:
+            ray.init(include_dashboard=False, log_to_driver=False, **options)
+            return
+        except Exception as error:  # Ray raises a bare Exception for a node that timed out during start-up
+            ray.shutdown()
+            if attempt == attempts or "timed out during startup" not in str(error):
+                raise
 
 
 def stop_ray(started: bool) -> None:

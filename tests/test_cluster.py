@@ -43,13 +43,13 @@ def papers(tmp_path_factory) -> Path:
 def test_a_ray_ingest_gives_the_same_chunks_and_answers_as_a_plain_one(tmp_path, papers, shared_embedder, monkeypatch):
     import ray
 
-    from ingest.cluster import ingest_on_ray
+    from ingest.cluster import ingest_on_ray, start_local_ray
 
     plain = load_settings(tmp_path / "plain")
     on_ray = load_settings(tmp_path / "ray")
     plain_report = ingest_paths([papers], plain, shared_embedder)
-    monkeypatch.setenv("RAY_gcs_server_port_wait_time_s", "120")  # as start_ray allows: a busy machine starts Ray slowly
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)  # the local 2-CPU cluster
+    monkeypatch.setenv("RAY_gcs_server_port_wait_time_s", "120")  # what start_local_ray sets, undone after the test
+    start_local_ray(num_cpus=2)  # the local 2-CPU cluster
     try:
         ray_report = ingest_on_ray([papers], on_ray, shared_embedder, address=None, workers=2)
     finally:
@@ -68,6 +68,38 @@ def test_a_ray_ingest_gives_the_same_chunks_and_answers_as_a_plain_one(tmp_path,
     assert plain_register and second.conn.execute("SELECT text, status FROM commitments ORDER BY id").fetchall() == plain_register
     for question in QUESTIONS:
         assert Scrutiny(on_ray, shared_embedder).ask(question).to_json() == Scrutiny(plain, shared_embedder).ask(question).to_json()
+
+
+def test_a_local_ray_whose_node_does_not_come_up_is_started_again(monkeypatch):
+    # Ray's own start-up time-out cannot be brought about on purpose: its init is replaced here, and nothing else.
+    import ray
+
+    from ingest.cluster import start_local_ray
+
+    calls, stops = [], []
+    def init(**options):
+        calls.append(options)
+        if len(calls) < 3:
+            raise Exception("The current node timed out during startup. This could happen because ...")
+    monkeypatch.setattr(ray, "init", init)
+    monkeypatch.setattr(ray, "shutdown", lambda: stops.append(True))
+    monkeypatch.delenv("RAY_gcs_server_port_wait_time_s", raising=False)
+    start_local_ray(num_cpus=2)
+    assert len(calls) == 3 and len(stops) == 2 and calls[-1]["num_cpus"] == 2 and not calls[-1]["include_dashboard"]
+
+    calls.clear()
+    with pytest.raises(Exception, match="timed out during startup"):
+        start_local_ray(attempts=2, num_cpus=2)  # it gives up after its attempts
+    assert len(calls) == 2
+
+    def refuse(**options):
+        calls.append(options)
+        raise ValueError("num_cpus must be positive")
+    calls.clear()
+    monkeypatch.setattr(ray, "init", refuse)
+    with pytest.raises(ValueError):
+        start_local_ray(num_cpus=-1)  # any other error is not retried
+    assert len(calls) == 1
 
 
 def test_a_ray_address_that_is_a_path_is_refused(papers):
