@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -137,10 +138,15 @@ class Scrutiny:
         self._records_decision = Recent(settings.answer.line_cache)
         self._passage_facts = Recent(settings.answer.line_cache)
         self._answer_model: AnswerModel | None = None
+        self._held = threading.local()  # the state a question in this thread is answered from (see held_state)
 
     # index lifecycle -------------------------------------------------------
     def state(self) -> IndexState:
-        """The open index, reopened when ingest has published a newer generation."""
+        """The open index, reopened when ingest has published a newer generation; within held_state, the state
+        the question began with."""
+        held = getattr(self._held, "state", None)
+        if held is not None:
+            return held
         state = self._state
         if state is not None and state.reader.is_current():
             return state
@@ -157,6 +163,20 @@ class Scrutiny:
         documents = {d.doc_id: d for d in reader.documents()}
         authorities = sorted({d.meta.authority for d in documents.values() if d.meta.authority})
         return IndexState(reader, documents, authorities)
+
+    @contextmanager
+    def held_state(self):
+        """Answer one question from one generation: every state() in this thread returns the state it began with,
+        so a generation published mid-question never mixes two indexes' passages, and the pointer file is read
+        once a question instead of at each step."""
+        if getattr(self._held, "state", None) is not None:  # already held by the caller
+            yield
+            return
+        self._held.state = self.state()
+        try:
+            yield
+        finally:
+            self._held.state = None
 
     def reload(self) -> str:
         """Re-open the index; the new state replaces the old in one assignment under the lock, so a request in
@@ -282,8 +302,10 @@ class Scrutiny:
         `history` holds the earlier questions of the conversation, oldest first: a follow-up that
         lacks a subject ("and what about 2005?") inherits the council, period and subject of the last.
         """
-        mode = mode or self.settings.retrieval.mode
-        k = k or self.settings.retrieval.k
+        with self.held_state():
+            return self.composed_answer(question, filters, mode or self.settings.retrieval.mode, k or self.settings.retrieval.k, history)
+
+    def composed_answer(self, question: str, filters: Filters | None, mode: str, k: int, history: list[str] | None) -> Answer:
         read = self.read(question, history)
         reading = self.reading(read, filters, mode, k)
         absent = reading.question.absent_councils

@@ -496,3 +496,20 @@ def test_a_reload_storm_beside_searches_gives_no_error_and_no_reset(tmp_path, on
             thread.join(timeout=60)
     assert failures == [], (len(failures), failures[:5])
     assert statuses.count(200) >= 20 * 25
+
+
+def test_a_generation_published_while_a_question_is_answered_is_used_from_the_next_question(tmp_path, one_paper_index, shared_embedder):
+    index_dir = tmp_path / "index"
+    shutil.copytree(one_paper_index, index_dir)
+    settings = load_settings(index_dir)
+    scrutiny = Scrutiny(settings, shared_embedder)
+    before = scrutiny.state()
+    with scrutiny.held_state():
+        ingest_paths([small_papers(tmp_path / "more", [SEED_PAPERS[0]])], settings, shared_embedder)
+        assert scrutiny.state() is before  # every step of this question reads the generation it began with
+        with scrutiny.held_state():  # held already: the inner block changes nothing, and leaving it releases nothing
+            assert scrutiny.state() is before
+        assert scrutiny.state() is before
+    after = scrutiny.state()
+    assert after.reader.generation != before.reader.generation and len(after.documents) == len(before.documents) + 1
+    assert scrutiny.ask("How many agency social workers did Sunderland have?").citations  # asks open the new generation
