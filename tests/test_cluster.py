@@ -77,13 +77,15 @@ def test_a_local_ray_whose_node_does_not_come_up_is_started_again(monkeypatch):
     from ingest.cluster import start_local_ray
 
     calls, stops = [], []
+
     def init(**options):
         calls.append(options)
         if len(calls) < 3:
             raise Exception("The current node timed out during startup. This could happen because ...")
+
     monkeypatch.setattr(ray, "init", init)
     monkeypatch.setattr(ray, "shutdown", lambda: stops.append(True))
-    monkeypatch.delenv("RAY_gcs_server_port_wait_time_s", raising=False)
+    monkeypatch.setenv("RAY_gcs_server_port_wait_time_s", "120")  # what start_local_ray sets, undone after the test
     start_local_ray(num_cpus=2)
     assert len(calls) == 3 and len(stops) == 2 and calls[-1]["num_cpus"] == 2 and not calls[-1]["include_dashboard"]
 
@@ -95,6 +97,7 @@ def test_a_local_ray_whose_node_does_not_come_up_is_started_again(monkeypatch):
     def refuse(**options):
         calls.append(options)
         raise ValueError("num_cpus must be positive")
+
     calls.clear()
     monkeypatch.setattr(ray, "init", refuse)
     with pytest.raises(ValueError):
