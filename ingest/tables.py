@@ -763,26 +763,32 @@ def find_pdf_tables(path: Path, pages: list[int]) -> list[PdfTable]:
             found.extend(tables)
     finally:
         document.close()
-    running = running_lines(lines_of)
+    printed = printed_heights(lines_of)
     for table in found:
-        table.run_over = [l for l in table.run_over if running_key(l) not in running]
-        table.run_under = [l for l in table.run_under if running_key(l) not in running]
+        table.run_over = [l for l in table.run_over if not is_running(l, printed)]
+        table.run_under = [l for l in table.run_under if not is_running(l, printed)]
     return [as_record(t) for t in join_continued(found)]
 
 
-def running_lines(lines_of: dict[int, list[TextLine]]) -> set[tuple[str, int]]:
-    """Lines printed at the same height on more than one page, a running header or footer
-    ("policycommittees@bristol.gov.uk", "Appendix 1"): never the end of a table's row. Keyed by running_key."""
-    pages_of: dict[tuple[str, int], set[int]] = {}
+RUNNING_SLACK = 4.0  # points a running header or footer may move between pages
+
+
+def printed_heights(lines_of: dict[int, list[TextLine]]) -> dict[str, list[tuple[float, int]]]:
+    """Where each line's text (compared loosely) is printed: its height on the page, and the page."""
+    heights: dict[str, list[tuple[float, int]]] = {}
     for number, lines in lines_of.items():
         for line in lines:
-            pages_of.setdefault(running_key(line), set()).add(number)
-    return {key for key, pages in pages_of.items() if len(pages) > 1 and key[0]}
+            heights.setdefault(loose(line.text), []).append((line.top, number))
+    return heights
 
 
-def running_key(line: TextLine) -> tuple[str, int]:
-    """A line's text, compared loosely, and its height on the page to 4 points."""
-    return loose(line.text), round(line.top / 4)
+def is_running(line: TextLine, printed: dict[str, list[tuple[float, int]]]) -> bool:
+    """Whether the line is printed within RUNNING_SLACK points of the same height on more than one page, a
+    running header or footer ("policycommittees@bristol.gov.uk", "Appendix 1"): never the end of a table's row.
+    Compared by distance, not by rounding the height, so a footer at 797.9 pt on one page and 798.1 on the next (199 and 200 to 4 points) runs."""
+    text = loose(line.text)
+    pages = {number for top, number in printed.get(text, ()) if abs(top - line.top) <= RUNNING_SLACK}
+    return bool(text) and len(pages) > 1
 
 
 def words_lines(page: PageContent) -> list[TextLine]:

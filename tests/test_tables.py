@@ -11,7 +11,7 @@ from evaluation.tables import load_truth, score_extraction
 from ingest.chunk import chunk_blocks
 from ingest.parse import parse_file
 from ingest.structure import blocks_from_document
-from ingest.tables import find_pdf_tables, row_line
+from ingest.tables import Phrase, TextLine, find_pdf_tables, is_running, printed_heights, row_line
 
 ROOT = Path(__file__).resolve().parent.parent
 FINANCE = ROOT / "corpus" / "kent_2025-01_cabinet_finance-monitoring-q3-2024-25.pdf"
@@ -281,3 +281,19 @@ def test_cell_accuracy_on_the_hand_labelled_tables_stays_above_its_floor():
     assert score.cell_accuracy >= CELL_ACCURACY_FLOOR, [t.misses[:3] for t in score.tables if t.misses]
     assert score.found >= FOUND_FLOOR
     assert score.spurious <= SPURIOUS_CEILING
+
+
+def printed_at(text: str, top: float) -> TextLine:
+    return TextLine(top, top + 9, [Phrase(text, 72, 300, top, top + 9)])
+
+
+def test_a_footer_a_fraction_of_a_point_lower_on_the_next_page_is_running():
+    footer, moved = printed_at("policycommittees@bristol.gov.uk", 797.9), printed_at("policycommittees@bristol.gov.uk", 798.1)
+    row = printed_at("Total 12,400", 797.9)
+    printed = printed_heights({1: [footer, row], 2: [moved], 3: [printed_at("Appendix 1", 40.0)]})
+    assert is_running(footer, printed) and is_running(moved, printed)
+    assert not is_running(row, printed), "printed on one page only"
+    elsewhere = printed_heights({1: [footer], 2: [printed_at("policycommittees@bristol.gov.uk", 400.0)]})
+    assert not is_running(footer, elsewhere), "the same words at another height are not a running footer"
+    assert not is_running(printed_at("--", 10.0), printed_heights({1: [printed_at("--", 10.0)], 2: [printed_at("..", 10.0)]})), \
+        "a line of no letters or digits is never a running line"
