@@ -27,7 +27,7 @@ from evaluation.gold import GoldQuestion
 from evaluation.metrics import QuestionScore, answer_is_correct, contains_any
 from evaluation.targets import PRECISION_TARGET, REFUSAL_TARGET
 from index.answer import (CONFIDENCE_FEATURES, CONFIDENCE_SIGNS, Reading, compose_answer, confidence_evidence, lead_line, leadable, line_probabilities,
-                          refusal_rule, supporting_lines)
+                          nearest_lines, refusal_rule, supporting_lines)
 from index.features import FEATURES, AskedQuestion, Candidate, feature_matrix
 from index.scorer import AnswerModel, Logistic
 
@@ -55,6 +55,7 @@ class Example:
     matrix: np.ndarray  # candidates x FEATURES
     labels: np.ndarray  # 1 where the line quotes an accepted answer
     meanings: np.ndarray | None = None  # candidates x embedding dimensions: question vector times line vector
+    limit: int = 30  # most lines the line model scores (AnswerSettings.scored_lines)
 
 
 @dataclass
@@ -90,7 +91,7 @@ def collect_examples(scrutiny, gold: list[GoldQuestion], mode: str = "hybrid", p
         labels = np.array([question.answerable and contains_any(c.text, question.answers) for c in candidates], dtype=np.int8)
         lines, _ = scrutiny.line_vectors(candidates, asked.hits) if candidates else (np.zeros((0, 0), np.float32), None)
         meanings = lines * scrutiny.query_vector(read.text) if candidates else lines
-        examples.append(Example(question, asked, candidates, top_cosine, matrix, labels, meanings))
+        examples.append(Example(question, asked, candidates, top_cosine, matrix, labels, meanings, scrutiny.settings.answer.scored_lines))
         if progress is not None:
             progress()
     return examples
@@ -206,15 +207,21 @@ def leadable_lines(example: Example) -> np.ndarray:
     return leadable(example.candidates, example.asked)
 
 
+def scored_lines(example: Example) -> np.ndarray:
+    """The lines the line model scores, as `scrutiny ask` chooses them (index.answer.nearest_lines): the leadable
+    lines nearest the question by the learned closeness, out of fold once learned_closeness_out_of_fold has run."""
+    return nearest_lines(leadable_lines(example), example.matrix[:, columns(["learned_closeness"])[0]], example.limit)
+
+
 def example_probabilities(model: Logistic, example: Example) -> np.ndarray:
-    mask = leadable_lines(example)
+    mask = scored_lines(example)
     return line_probabilities(model, example.matrix[mask][:, columns(model.features)], mask)
 
 
 def line_model(examples: list[Example], names: list[str], regularisation: float) -> Logistic:
     groups = []
     for example in examples:
-        mask = leadable_lines(example)
+        mask = scored_lines(example)
         groups.append((example.matrix[mask][:, columns(names)], example.labels[mask]))
     return fitted_ranker(groups, names, regularisation)
 

@@ -21,7 +21,7 @@ from core.records import Answer, AnswerLine, Citation, Hit, TableRowRef, Verdict
 from core.text import long_date
 from core.settings import AnswerSettings
 from index.features import (NO_WORDS, WORDS_FOR_KIND, AskedQuestion, Candidate, Words, feature_rows, feature_value, fresh_features, line_holds,
-                            months_said, overlap_of_words, records_role, year_conflict)
+                            months_said, overlap_of_words, records_role, year_absent, year_conflict)
 from index.query import MONTH_NAMES, periods_named, tokens_of
 from index.scorer import AnswerModel, Logistic
 
@@ -53,13 +53,15 @@ class Reading:
     reason: str | None = None  # why a rule refused it, when one did
 
 
-def scored_candidates(question: AskedQuestion, candidates: list[Candidate], model: AnswerModel) -> list[Candidate]:
-    """Candidates with the line model's probability, best first. Only the lines that may lead are described
-    by every feature: the rest score 0 (see line_probabilities), so their features would go unused."""
+def scored_candidates(question: AskedQuestion, candidates: list[Candidate], model: AnswerModel, limit: int) -> list[Candidate]:
+    """Candidates with the line model's probability, best first. Only the lines that may lead, at most `limit` of
+    them nearest the question, are described by every feature: the rest score 0 (see line_probabilities), so
+    their features would go unused."""
     if not candidates:
         return []
     fresh_features(candidates, question)
-    mask = leadable(candidates, question)
+    nearness = [c.learned_closeness if model.closeness is not None else c.closeness for c in candidates]
+    mask = nearest_lines(leadable(candidates, question), np.array(nearness), limit)
     leading = [candidate for candidate, may_lead in zip(candidates, mask) if may_lead]
     probabilities = line_probabilities(model.line, feature_rows(leading, question, model.line.features), mask)
     for candidate, probability in zip(candidates, probabilities):
@@ -70,6 +72,17 @@ def scored_candidates(question: AskedQuestion, candidates: list[Candidate], mode
 def leadable(candidates: list[Candidate], question: AskedQuestion) -> np.ndarray:
     """Which candidates may lead (see can_lead)."""
     return np.array([can_lead(candidate, question) for candidate in candidates], dtype=bool)
+
+
+def nearest_lines(mask: np.ndarray, nearness: np.ndarray, limit: int) -> np.ndarray:
+    """`mask` narrowed to its `limit` lines of highest `nearness` (the first in order on a tie): the line model's
+    features cost most of the answer step, and a line far from the question in meaning seldom leads."""
+    if mask.sum() <= limit:
+        return mask
+    nearest = np.argsort(-np.where(mask, nearness, -np.inf), kind="stable")[:limit]
+    narrowed = np.zeros_like(mask)
+    narrowed[nearest] = True
+    return narrowed
 
 
 def line_probabilities(line: Logistic, leading: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -90,7 +103,7 @@ def can_lead(candidate: Candidate, question: AskedQuestion) -> bool:
     names_councils = all(name.lower() in f"{candidate.caption} {candidate.text}".lower() for name in question.absent_councils)
     statement = feature_value("fragment", candidate, question) < 1.0 or feature_value("person_match", candidate, question)
     return (statement and feature_value("restatement", candidate, question) < 0.9
-            and not feature_value("year_absent", candidate, question) and names_councils)
+            and not year_absent(candidate, question) and names_councils)
 
 
 def lead_line(candidates: list[Candidate], question: AskedQuestion) -> Candidate | None:
@@ -300,7 +313,7 @@ def refusal_rule(question: AskedQuestion, lead: Candidate | None) -> str | None:
 def read_passages(question: AskedQuestion, candidates: list[Candidate], model: AnswerModel, settings: AnswerSettings,
                   top_cosine: float) -> Reading:
     """Score the candidates, choose the lead and its support, and judge how sure the answer is."""
-    ranked = scored_candidates(question, candidates, model)
+    ranked = scored_candidates(question, candidates, model, settings.scored_lines)
     lead = lead_line(ranked, question)
     evidence = confidence_evidence(question, ranked, lead, top_cosine)
     confidence = float(model.confidence.probabilities(np.array([[evidence[n] for n in model.confidence.features]]))[0])

@@ -7,12 +7,10 @@ the passage and the line alone, so the same code serves answering, fitting and t
 """
 from __future__ import annotations
 
-import bisect
 import functools
 import math
 import re
 import string
-from array import array
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -131,7 +129,6 @@ _VERB = re.compile(
 _INFINITIVE_ITEM = re.compile(r"^\s*(?:" + _ITEM_MARK + r"\s*)?to\s+[a-z]{3,}\b", re.I)
 
 
-_PIECE = re.compile(r"\S+")
 # The headings of a questions paper: "Question 3 – A Resident", "Question by Mr X to Mrs Y", then "Answer" or
 # "Mayor's Response" above the reply. Group 1 is set on a question's heading.
 _QUESTION_PAPER_HEADING = re.compile(
@@ -223,23 +220,6 @@ def names_a_person(question: str, text: str, named: tuple[frozenset[str], ...] |
     """Whether the line names someone the question does not already name (people_named, which may come remembered)."""
     asked = set(tokens_of(question))
     return any(not words <= asked for words in (people_named(text) if named is None else named))
-
-
-KIND_SPANS: dict[str, re.Pattern] = {
-    "amount": _AMOUNT,
-    "percentage": re.compile(rf"{_PERCENT_FIGURE.pattern}|\bper ?cent\b", re.I),
-    "count": re.compile(r"\b\d[\d,.]*\b"),
-    "date": _DATE,
-    "target": re.compile(r"\d[\d,.]*\s?%?"),
-    "vote": re.compile(r"\b\d+\b"),
-    "reason": _REASON,
-}
-
-
-def kind_spans(kind: str, text: str) -> list[tuple[int, int]]:
-    """Where the things of a kind (amounts, percentages, dates ...) sit in a line."""
-    pattern = KIND_SPANS.get(kind)
-    return [m.span() for m in pattern.finditer(text)] if pattern else []
 
 
 # A table's money unit, given once in its caption, section or a header: "All figures in £m", "£000s", "(£k)".
@@ -400,7 +380,7 @@ class Candidate:
 
     def read_ahead(self) -> None:
         """Work out now the facts every question asks of the line (Scrutiny.read_ahead)."""
-        self.words, self.quantities, self.fragment_score, self.word_starts, self.length  # noqa: B018
+        self.words, self.quantities, self.fragment_score, self.length  # noqa: B018
 
     def remembered(self, key: object, compute: Callable[[], object]) -> object:
         """A fact of the line, worked out the first time it is asked for."""
@@ -419,27 +399,9 @@ class Candidate:
     def words(self) -> Words:
         return Words.of(tokens_of(self.text))
 
-    @property
-    def previous_words(self) -> Words:
-        return self.before.words if self.before is not None else Words.of(tokens_of(self.previous))
-
     @line_fact
     def caption_words(self) -> Words:
         return Words.of(tokens_of(self.caption))
-
-    @line_fact
-    def word_starts(self) -> tuple[array, str]:
-        """Where each word starts, and the words lowercased, space-separated; "re-referrals" is two words, as
-        tokens_of reads it. Kept compact: every line of a remembered passage holds it."""
-        found = list(re.finditer(r"[A-Za-z][A-Za-z']+", self.text))
-        return array("I", [m.start() for m in found]), " ".join(m.group().lower() for m in found)
-
-    @functools.cached_property
-    def pieces(self) -> tuple[list[int], list[int]]:
-        """Where each whitespace-separated piece of the line starts, and where each ends (kept for this question
-        only: few lines need it, and a server over a large index keeps thousands of passages' lines)."""
-        spans = [m.span() for m in _PIECE.finditer(self.text)]
-        return [start for start, _ in spans], [end for _, end in spans]
 
     @line_fact
     def quantities(self) -> frozenset[str]:
@@ -492,10 +454,6 @@ class Candidate:
     @line_fact
     def fragment_score(self) -> float:
         return fragment_score(self)
-
-    def spans(self, kind: str) -> list[tuple[int, int]]:
-        """Where the things of a kind sit in the line (kind_spans)."""
-        return self.remembered(("spans", kind), lambda: kind_spans(kind, self.text))
 
 
 def chunk_lines(chunk: Chunk) -> list[Candidate]:
@@ -596,12 +554,6 @@ class AskedQuestion:
         return self.analysis.subject or self.analysis.terms
 
     @functools.cached_property
-    def subject_stems(self) -> tuple[frozenset[str], frozenset[str]]:
-        """The subject's words, and the first five letters of the longer ones (a word starting so says it)."""
-        subject = frozenset(self.subject_terms)
-        return subject, frozenset(term[:5] for term in subject if len(term) >= 5)
-
-    @functools.cached_property
     def inherited_terms(self) -> list[str]:
         """A follow-up's terms that came from the questions before, not typed this turn; none for a question that
         stands alone."""
@@ -669,11 +621,6 @@ class AskedQuestion:
     def framing_terms(self) -> list[frozenset[str]]:
         """The question's terms each passage's council, paper title and section hold."""
         return [terms_held(self, words) for words in self.framing_words]
-
-    @functools.cached_property
-    def records_decisions(self) -> list[bool]:
-        """Whether each passage's paper records decisions, by its title (minutes, a decision notice ...)."""
-        return [records_decisions_by_title(hit.document.meta.title) for hit in self.hits]
 
     @functools.cached_property
     def numbered_proposals(self) -> dict[tuple[str, str], float]:
@@ -808,14 +755,6 @@ def inherited_overlap(c: Candidate, q: AskedQuestion) -> float:
     return overlap_said(q.inherited_terms, [], q.weights, c.words.holds)
 
 
-def previous_overlap(c: Candidate, q: AskedQuestion) -> float:
-    """How much of the subject the line before says: "The target is as follows. 85% by March." """
-    if not c.previous:
-        return 0.0
-    said = terms_said(c.before, q) if c.before is not None else terms_held(q, c.previous_words)
-    return overlap_in(q.subject_terms, [], q.weights, said)
-
-
 def closeness(c: Candidate, q: AskedQuestion) -> float:
     """Cosine of the line's meaning to the question's (late-chunked sentence vector)."""
     return c.closeness
@@ -855,11 +794,6 @@ def kind_missing(c: Candidate, q: AskedQuestion) -> float:
 def matched_kind_overlap(c: Candidate, q: AskedQuestion) -> float:
     """The subject overlap of a line that also holds what is asked for: the two together make an answer."""
     return feature_value("subject_overlap", c, q) * feature_value("kind_match", c, q)
-
-
-def carried_kind_overlap(c: Candidate, q: AskedQuestion) -> float:
-    """The line before names the subject and this one holds what is asked: "... repeat referrals" / "Latest: 22.2%"."""
-    return feature_value("previous_overlap", c, q) * feature_value("kind_match", c, q)
 
 
 def person_match(c: Candidate, q: AskedQuestion) -> float:
@@ -963,20 +897,6 @@ def kind_match_of(kind: str) -> Callable[[Candidate, AskedQuestion], float]:
     return match
 
 
-def named_cell_kind(c: Candidate, q: AskedQuestion) -> float:
-    """For a table row: the cell under the column the question names holds the kind of answer asked for."""
-    if c.row is None or not q.kinds:
-        return 0.0
-    best = 0.0
-    for header, cell in c.row.cells:
-        if not (header and cell):
-            continue
-        facts = TextFacts(cell)
-        if any(carries_kind(kind, q.analysis.text, facts, q.figures) for kind in q.kinds):
-            best = max(best, weighted_overlap(q.analysis.terms, [], q.weights, header))
-    return best
-
-
 def decision_match(c: Candidate, q: AskedQuestion) -> float:
     """A question about a decision and a line that speaks of deciding, approving or recommending (one that
     records a decision holds the kind asked for: see _OPERATIVE)."""
@@ -991,12 +911,6 @@ _DECISION_RECORD_TITLE = re.compile(r"\bminutes\b|\bdecision notice\b|\brecord o
 def records_decisions_by_title(title: str | None) -> bool:
     """Whether a paper's title says it records decisions (minutes, a decision notice, a record of decision)."""
     return bool(_DECISION_RECORD_TITLE.search(title or ""))
-
-
-def decision_taken(c: Candidate, q: AskedQuestion) -> float:
-    """A question about a decision and a line that records one in a paper that records decisions (minutes, a
-    decision notice, a record of decision)."""
-    return float("decision" in q.kinds and q.records_decisions[c.hit_rank] and line_holds("decision", c, q))
 
 
 # The outcome of a numbered proposal as minutes and decision notices record it, which names the proposal by its
@@ -1061,6 +975,12 @@ def number_above(c: Candidate) -> str | None:
     return None
 
 
+# Words asking how a service did against its target: "Is Kent on track for its target ...?", "was it within target?".
+_PROGRESS_ASKED = re.compile(r"\b(?:met|meet|meets|meeting|achiev\w*|on track|off track|hit|missed|exceed\w*|reach\w*|progress)\b|"
+                             r"\b(?:within|below|above|under|over|on|off|against|versus|vs\.?|compared (?:with|to))\s+(?:the\s+|its\s+|their\s+|a\s+)?(?:[\d.,]+%?\s+)?targets?\b|"
+                             r"\bhow close\b", re.I)
+
+
 def target_value(c: Candidate, q: AskedQuestion) -> float:
     """A question about a target and a line that states the target's value (or a row whose "Target" column holds one)."""
     if "target" not in q.kinds:
@@ -1070,47 +990,12 @@ def target_value(c: Candidate, q: AskedQuestion) -> float:
     return float(c.shows(_TARGET_VALUE))
 
 
-# Words asking how a service did against its target: "Is Kent on track for its target ...?", "was it within target?".
-_PROGRESS_ASKED = re.compile(r"\b(?:met|meet|meets|meeting|achiev\w*|on track|off track|hit|missed|exceed\w*|reach\w*|progress)\b|"
-                             r"\b(?:within|below|above|under|over|on|off|against|versus|vs\.?|compared (?:with|to))\s+(?:the\s+|its\s+|their\s+|a\s+)?(?:[\d.,]+%?\s+)?targets?\b|"
-                             r"\bhow close\b", re.I)
-
-
 def target_measured(c: Candidate, q: AskedQuestion) -> float:
     """A question asking for a target's value and a line that measures against one without stating it ("2.4%
     lower than target"): it says how the service did, which does not answer "what was the target?"."""
     if "target" not in q.kinds or q.asks_progress:
         return 0.0
     return float(c.shows(_AGAINST_TARGET) and not target_value(c, q))
-
-
-def target_progress(c: Candidate, q: AskedQuestion) -> float:
-    """A question asking whether a target was met and a line that measures against one: "2.4% lower than target"
-    answers "did they meet it?"."""
-    return float("target" in q.kinds and q.asks_progress and c.shows(_AGAINST_TARGET))
-
-
-def kind_near_subject(c: Candidate, q: AskedQuestion) -> float:
-    """How close (in words) a thing of the kind asked for sits to a word of the subject: "the target of
-    25%" beats a line where the figure belongs to something else. 1 when adjacent, falling with distance."""
-    subject, stems = q.subject_stems
-    if not subject or not q.kinds:
-        return 0.0
-    starts, words = c.word_starts
-    subject_at = [start for start, word in zip(starts, words.split()) if word in subject or (len(word) >= 5 and word[:5] in stems)]
-    if not subject_at:
-        return 0.0
-    spans = [span for kind in q.kinds for span in c.spans(kind)]
-    between = min((pieces_between(c, min(start, at), max(start, at)) for start, _ in spans for at in subject_at), default=None)
-    return 0.0 if between is None else 1.0 / (1.0 + between / 4.0)
-
-
-def pieces_between(c: Candidate, a: int, b: int) -> int:
-    """len(c.text[a:b].split()), counted from where the line's whitespace-separated pieces start and end."""
-    if b <= a:
-        return 0
-    starts, ends = c.pieces
-    return bisect.bisect_left(starts, b) - bisect.bisect_right(ends, a)
 
 
 def new_figure(c: Candidate, q: AskedQuestion) -> float:
@@ -1274,15 +1159,6 @@ def council_match(c: Candidate, q: AskedQuestion) -> float:
     return float(q.hits[c.hit_rank].document.meta.authority == q.named_authority)
 
 
-def unasked_capital(c: Candidate, q: AskedQuestion) -> float:
-    """The line is about the capital budget and the question does not say capital: a council's budget,
-    forecast or overspend, unqualified, is its revenue budget's."""
-    if "capital" in q.question_tokens:
-        return 0.0
-    section = q.hits[c.hit_rank].chunk.section or ""
-    return float(c.words.holds("capital") or c.caption_words.holds("capital") or "capital" in section.lower())
-
-
 def ends_question(c: Candidate, q: AskedQuestion) -> float:
     """A line that is itself a question (public questions papers) asks rather than answers."""
     return float(c.text.rstrip().endswith("?"))
@@ -1306,7 +1182,6 @@ def length_of(text: str) -> float:
 FEATURES: dict[str, Callable[[Candidate, AskedQuestion], float]] = {
     "subject_overlap": subject_overlap,
     "context_overlap": context_overlap,
-    "previous_overlap": previous_overlap,
     "own_overlap": own_overlap,
     "inherited_overlap": inherited_overlap,
     "closeness": closeness,
@@ -1317,24 +1192,17 @@ FEATURES: dict[str, Callable[[Candidate, AskedQuestion], float]] = {
     "kind_match": kind_match,
     "kind_missing": kind_missing,
     "matched_kind_overlap": matched_kind_overlap,
-    "carried_kind_overlap": carried_kind_overlap,
     "person_match": person_match,
     "role_match": role_match,
     "role_record": role_record,
     "date_match": date_match,
     "event_match": event_match,
     "decision_match": decision_match,
-    "decision_taken": decision_taken,
     "outcome_of_asked_proposal": outcome_of_asked_proposal,
     "amount_match": kind_match_of("amount"),
-    "percentage_match": kind_match_of("percentage"),
     "count_match": kind_match_of("count"),
-    "yes_no_match": kind_match_of("yes_no"),
-    "named_cell_kind": named_cell_kind,
     "target_value": target_value,
     "target_measured": target_measured,
-    "target_progress": target_progress,
-    "kind_near_subject": kind_near_subject,
     "new_figure": new_figure,
     "restatement": restatement,
     "fragment": fragment,
@@ -1346,9 +1214,7 @@ FEATURES: dict[str, Callable[[Candidate, AskedQuestion], float]] = {
     "label_compared": label_compared,
     "year_match": year_match,
     "paper_date_match": paper_date_match,
-    "year_absent": year_absent,
     "council_match": council_match,
-    "unasked_capital": unasked_capital,
     "ends_question": ends_question,
     "asked_part": asked_part,
     "length": length,

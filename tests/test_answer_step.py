@@ -11,12 +11,12 @@ import pytest
 from core.records import Chunk, Document, DocumentMeta, Hit, TableRowRef
 from core.settings import AnswerSettings
 from index.answer import (LOG_ODDS_CAP, Reading, can_lead, capitalised_words, lead_log_odds, compose_answer, framed_in_another_year, leadable, line_probabilities, misses_own_words,
-                          name_missing, period_absent, role_missing,
+                          name_missing, nearest_lines, scored_candidates, period_absent, role_missing,
                           plan_for_actual, supporting_lines, with_verdict, words_read)
 from index.councils import councils_named, councils_without_papers
-from index.features import (AskedQuestion, Candidate, asked_part, candidate_lines, carries_kind, chunk_lines, counts_in, decision_taken, feature_matrix, FEATURES,
-                            event_match, fragment, header_named, paper_date_match, label_compared, label_named, line_holds, names_a_person, pieces_between, quantities_in,
-                            outcome_of_asked_proposal, restatement, role_record, subject_overlap, context_overlap, target_measured, target_value, unasked_capital, year_conflict)
+from index.features import (AskedQuestion, Candidate, asked_part, candidate_lines, carries_kind, chunk_lines, counts_in, feature_matrix, FEATURES,
+                            event_match, fragment, header_named, paper_date_match, label_compared, label_named, line_holds, names_a_person, quantities_in,
+                            outcome_of_asked_proposal, restatement, role_record, subject_overlap, context_overlap, target_measured, target_value, year_conflict)
 from index.followup import read_question, subject_phrase
 from index.query import analyse_question, answer_kinds, named_authority, paper_dates, paper_years, short_financial_years
 from index.search import kind_boosts, mentions_council
@@ -198,14 +198,6 @@ def test_a_line_read_again_for_another_question_keeps_what_it_is_but_not_its_sco
     assert dated.tolist() == [[1.0, 1.0]] and second.holds == {"date": True}
 
 
-@pytest.mark.parametrize("text", ["The target of 25%  is  met.", "  a\tb \n c  ", "", "x"])
-def test_words_between_two_places_in_a_line_are_counted_as_split_counts_them(text):
-    line = Candidate(0, 0, len(text), text, 0)
-    for a in range(len(text) + 1):
-        for b in range(a, len(text) + 1):
-            assert pieces_between(line, a, b) == len(text[a:b].split())
-
-
 def test_features_are_computed_for_every_candidate_in_the_order_asked():
     hits = [hit_of("The contracts end on 31 March 2025. The providers were told in writing.")]
     question = asked("When do the contracts end?", hits)
@@ -351,14 +343,6 @@ def test_a_word_every_header_shares_and_a_caption_s_note_of_units_name_no_cell()
     assert total.label_words == ("children", "young", "people", "education")
     question = asked("What is the variance for Children, Young People and Education?", hits)
     assert header_named(total, question) == 1.0 and label_named(total, question) == 1.0
-
-
-def test_a_capital_line_is_marked_when_the_question_does_not_say_capital():
-    hits = [hit_of("5 | Capital Budget Forecast\nChildren, Young People & Education | Capital Budget: 138.2 | Variance: -53.7",
-                   rows=(1,))]
-    row = next(c for c in candidate_lines(hits) if c.row is not None)
-    assert unasked_capital(row, asked("What is the forecast variance for Children, Young People and Education?", hits)) == 1.0
-    assert unasked_capital(row, asked("What is the capital variance for Children, Young People and Education?", hits)) == 0.0
 
 
 def test_a_signed_input_cannot_turn_round():
@@ -654,25 +638,6 @@ def test_a_plan_does_not_answer_a_question_about_what_actually_happened(question
     assert plan_for_actual(asked(question, hits), candidate_lines(hits)[0]) == conflict
 
 
-@pytest.mark.parametrize(("question", "title", "line", "taken"), [
-    ("What did the Council decide on the family hubs?", "County Council minutes, 13 March 2025",
-     "RESOLVED that the Council makes comments and does not require reconsideration of the decision.", 1.0),
-    ("What did the committee approve for the 20mph review?", "Decision notice (Decision Recording Forms), 19 March 2026",
-     "2. Approved launching a six-week public engagement.", 1.0),
-    # the options a report sets out are proposals, not what was decided
-    ("What did the Council decide on the family hubs?", "County Council review of Decision 24/00093",
-     "a. Agree that the decision be implemented", 0.0),
-    ("What did the Council decide on the family hubs?", "County Council minutes, 13 March 2025",
-     "Mr Brady spoke about the family hubs.", 0.0),
-    ("How many family hubs are there?", "County Council minutes, 13 March 2025",
-     "RESOLVED that the Council notes the report on the 16 family hubs.", 0.0),
-])
-def test_a_decision_is_read_where_a_paper_records_it(question, title, line, taken):
-    hit = hit_of(line)
-    hit.document.meta.title = title
-    assert decision_taken(candidate_lines([hit])[0], asked(question, [hit])) == taken
-
-
 _TWENTY_MPH_MINUTES = ("2. Approve launching a six-week public engagement on the outcomes of the technical assessment.\n"
                        "3. Authorise the Executive Director for Growth & Regeneration to decide which of the 20mph proposals "
                        "proceed to the Traffic Regulation Order (TRO) process.\n"
@@ -782,6 +747,27 @@ def test_the_line_model_shares_its_probability_among_the_lines_that_may_lead_onl
     assert mask.tolist() == [False, True], "the heading may not lead"
     probabilities = line_probabilities(model, matrix[mask], mask)
     assert probabilities.tolist() == [0.0, 1.0]
+
+
+def test_the_lines_scored_are_the_leadable_ones_nearest_the_question():
+    mask = np.array([True, False, True, True, True])
+    nearness = np.array([0.2, 0.9, 0.5, 0.5, 0.1])
+    assert nearest_lines(mask, nearness, 2).tolist() == [False, False, True, True, False], "a line that may not lead is never kept"
+    assert nearest_lines(mask, nearness, 3).tolist() == [True, False, True, True, False]
+    assert nearest_lines(mask, nearness, 4).tolist() == mask.tolist()
+
+
+def test_a_line_beyond_the_nearest_scores_0_without_its_features_worked_out():
+    hits = [hit_of("The target is 85% by March 2005.\nThe target is 80% by March 2004.\nThe target is 75% by March 2003.")]
+    question = asked("What was the target?", hits)
+    candidates = candidate_lines(hits)
+    for candidate, nearness in zip(candidates, (0.1, 0.9, 0.5)):
+        candidate.closeness = nearness
+    model = AnswerModel(Logistic(["kind_match"], [1.0], 0.0, [0.0], [1.0], "choice"), Logistic([], [], 0.0, [], []), 0.9, 0.5)
+    ranked = scored_candidates(question, candidates, model, 2)
+    assert [c.text for c in ranked][:2] == ["The target is 80% by March 2004.", "The target is 75% by March 2003."]
+    assert ranked[-1].probability == 0.0 and "kind_match" not in ranked[-1].features
+    assert all(c.probability > 0 for c in ranked[:2]) and all("kind_match" in c.features for c in ranked[:2])
 
 
 def test_a_line_that_only_echoes_the_question_is_a_restatement():
