@@ -55,7 +55,7 @@ class Example:
     matrix: np.ndarray  # candidates x FEATURES
     labels: np.ndarray  # 1 where the line quotes an accepted answer
     meanings: np.ndarray | None = None  # candidates x embedding dimensions: question vector times line vector
-    limit: int = 30  # most lines the line model scores (AnswerSettings.scored_lines)
+    limit: int | None = None  # most lines the line model scores (AnswerSettings.scored_lines); None: every leadable line
 
 
 @dataclass
@@ -210,7 +210,8 @@ def leadable_lines(example: Example) -> np.ndarray:
 def scored_lines(example: Example) -> np.ndarray:
     """The lines the line model scores, as `scrutiny ask` chooses them (index.answer.nearest_lines): the leadable
     lines nearest the question by the learned closeness, out of fold once learned_closeness_out_of_fold has run."""
-    return nearest_lines(leadable_lines(example), example.matrix[:, columns(["learned_closeness"])[0]], example.limit)
+    mask = leadable_lines(example)
+    return mask if example.limit is None else nearest_lines(mask, example.matrix[:, columns(["learned_closeness"])[0]], example.limit)
 
 
 def example_probabilities(model: Logistic, example: Example) -> np.ndarray:

@@ -770,6 +770,18 @@ def test_a_line_beyond_the_nearest_scores_0_without_its_features_worked_out():
     assert all(c.probability > 0 for c in ranked[:2]) and all("kind_match" in c.features for c in ranked[:2])
 
 
+def test_the_fit_scores_the_lines_scrutiny_ask_scores_by_their_learned_closeness_out_of_fold():
+    hits = [hit_of("Decision, item 5: Waste contract\nThe target is 85% by March 2005.\nThe target is 80% by March 2004.")]
+    question = asked("What was the target?", hits)
+    candidates = candidate_lines(hits)
+    matrix = feature_matrix(candidates, question, list(FEATURES))
+    matrix[:, list(FEATURES).index("learned_closeness")] = [0.9, 0.2, 0.7]  # as written out of fold
+    example = fit_module.Example(None, question, candidates, 0.5, matrix, np.zeros(3, dtype=np.int8), limit=1)
+    assert fit_module.scored_lines(example).tolist() == [False, False, True], "the heading is nearest but may not lead"
+    example.limit = None
+    assert fit_module.scored_lines(example).tolist() == [False, True, True]
+
+
 def test_a_line_that_only_echoes_the_question_is_a_restatement():
     question = asked("What was the re-referral target?", [])
     echo = candidate_lines([hit_of("The re-referral target.")])[0]
