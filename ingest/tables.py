@@ -785,7 +785,8 @@ def printed_heights(lines_of: dict[int, list[TextLine]]) -> dict[str, list[tuple
 def is_running(line: TextLine, printed: dict[str, list[tuple[float, int]]]) -> bool:
     """Whether the line is printed within RUNNING_SLACK points of the same height on more than one page, a
     running header or footer ("policycommittees@bristol.gov.uk", "Appendix 1"): never the end of a table's row.
-    Compared by distance, not by rounding the height, so a footer at 797.9 pt on one page and 798.1 on the next (199 and 200 to 4 points) runs."""
+    Compared by distance, not by rounding the height: a footer at 797.9 pt on one page and 798.1 on the next
+    (199 and 200 rounded to 4 points) runs."""
     text = loose(line.text)
     pages = {number for top, number in printed.get(text, ()) if abs(top - line.top) <= RUNNING_SLACK}
     return bool(text) and len(pages) > 1
