@@ -103,7 +103,10 @@ ANSWER_KINDS = {
                            # "What did the committee do with the petition?", "What happened to the amendment?"
                            r"\bwhat (?:did|does|will)\b.*\bdo (?:with|about)\b|\bwhat happened (?:to|with|at)\b"),
     "target": re.compile(r"\b(?:target|targets|aim|aims|aimed|goal|goals|ambition|trajectory|aspiration)\b"),
-    "rating": re.compile(r"\b(?:rag|rating|rated|red|amber|green|grade|graded|judged|judgement)\b"),
+    # A colour asks for a rating ("How many KPIs came out red in Q3?", "red or amber?") unless it names a thing:
+    # "green buses", "red-coloured cycle lanes", "the Green Paper".
+    "rating": re.compile(r"\b(?:rag|rating|rated|grade|graded|judged|judgement)\b|\b(?:red|amber|green)\b"
+                         r"(?=\s*(?:$|[?,.;:!)]|(?:or|and|in|at|on|for|by|during|against|from|when|as|this|last|under)\b))"),
     "vote": re.compile(r"\b(?:vote|votes|voted|voting|abstain\w*|unanimous\w*|carried|defeated)\b|\bin favour\b|"
                        r"\bhow many\b.*\b(?:backed|supported|opposed)\b"),  # "how many members backed the motion?"
     "yes_no": re.compile(rf"^\s*(?:and\s+)?{_AUXILIARY}\b"),

@@ -95,6 +95,12 @@ COUNCILS = ["Suffolk County Council", "Sunderland City Council", "Kent County Co
     ("What was spent to date on the scheme?", {"amount"}),
     ("Of the 124 assessments, how many were completed within timescale?", {"count"}),
     ("What did the committee formally accept about the disruption?", {"decision"}),
+    # A colour is a rating asked for, or names a thing.
+    ("Which of the KPIs came out red in the Q3 report?", {"rating"}),
+    ("Which indicators were red or amber?", {"rating"}),
+    ("Where is Bristol going to try out red-coloured cycle lanes?", set()),
+    ("What did the Mayor say about green buses?", set()),
+    ("What were the awards for Housing and Green Infrastructure?", set()),
 ])
 def test_the_kind_of_answer_a_question_asks_for(question, kinds):
     assert analyse_question(question).asks == kinds
