@@ -207,22 +207,26 @@ def leadable_lines(example: Example) -> np.ndarray:
     return leadable(example.candidates, example.asked)
 
 
-def scored_lines(example: Example) -> np.ndarray:
-    """The lines the line model scores, as `scrutiny ask` chooses them (index.answer.nearest_lines): the leadable
-    lines nearest the question by the learned closeness, out of fold once learned_closeness_out_of_fold has run."""
+def scored_lines(example: Example, names: list[str]) -> np.ndarray:
+    """The lines a line model over `names` scores, as `scrutiny ask` chooses them (index.answer.scored_candidates):
+    the leadable lines nearest the question by the learned closeness (out of fold once learned_closeness_out_of_fold
+    has run), or by the cosine for a model without it."""
     mask = leadable_lines(example)
-    return mask if example.limit is None else nearest_lines(mask, example.matrix[:, columns(["learned_closeness"])[0]], example.limit)
+    if example.limit is None:
+        return mask
+    nearness = "learned_closeness" if "learned_closeness" in names else "closeness"
+    return nearest_lines(mask, example.matrix[:, columns([nearness])[0]], example.limit)
 
 
 def example_probabilities(model: Logistic, example: Example) -> np.ndarray:
-    mask = scored_lines(example)
+    mask = scored_lines(example, model.features)
     return line_probabilities(model, example.matrix[mask][:, columns(model.features)], mask)
 
 
 def line_model(examples: list[Example], names: list[str], regularisation: float) -> Logistic:
     groups = []
     for example in examples:
-        mask = scored_lines(example)
+        mask = scored_lines(example, names)
         groups.append((example.matrix[mask][:, columns(names)], example.labels[mask]))
     return fitted_ranker(groups, names, regularisation)
 

@@ -776,16 +776,20 @@ def test_a_line_beyond_the_nearest_scores_0_without_its_features_worked_out():
     assert all(c.probability > 0 for c in ranked[:2]) and all("kind_match" in c.features for c in ranked[:2])
 
 
-def test_the_fit_scores_the_lines_scrutiny_ask_scores_by_their_learned_closeness_out_of_fold():
+def test_the_fit_scores_the_lines_scrutiny_ask_scores_by_the_nearness_the_model_reads():
     hits = [hit_of("Decision, item 5: Waste contract\nThe target is 85% by March 2005.\nThe target is 80% by March 2004.")]
     question = asked("What was the target?", hits)
     candidates = candidate_lines(hits)
     matrix = feature_matrix(candidates, question, list(FEATURES))
     matrix[:, list(FEATURES).index("learned_closeness")] = [0.9, 0.2, 0.7]  # as written out of fold
+    matrix[:, list(FEATURES).index("closeness")] = [0.9, 0.8, 0.1]
     example = fit_module.Example(None, question, candidates, 0.5, matrix, np.zeros(3, dtype=np.int8), limit=1)
-    assert fit_module.scored_lines(example).tolist() == [False, False, True], "the heading is nearest but may not lead"
+    every = list(FEATURES)
+    assert fit_module.scored_lines(example, every).tolist() == [False, False, True], "the heading is nearest but may not lead"
+    without = [name for name in every if name != "learned_closeness"]
+    assert fit_module.scored_lines(example, without).tolist() == [False, True, False], "a model without it: by the cosine"
     example.limit = None
-    assert fit_module.scored_lines(example).tolist() == [False, True, True]
+    assert fit_module.scored_lines(example, every).tolist() == [False, True, True]
 
 
 def test_a_line_that_only_echoes_the_question_is_a_restatement():
