@@ -27,7 +27,7 @@ from evaluation.gold import GoldQuestion
 from evaluation.metrics import QuestionScore, answer_is_correct, contains_any
 from evaluation.targets import PRECISION_TARGET, REFUSAL_TARGET
 from index.answer import (CONFIDENCE_FEATURES, CONFIDENCE_SIGNS, Reading, compose_answer, confidence_evidence, lead_line, leadable, line_probabilities,
-                          nearest_lines, refusal_rule, supporting_lines)
+                          nearest_lines, nearness_feature, refusal_rule, supporting_lines)
 from index.features import FEATURES, AskedQuestion, Candidate, feature_matrix
 from index.scorer import AnswerModel, Logistic
 
@@ -214,8 +214,7 @@ def scored_lines(example: Example, names: list[str]) -> np.ndarray:
     mask = leadable_lines(example)
     if example.limit is None:
         return mask
-    nearness = "learned_closeness" if "learned_closeness" in names else "closeness"
-    return nearest_lines(mask, example.matrix[:, columns([nearness])[0]], example.limit)
+    return nearest_lines(mask, example.matrix[:, columns([nearness_feature(names)])[0]], example.limit)
 
 
 def example_probabilities(model: Logistic, example: Example) -> np.ndarray:

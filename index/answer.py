@@ -20,7 +20,7 @@ import numpy as np
 from core.records import Answer, AnswerLine, Citation, Hit, TableRowRef, Verdict
 from core.text import long_date
 from core.settings import AnswerSettings
-from index.features import (NO_WORDS, WORDS_FOR_KIND, AskedQuestion, Candidate, Words, feature_rows, feature_value, fresh_features, line_holds,
+from index.features import (FEATURES, NO_WORDS, WORDS_FOR_KIND, AskedQuestion, Candidate, Words, feature_rows, feature_value, fresh_features, line_holds,
                             months_said, overlap_of_words, records_role, year_absent, year_conflict)
 from index.query import MONTH_NAMES, periods_named, tokens_of
 from index.scorer import AnswerModel, Logistic
@@ -60,8 +60,8 @@ def scored_candidates(question: AskedQuestion, candidates: list[Candidate], mode
     if not candidates:
         return []
     fresh_features(candidates, question)
-    nearness = [c.learned_closeness if model.closeness is not None else c.closeness for c in candidates]
-    mask = nearest_lines(leadable(candidates, question), np.array(nearness), limit)
+    nearness = FEATURES[nearness_feature(model.line.features)]
+    mask = nearest_lines(leadable(candidates, question), np.array([nearness(c, question) for c in candidates]), limit)
     leading = [candidate for candidate, may_lead in zip(candidates, mask) if may_lead]
     probabilities = line_probabilities(model.line, feature_rows(leading, question, model.line.features), mask)
     for candidate, probability in zip(candidates, probabilities):
@@ -72,6 +72,12 @@ def scored_candidates(question: AskedQuestion, candidates: list[Candidate], mode
 def leadable(candidates: list[Candidate], question: AskedQuestion) -> np.ndarray:
     """Which candidates may lead (see can_lead)."""
     return np.array([can_lead(candidate, question) for candidate in candidates], dtype=bool)
+
+
+def nearness_feature(names: list[str]) -> str:
+    """The feature that says which lines a line model over `names` scores (nearest_lines): the learned closeness,
+    or the cosine for a model without it."""
+    return "learned_closeness" if "learned_closeness" in names else "closeness"
 
 
 def nearest_lines(mask: np.ndarray, nearness: np.ndarray, limit: int) -> np.ndarray:
