@@ -975,12 +975,6 @@ def number_above(c: Candidate) -> str | None:
     return None
 
 
-# Words asking how a service did against its target: "Is Kent on track for its target ...?", "was it within target?".
-_PROGRESS_ASKED = re.compile(r"\b(?:met|meet|meets|meeting|achiev\w*|on track|off track|hit|missed|exceed\w*|reach\w*|progress)\b|"
-                             r"\b(?:within|below|above|under|over|on|off|against|versus|vs\.?|compared (?:with|to))\s+(?:the\s+|its\s+|their\s+|a\s+)?(?:[\d.,]+%?\s+)?targets?\b|"
-                             r"\bhow close\b", re.I)
-
-
 def target_value(c: Candidate, q: AskedQuestion) -> float:
     """A question about a target and a line that states the target's value (or a row whose "Target" column holds one)."""
     if "target" not in q.kinds:
@@ -988,6 +982,12 @@ def target_value(c: Candidate, q: AskedQuestion) -> float:
     if c.row is not None and any("target" in header.lower() and figures_in(cell) for header, cell in c.row.cells if header and cell):
         return 1.0
     return float(c.shows(_TARGET_VALUE))
+
+
+# Words asking how a service did against its target: "Is Kent on track for its target ...?", "was it within target?".
+_PROGRESS_ASKED = re.compile(r"\b(?:met|meet|meets|meeting|achiev\w*|on track|off track|hit|missed|exceed\w*|reach\w*|progress)\b|"
+                             r"\b(?:within|below|above|under|over|on|off|against|versus|vs\.?|compared (?:with|to))\s+(?:the\s+|its\s+|their\s+|a\s+)?(?:[\d.,]+%?\s+)?targets?\b|"
+                             r"\bhow close\b", re.I)
 
 
 def target_measured(c: Candidate, q: AskedQuestion) -> float:
