@@ -16,7 +16,7 @@ from index.answer import (LOG_ODDS_CAP, Reading, can_lead, capitalised_words, le
 from index.councils import councils_named, councils_without_papers
 from index.features import (AskedQuestion, Candidate, asked_part, candidate_lines, carries_kind, chunk_lines, counts_in, feature_matrix, FEATURES,
                             event_match, fragment, header_named, paper_date_match, label_compared, label_named, line_holds, names_a_person, quantities_in,
-                            outcome_of_asked_proposal, restatement, role_record, subject_overlap, context_overlap, target_measured, target_value, year_conflict)
+                            outcome_of_asked_proposal, records_decisions_by_title, restatement, role_record, subject_overlap, context_overlap, target_measured, target_value, year_conflict)
 from index.followup import read_question, subject_phrase
 from index.query import analyse_question, answer_kinds, named_authority, paper_dates, paper_years, short_financial_years
 from index.search import kind_boosts, mentions_council
@@ -642,6 +642,18 @@ def test_a_name_the_question_gives_that_no_passage_holds_counts_as_missing(quest
 def test_a_plan_does_not_answer_a_question_about_what_actually_happened(question, line, conflict):
     hits = [hit_of(line, rows=(0,) if " | " in line else ())]
     assert plan_for_actual(asked(question, hits), candidate_lines(hits)[0]) == conflict
+
+
+@pytest.mark.parametrize(("title", "records"), [
+    ("County Council minutes, 13 March 2025", True),
+    ("Decision notice (Decision Recording Forms), 19 March 2026", True),
+    ("Record of Decision 24/00093", True),
+    # a report about a decision only proposes
+    ("County Council review of Decision 24/00093", False),
+    ("Finance monitoring", False),
+])
+def test_a_paper_records_decisions_when_its_title_says_so(title, records):
+    assert records_decisions_by_title(title) is records
 
 
 _TWENTY_MPH_MINUTES = ("2. Approve launching a six-week public engagement on the outcomes of the technical assessment.\n"
