@@ -27,6 +27,8 @@ _ROMAN = re.compile(r"^([IVX]{1,5})\.\s+(?=[A-Z])")
 _VOTE_TALLY = re.compile(r"(?:for|against|abstain\w*|abstentions?)\s*[(:]?\s*\d+\)?$", re.I)
 _TITLED_NAMES = re.compile(r"(?:\d{1,3}\s+)?(?:(?:Mr|Mrs|Ms|Miss|Dr|Sir|Cllr|Councillor)\.?(?:\s+[A-Z][\w'’.-]*)+"
                            r"(?:\s*,\s*|\s+and\s+|\s*$))+$")
+# "That the Committee for Transport and Connectivity" opens a resolution's list of what was decided; no title opens with "That".
+_RESOLUTION_LEAD = re.compile(r"^That\s", re.I)
 _PROCEEDING = re.compile(r"\b(?:was|were)\s+(?:approved|agreed|resolved|carried|lost|seconded|moved|proposed|noted|withdrawn)\b", re.I)
 _SUB_ITEM = re.compile(r"^(?:\(([a-z]{1,3}|\d{1,2})\)|([a-z])[.)]|(\d{1,2})\))\s+(?=\S)")
 _VALUE = re.compile(
@@ -297,6 +299,7 @@ def is_heading_text(text: str, max_words: int = MAX_HEADING_WORDS) -> bool:
         and not _VOTE_TALLY.match(stripped)
         and not _TITLED_NAMES.match(stripped)
         and not _PROCEEDING.search(stripped)
+        and not _RESOLUTION_LEAD.match(stripped)
     )
 
 

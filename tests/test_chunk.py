@@ -53,6 +53,15 @@ def test_minutes_paragraph_is_cited_with_its_item():
     assert names.section.startswith("299 Kent Minerals")
 
 
+def test_a_resolution_and_its_vote_are_cited_with_the_minute_they_belong_to():
+    # "That the Committee for Transport and Connectivity" opens the list of what was resolved; read as a
+    # heading it hid the item ("10 Workplace Parking Levy"), and a question about the levy's vote missed it.
+    parsed = parse_file(CORPUS / "bristol-city_2024-09_transport-connectivity-policy-committee_printed-minutes.pdf")
+    chunks = chunk_blocks(parsed.doc_id, blocks_from_document(parsed), SETTINGS)
+    vote = next(c for c in chunks if "CARRIED (8 voting FOR, 1 against)" in c.text)
+    assert vote.section.startswith("10 Workplace Parking Levy")
+
+
 @pytest.mark.parametrize(("line", "heading"), [
     ("Kent Minerals and Waste Local Plan (Item 8)", True),
     ("For (52)", False),
@@ -61,6 +70,7 @@ def test_minutes_paragraph_is_cited_with_its_item():
     ("67 Councillor Ani Stafford-Townsend", False),
     ("It was APPROVED", False),
     ("The amendment was seconded by Councillor Bryher", False),
+    ("That the Committee for Transport and Connectivity", False),
 ])
 def test_what_minutes_record_in_short_lines_is_not_a_heading(line, heading):
     assert is_heading_text(line) is heading
