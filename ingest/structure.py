@@ -35,6 +35,9 @@ _VALUE = re.compile(
     r"^(?:[-+−–]?\s?£?\(?[-+−]?\d[\d,]*(?:\.\d+)?\)?(?:%|m|k|bn)?|\d{4}/\d{2}|GREEN|AMBER|RED|n/a|N/A|[-–])$"
 )
 _LATEST = re.compile(r"^Latest:\s")
+# A minutes item's heading, numbered without a point ("10 Workplace Parking Levy"); "07 Julie Levers" is a list's entry.
+_ITEM_HEADING = re.compile(r"^([1-9]\d{0,2})\s+(?=[A-Z\d])")
+MAX_ITEM_HEADING_WORDS = 20
 _MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 
 
@@ -394,6 +397,13 @@ def draft_blocks(lines: list[Line], tables: dict[int, int], layout_wrapped: bool
             if heading:
                 current = None
             continue
+        item = next_item_heading(lines, index - 1, state.item)
+        if item is not None:
+            heading_lines, index = item
+            state.heading(" ".join(l.text.strip() for l in heading_lines), None)
+            drafts.append(Draft("heading", heading_lines, state.current, heading=state.heading_text))
+            current = None
+            continue
         if _starts_heading(text, current, lines, index, heading_width):
             joined_words = sum(len(l.text.split()) for l in drafts[-1].lines) + len(text.split()) if drafts else 0
             if (drafts and drafts[-1].kind == "heading" and current is None and _adjacent(lines, drafts[-1], index - 2)
@@ -410,6 +420,23 @@ def draft_blocks(lines: list[Line], tables: dict[int, int], layout_wrapped: bool
         else:
             current.lines.append(line)
     return drafts
+
+
+def next_item_heading(lines: list[Line], index: int, item: int | None) -> tuple[list[Line], int] | None:
+    """The heading of the minute after item `item`, with the lines it wraps onto, and the index after them:
+    "7 Opportunities to promote sustainable transport through a review of parking policies" + "and charges".
+    Too long or too wrapped for a heading on its own, it is known by its number, the next in sequence."""
+    match = _ITEM_HEADING.match(lines[index].text.strip())
+    if item is None or not match or int(match.group(1)) != item + 1:
+        return None
+    end = index + 1
+    while end < len(lines) and _continues(lines[end].text.strip(), True):
+        end += 1
+    heading = lines[index:end]
+    words = " ".join(line.text.strip() for line in heading).split()
+    if len(words) > MAX_ITEM_HEADING_WORDS or words[-1][-1] in ".,;:":
+        return None
+    return heading, end
 
 
 def _label_length(text: str) -> int:
@@ -470,9 +497,13 @@ class SectionState:
         self.parent: str | None = None
         self.heading_text: str | None = None
         self.previous_heading_text: str | None = None
+        self.item: int | None = None  # the number of the last minutes item headed "10 Workplace Parking Levy"
 
     def heading(self, text: str, number: str | None) -> None:
         text = text.strip().removesuffix(":")  # "Evidence Base:" heads its section as "Evidence Base"
+        item = _ITEM_HEADING.match(text) if number is None else None
+        if item and (self.item is None or int(item.group(1)) in (1, self.item + 1)):
+            self.item = int(item.group(1))  # not a list's "40 Maita Robinson" read as a heading amid the public forum
         self.current = number or " ".join(text.split())
         self.parent = number
         self.previous_heading_text = self.heading_text

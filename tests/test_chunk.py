@@ -10,7 +10,7 @@ from core.settings import ChunkSettings
 from core.text import word_count
 from ingest.chunk import chunk_blocks, split_prose, titled_section
 from ingest.parse import parse_file
-from ingest.structure import blocks_from_document, is_heading_text
+from ingest.structure import Line, blocks_from_document, is_heading_text, next_item_heading
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 PAPERS = sorted(CORPUS.glob("*.pdf")) + sorted(CORPUS.glob("*.txt"))
@@ -60,6 +60,29 @@ def test_a_resolution_and_its_vote_are_cited_with_the_minute_they_belong_to():
     chunks = chunk_blocks(parsed.doc_id, blocks_from_document(parsed), SETTINGS)
     vote = next(c for c in chunks if "CARRIED (8 voting FOR, 1 against)" in c.text)
     assert vote.section.startswith("10 Workplace Parking Levy")
+
+
+def test_a_minutes_item_heading_that_wraps_is_known_by_the_next_number():
+    # Printed over two lines, item 7 was no heading, and its decisions were cited under "01 David Redgewell",
+    # the first of the public forum's statements.
+    parsed = parse_file(CORPUS / "bristol-city_2024-09_transport-connectivity-policy-committee_printed-minutes.pdf")
+    chunks = chunk_blocks(parsed.doc_id, blocks_from_document(parsed), SETTINGS)
+    permits = next(c for c in chunks if "Recommendation 2A was moved" in c.text)
+    assert permits.section.startswith("7 Opportunities to promote sustainable transport through a review of parking policies and charges")
+
+
+@pytest.mark.parametrize(("texts", "item", "heading_lines"), [
+    (["7 Opportunities to promote sustainable transport through a review of parking policies", "and charges", ""], 6, 2),
+    (["8 20 mph Review", ""], 7, 1),
+    (["9 Incentive Funding", ""], 7, None),  # not the next number
+    (["07 Julie Levers", ""], 6, None),  # a list's entry
+    (["7 Members supported the proposal to extend", "the scheme to two more wards.", ""], 6, None),  # a sentence
+    (["7 Opportunities to promote sustainable transport", ""], None, None),  # no item heading before it
+])
+def test_the_next_item_heading_is_the_next_number_with_the_lines_it_wraps_onto(texts, item, heading_lines):
+    lines = [Line(text, 1) for text in texts]
+    found = next_item_heading(lines, 0, item)
+    assert (len(found[0]) if found else None) == heading_lines
 
 
 @pytest.mark.parametrize(("line", "heading"), [
