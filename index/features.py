@@ -18,7 +18,7 @@ import numpy as np
 
 from core.records import Chunk, Hit
 from index.names import GIVEN_NAMES
-from index.query import DECISION_WORDS, MONTH_PATTERN, MONTHS, QueryAnalysis, paper_dates, paper_years, periods_named, tokens_of
+from index.query import DECISION_WORDS, MONTH_PATTERN, MONTHS, QueryAnalysis, month_dates, paper_dates, paper_years, periods_named, tokens_of
 from index.units import ROW_SEPARATOR, Row, parsed_row, row_lines_of, sentence_units, table_captions
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
@@ -572,6 +572,10 @@ class AskedQuestion:
     @functools.cached_property
     def paper_dates(self) -> frozenset[str]:
         return paper_dates(self.analysis.text)
+
+    @functools.cached_property
+    def month_dates(self) -> frozenset[str]:
+        return month_dates(self.analysis.text)
 
     @functools.cached_property
     def question_words(self) -> Words:
@@ -1138,10 +1142,12 @@ def year_conflict(c: Candidate, q: AskedQuestion) -> float:
     """The question names a year and the line names years, none of them the one asked: "in December 2024" does
     not answer "in December 2023", nor 2023/24 answer 2022/23, nor a row of 2005 to 2008 answer "in 2009". A line
     that also speaks of the present answers for its paper's year: a 2004 paper's "from 20% in 2002 to 14.4%
-    currently" answers "in 2004". A year given as the paper's date ("in the 2005 report") is the paper's to match."""
+    currently" answers "in 2004". A year given as the paper's date ("in the 2005 report"), or with the month of the
+    line's paper ("the target Bristol adopted in October 2025", read in the minutes of 23 October 2025), is the
+    paper's to match: the 2030 of that target is no conflict."""
     asked_financial, asked_single = q.periods
     line_financial, line_single = c.periods
-    if asked_single and not asked_financial and asked_single <= q.paper_years:
+    if asked_single and not asked_financial and (asked_single <= q.paper_years or dated_as_paper(c, q, asked_single)):
         return float(paper_year(c, q) not in asked_single)
     if not (asked_financial or asked_single) or not (line_financial or line_single):
         return 0.0
@@ -1151,6 +1157,12 @@ def year_conflict(c: Candidate, q: AskedQuestion) -> float:
     matched = (asked_financial & line_financial or asked_single & (line_single | financial_ends)
                or (not asked_single and asked_ends & line_single) or present_year in asked_single | asked_ends)
     return float(not matched)
+
+
+def dated_as_paper(c: Candidate, q: AskedQuestion, asked_years: frozenset[str]) -> bool:
+    """The only year asked comes with the month of the line's paper's date."""
+    date = paper_date(c, q)
+    return asked_years == {date[:4]} and any(date.startswith(month) for month in q.month_dates)
 
 
 def council_match(c: Candidate, q: AskedQuestion) -> float:

@@ -302,6 +302,11 @@ def paper_dates(text: str) -> frozenset[str]:
     return frozenset({date for _, date in dated} | (years - {year for year, _ in dated}))
 
 
+def month_dates(text: str) -> frozenset[str]:
+    """Every month a question names with its year, as the start of an ISO date: "2025-10" for "in October 2025"."""
+    return frozenset(f"{year}-{MONTHS.index(month.lower()) + 1:02d}" for month, year in _MONTH_YEAR.findall(text))
+
+
 def lexical_query(analysis: QueryAnalysis) -> str:
     """The words BM25 looks for: the question's content words and their expansions."""
     return " ".join([*analysis.terms, *analysis.expansions])

@@ -18,7 +18,7 @@ from index.features import (AskedQuestion, Candidate, asked_part, candidate_line
                             event_match, fragment, header_named, paper_date_match, label_compared, label_named, line_holds, names_a_person, quantities_in,
                             outcome_of_asked_proposal, records_decisions_by_title, restatement, role_record, subject_overlap, context_overlap, target_measured, target_value, year_conflict)
 from index.followup import read_question, subject_phrase
-from index.query import analyse_question, answer_kinds, named_authority, paper_dates, paper_years, short_financial_years
+from index.query import analyse_question, answer_kinds, month_dates, named_authority, paper_dates, paper_years, short_financial_years
 from index.search import kind_boosts, mentions_council
 from index.service import decision_record_hit, role_record_hit, table_hit
 from index.scorer import DEFAULT_MODEL, AnswerModel, Logistic, ModelError, load_answer_model
@@ -528,6 +528,10 @@ def test_a_financial_year_written_in_two_digits_is_read_in_full(text, financial)
     # A year given as the paper's date is the paper's to match, whatever years the line speaks of.
     ("How many children were on the register in the 2025 report?", "The register rose from 307 to 400 in 2004.", 0.0),
     ("How many children were on the register in the 2024 report?", "The register rose from 307 to 400 in 2024.", 1.0),
+    # So is a month and year that are the paper's: what was adopted in January 2025 is in that meeting's papers.
+    ("What target did Cabinet adopt in January 2025?", "The target is 400 cycle hangars by 2030.", 0.0),
+    ("What target did Cabinet adopt in March 2025?", "The target is 400 cycle hangars by 2030.", 1.0),
+    ("What target did Cabinet adopt in January 2024?", "The target is 400 cycle hangars by 2030.", 1.0),
     # A financial year in two digits is the same year in full.
     ("What was the saving in 2024-25?", "This results in an additional saving in 23-24 of approximately £0.4m.", 1.0),
     ("What was the saving in 2024-25?", "This results in an additional saving in 24-25 of approximately £0.4m.", 0.0),
@@ -569,6 +573,11 @@ def test_a_year_followed_by_a_word_for_a_paper_is_the_paper_s_date(question, yea
 ])
 def test_the_dates_a_question_gives_the_papers_it_asks_about(question, dates):
     assert paper_dates(question) == dates
+
+
+def test_every_month_a_question_names_with_its_year():
+    assert month_dates("What was adopted in October 2025, and what in Sept 2024?") == {"2025-10", "2024-09"}
+    assert month_dates("What was adopted in 2025?") == frozenset()
 
 
 def test_a_line_from_the_paper_the_question_names_by_its_date_matches_it():
