@@ -293,18 +293,17 @@ _SHORT_FINANCIAL_YEAR = re.compile(r"(?<![\d/.£$-])(\d{2})\s?[/-]\s?(\d{2})(?![
 _NOT_YEARS_BEFORE = re.compile(r"\b(?:aged?|ages|years?|yrs?|pages?|pp?|paras?|paragraphs?|sections?|rows?|items?)\s*$", re.I)
 
 
+def month_dates(text: str) -> frozenset[str]:
+    """Every month a question names with its year, as the start of an ISO date: "2025-10" for "in October 2025"."""
+    return frozenset(f"{year}-{MONTHS.index(month.lower()) + 1:02d}" for month, year in _MONTH_YEAR.findall(text))
+
+
 def paper_dates(text: str) -> frozenset[str]:
     """The dates a question gives a paper (see paper_years), as the start of an ISO date: "2025-10" for
     "Bristol's October 2025 update", "2005" for "the 2005 report"."""
     years = paper_years(text)
-    dated = {(year, f"{year}-{MONTHS.index(month.lower()) + 1:02d}")
-             for month, year in _MONTH_YEAR.findall(text) if year in years}
-    return frozenset({date for _, date in dated} | (years - {year for year, _ in dated}))
-
-
-def month_dates(text: str) -> frozenset[str]:
-    """Every month a question names with its year, as the start of an ISO date: "2025-10" for "in October 2025"."""
-    return frozenset(f"{year}-{MONTHS.index(month.lower()) + 1:02d}" for month, year in _MONTH_YEAR.findall(text))
+    dated = {date for date in month_dates(text) if date[:4] in years}
+    return frozenset(dated | (years - {date[:4] for date in dated}))
 
 
 def lexical_query(analysis: QueryAnalysis) -> str:
