@@ -21,8 +21,13 @@ class _Section(BaseModel):
 # month column, "Sep-24", as "September 2024"; 8: a chunk ends at the heading of another numbered item; 9: a drawn
 # table continues on the next page when its first row there is the end of the row before, run over the page break,
 # or when its columns moved by up to 12 points; 10: a last row's lines printed outside the table, below it and above
-# its continuation on the next page, end that row, and a running header or footer never does).
-CHUNKING_RULES = 10
+# its continuation on the next page, end that row, and a running header or footer never does; 11: minutes items are
+# known by their numbers and a resolution's "That the Committee ..." is no heading; a line of periods under a
+# table's headings, and a heading drawn across columns, head the columns; a grid drawn round pairs of printed
+# columns gives way to the words' positions; a sentence introducing a table is its caption whole, and a paragraph
+# naming "the table below" is chunked with it; a second header in tab-separated text starts a table; a row
+# labelled "TRA: ..." under the same headers as the row above is a row of its own).
+CHUNKING_RULES = 11
 
 
 class ChunkSettings(_Section):

@@ -136,16 +136,24 @@ def merged_short_spans(text: str, spans: list[tuple[int, int]], rows: set[tuple[
 _HEADED_START = re.compile(r"^[^|:]{1,40}:\s")
 
 
-def continues_row(line: str) -> bool:
-    """A row with no label of its own, only headed values ("Latest: 22.2% | Target: 25%"): the rest of the row above."""
-    return ROW_SEPARATOR in line and bool(_HEADED_START.match(line))
+def continues_row(line: str, above: str) -> bool:
+    """A row with no label of its own, only headed values ("Latest: 22.2% | Target: 25%"): the rest of the row above.
+    A row under the same headers as the row above is a row of its own, whose label holds a colon ("TRA: Bristol
+    Regional Cycling Hub | Approved budget £000s: 30 | ...")."""
+    return (ROW_SEPARATOR in line and bool(_HEADED_START.match(line))
+            and column_headers(line) != column_headers(above))
+
+
+def column_headers(line: str) -> tuple[str, ...]:
+    return tuple(header for header, _ in parsed_row(line).cells)
 
 
 def joined_row_continuations(text: str, spans: list[tuple[int, int]], rows: set[tuple[int, int]]) -> list[tuple[int, int]]:
     """A row that only continues the one above joins it, so the measure and its figures are one quote."""
     joined: list[tuple[int, int]] = []
     for span in spans:
-        if joined and within_row(span, rows) and within_row(joined[-1], rows) and continues_row(text[span[0]:span[1]]):
+        if (joined and within_row(span, rows) and within_row(joined[-1], rows)
+                and continues_row(text[span[0]:span[1]], text[joined[-1][0]:joined[-1][1]])):
             joined[-1] = (joined[-1][0], span[1])
         else:
             joined.append(span)

@@ -41,12 +41,24 @@ def chunk_blocks(doc_id: str, blocks: list[Block], settings: ChunkSettings) -> l
     return [chunk_from_group(doc_id, ordinal, group) for ordinal, group in enumerate(groups)]
 
 
+_TABLE_LEAD_IN = re.compile(r"\b(?:the|this) (?:table|figures?) below\b|\bthe following table\b", re.IGNORECASE)
+
+
+def introduces_table(block: Block, following: Block | None) -> bool:
+    """A paragraph right above a table that says what the table below shows ("the table below demonstrates that
+    Thanet and Swale receive the highest proportion of the overall Family Hub budget"): the table's context, kept
+    in the table's chunk."""
+    return (following is not None and following.kind == "table" and block.kind not in ("heading", "table")
+            and bool(_TABLE_LEAD_IN.search(block.text)))
+
+
 def units_from_blocks(blocks: list[Block]) -> list[Unit]:
-    """Each heading travels with the block after it; a trailing heading joins the unit before."""
+    """Each heading, and a paragraph introducing the table after it, travels with the block after it; a trailing
+    heading joins the unit before."""
     units: list[Unit] = []
     headings: list[Block] = []
-    for block in blocks:
-        if block.kind == "heading":
+    for index, block in enumerate(blocks):
+        if block.kind == "heading" or introduces_table(block, blocks[index + 1] if index + 1 < len(blocks) else None):
             headings.append(block)
             continue
         units.append(Unit(headings + [block]))

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from core.records import Block, ParsedDocument, PdfTable
-from ingest.tables import NUMBERED_TITLE, TABLE_MARK, UNITS_NOTE, is_pipe_row, is_pipe_rule, table_lines, text_table_cells
+from ingest.tables import NUMBERED_TITLE, TABLE_MARK, UNITS_NOTE, is_figure, is_pipe_row, is_pipe_rule, table_lines, text_table_cells
 
 MAX_HEADING_WORDS = 12
 MAX_NUMBERED_HEADING_WORDS = 10
@@ -178,6 +178,14 @@ def is_text_table_row(text: str) -> bool:
     return is_pipe_row(text) or is_pipe_rule(text) or sum(1 for cell in text.split("\t") if cell.strip()) >= 2
 
 
+def heads_another_table(row: str, header: str) -> bool:
+    """A row after a blank line laid out as the table's header but naming other columns ("COSTS | Year 2 costs
+    (10-11)" below a table headed "COSTS | Year 1 costs (09-10)"): the header of a second table."""
+    cells, first = text_table_cells([row])[0], text_table_cells([header])[0]
+    return (cells != first and len(cells) == len(first) and cells[0] == first[0]
+            and not any(is_figure(cell) for cell in cells))
+
+
 def text_table_spans(lines: list[Line]) -> dict[int, int]:
     """Runs of tab-separated or Markdown pipe rows (blank lines between rows allowed) that hold a header and
     at least one row; a lone row stays a line of text, so nothing of it is lost."""
@@ -191,6 +199,8 @@ def text_table_spans(lines: list[Line]) -> dict[int, int]:
         probe = end
         while probe < len(lines):
             if is_text_table_row(lines[probe].text):
+                if lines[probe - 1].blank and heads_another_table(lines[probe].text, lines[index].text):
+                    break
                 end = probe + 1
             elif lines[probe].text.strip():
                 break

@@ -23,6 +23,8 @@ from ingest.ruled import GridTable, grid_tables
 
 TABLE_MARK = "\ue000table "  # a page line "<mark><index>" stands where ParsedDocument.tables[index] sits
 MAX_HEADER_LINES = 6
+MAX_HEADER_ROWS = 3  # rows of a drawn grid that may head its columns
+MIN_PACKED_ROWS = 3  # cells of one drawn column holding two figures each before the grid is not the table's columns
 STAGGERED = 0.9  # of the text height: side-by-side headings whose lines' tops are closer than this are set at staggered heights
 MIN_RULES = 20  # drawn lines and rectangles from which a page may hold a ruled table (every table page of the 35 papers had 20 or more)
 MIN_VALUE_LINES = 2  # pypdf lines ending in figures from which a page may hold an aligned table
@@ -234,6 +236,24 @@ def clean_rows(rows: list[list[str | None]]) -> list[list[str]]:
 _PERIOD = re.compile(r"^(?:(?:19|20)\d\d(?:[-/]\d{2})?|\d{2}[-/]\d{2}|[A-Z][a-z]{2}[- ]\d{2})$")
 
 
+def with_group_headings(rows: list[list[str | None]]) -> list[list[str | None]]:
+    """The grid's leading rows with each heading drawn across several columns ("2024/25" over "Fatal | Serious |
+    Slight | Total") given to every column under it that a row below names: a grid has no cell (None) where a
+    drawn cell spans over. Only rows of several headings: a single one across the table is its title or units note."""
+    first_values = next((i for i, row in enumerate(rows) if has_values(clean_rows([row])[0])), None)
+    out = [list(row) for row in rows]
+    if first_values is None or first_values > MAX_HEADER_ROWS:
+        return out  # no figures under a header: a form or a grid of text
+    for depth, row in enumerate(out[:first_values]):
+        if sum(1 for cell in row if cell and cell.strip()) < 2:
+            continue
+        named_below = {i for lower in rows[depth + 1 : first_values] for i, cell in enumerate(lower) if cell and cell.strip()}
+        for i in range(1, len(row)):
+            if row[i] is None and row[i - 1] and i in named_below:
+                row[i] = row[i - 1]
+    return out
+
+
 def has_figures(row: list[str]) -> bool:
     return any(is_figure(cell) for cell in row[1:])
 
@@ -264,18 +284,32 @@ def header_and_body(rows: list[list[str]], bold_header: bool = False) -> tuple[l
     if not rows:
         return [], [], caption
     first_values = next((i for i, row in enumerate(rows) if has_values(row)), None)
-    count = 1 if first_values is None or first_values == 0 else min(first_values, 3)
+    count = 1 if first_values is None or first_values == 0 else min(first_values, MAX_HEADER_ROWS)
     if first_values == 0 and not bold_header:
         count = 0
     header = [" ".join(" ".join(row[i] for row in rows[:count] if i < len(row) and row[i]).split()) for i in range(max(len(r) for r in rows))]
     return header, rows[count:], caption
 
 
+def is_packed(cell: str) -> bool:
+    return len(cell.split()) >= 2 and all(is_figure(t) for t in cell.split())
+
+
 def packed_cells(rows: list[list[str]]) -> float:
     """Share of filled cells holding several figures: drawn boxes that are not the table's real columns."""
     filled = [c for row in rows for c in row if c]
-    packed = [c for c in filled if len(c.split()) >= 2 and all(is_figure(t) for t in c.split())]
-    return len(packed) / len(filled) if filled else 0.0
+    return sum(map(is_packed, filled)) / len(filled) if filled else 0.0
+
+
+def has_packed_column(rows: list[list[str]]) -> bool:
+    """Whether one drawn column holds two figures in most of its cells ("200 100%" under "Outturn" and "%"): the
+    grid is drawn round pairs of the printed columns, which the words' positions tell apart."""
+    width = max((len(r) for r in rows), default=0)
+    for i in range(width):
+        filled = [row[i] for row in rows if i < len(row) and row[i]]
+        if len(filled) >= MIN_PACKED_ROWS and sum(map(is_packed, filled)) * 2 > len(filled):
+            return True
+    return False
 
 
 def bold_first_row(page: PageContent, table: GridTable) -> bool:
@@ -295,8 +329,8 @@ def ruled_tables(page: PageContent, number: int, lines: list[TextLine]) -> list[
     """Tables whose cells are drawn (ingest.ruled), boxes stacked with the same columns joined."""
     found: list[Found] = []
     for table in grid_tables(page.edges, page.chars):
-        rows = [row for row in clean_rows(table.rows) if any(row)]
-        if packed_cells(rows) > 0.2:
+        rows = [row for row in clean_rows(with_group_headings(table.rows)) if any(row)]
+        if packed_cells(rows) > 0.2 or has_packed_column(rows):
             continue
         columns = sum(1 for i in range(max((len(r) for r in rows), default=0)) if any(i < len(r) and r[i] for r in rows))
         if columns < 2 or len(rows) < 2 and not (found and len(rows) == 1):
@@ -343,6 +377,8 @@ def finish_ruled(found: Found) -> Found:
 
 
 def is_value_line(line: TextLine) -> bool:
+    if all(_PERIOD.match(p.text.strip()) for p in line.phrases):
+        return False  # "2022/23 2023/24 2024/25": the periods a header's columns stand for, not a row
     figures = sum(1 for p in line.phrases[1:] if p.figure) + (line.phrases[0].figure and len(line.phrases) > 2)
     return figures >= 2 or (len(line.phrases) >= 2 and line.phrases[-1].text.upper() in _RAG)
 
@@ -515,6 +551,7 @@ def aligned_tables(page: PageContent, number: int, lines: list[TextLine], taken:
         if figure_share(rows, label_column) < MIN_FIGURE_SHARE:
             continue  # justified prose in boxes, not columns of figures
         head = header_cells(header, spans, label_column)
+        rows = [row for row in rows if not repeats_header(row, head)]
         bbox = (x0, lines[start].top, x1, body[-1].bottom)
         edges = [spans[0][0] if not label_column else x0] + [a for a, _ in spans]
         table = Found(number, bbox, head, rows, edges, page_height=page.height)
@@ -525,6 +562,13 @@ def aligned_tables(page: PageContent, number: int, lines: list[TextLine], taken:
         table.header_guessed = not table_header_found
         found.append(table)
     return found
+
+
+def repeats_header(row: list[str], header: list[str]) -> bool:
+    """A row whose value cells are the header's again ("Income Category | Approved budget £000s | ..."): the
+    header printed over a second part of the table, not a row of it."""
+    values = [loose(cell) for cell in row[1:]]
+    return any(values) and values == [loose(cell) for cell in header[1:]]
 
 
 def figure_share(rows: list[list[str]], label_column: bool) -> float:
@@ -558,7 +602,25 @@ def caption_above(lines: list[TextLine], start: int, height: float) -> str:
             break
     if len(parts) == 2:
         return f"{parts[0]} ({parts[1]})"
+    if parts and parts[0].endswith(":") and (parts[0][0].islower() or parts[0][0].isdigit()):
+        return wrapped_lead_in(nearby)
     return parts[0] if parts else ""
+
+
+_SENTENCE_START = re.compile(r"(?<=[.!?:])\s+(?=[A-Z])")
+MIN_WRAPPED_WORDS = 6  # a shorter line above is a heading or a page number, not the start of the sentence
+
+
+def wrapped_lead_in(nearby: list[str]) -> str:
+    """The whole sentence introducing a table whose last line, nearby[0], starts mid-sentence ("period 1 June 2024
+    to 31 January 2025 we note:"): the lines above it back to the last sentence's end, within MAX_CAPTION_WORDS."""
+    lines = [nearby[0]]
+    for text in nearby[1:]:
+        if text.endswith((".", ":")) or len(text.split()) < MIN_WRAPPED_WORDS:
+            break
+        lines.insert(0, text)
+    sentence = _SENTENCE_START.split(" ".join(lines))[-1]
+    return " ".join(sentence.split()[-MAX_CAPTION_WORDS:])
 
 
 def lines_above(lines: list[TextLine], start: int) -> list[str]:
@@ -639,8 +701,8 @@ def header_from_previous_page(table: Found, previous_lines: list[TextLine], span
     height = line_height(lines)
     start = header_lines_above(lines + [TextLine(lines[-1].bottom + height, lines[-1].bottom + 2 * height, [])], len(lines), spans, height)
     header = lines[start:]
-    if not header or not all(len(l.phrases) >= 2 for l in header):
-        return [], ""
+    if not header or not all(len(l.phrases) >= 2 for l in header) or any(is_value_line(l) for l in header):
+        return [], ""  # a page ending in rows of figures ends a table; it does not head the next page's
     return header, caption_above(lines, start, height)
 
 

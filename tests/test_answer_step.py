@@ -164,6 +164,20 @@ def test_table_row_lines_are_whole_units_and_parse_into_label_and_cells():
     assert len(sentence_units(heading)) == 2, "a line with a bar that is not a recorded row is prose"
 
 
+def test_a_row_of_headed_values_alone_continues_the_row_above_and_a_label_with_a_colon_does_not():
+    kpi = ("Key Performance Indicators\n"
+           "Percentage of routine pothole repairs completed within 28 days | RAG rating Latest: GREEN\n"
+           "Latest: 94% | Target: 90%, Floor: 80% | Previous: 97% (Green)")
+    units = [kpi[s:e] for s, e in sentence_units(kpi, (1, 2))]
+    assert len(units) == 2 and units[1].endswith("Previous: 97% (Green)"), "the measure and its figures are one quote"
+    # WECA's capital projects are labelled by directorate: "TRA: ..." under the same headers as the row above.
+    projects = ("Appendix 7 Capital Projects\n"
+                "TRA: Bristol City Centre - Union Street | Current Budget £000s: 4,200 | Outturn £000s: 1,126\n"
+                "TRA: Bristol Regional Cycling Hub | Current Budget £000s: 30 | Outturn £000s: 1,167")
+    units = [projects[s:e] for s, e in sentence_units(projects, (1, 2))]
+    assert units[1:] == projects.split("\n")[1:]
+
+
 def hit_of(text: str, rank_score: float = 1.0, authority: str = "Kent County Council", date: str = "2025-01-30",
            rows: tuple[int, ...] = (), title: str = "Finance monitoring") -> Hit:
     meta = DocumentMeta(authority=authority, committee="Cabinet", date=date, title=title)

@@ -8,7 +8,7 @@ import pytest
 from core.records import Block, ParsedDocument
 from core.settings import ChunkSettings
 from core.text import word_count
-from ingest.chunk import chunk_blocks, split_prose, titled_section
+from ingest.chunk import chunk_blocks, introduces_table, split_prose, titled_section
 from ingest.parse import parse_file
 from ingest.structure import Line, blocks_from_document, is_heading_text, next_item_heading
 
@@ -135,6 +135,28 @@ def test_tab_table_keeps_rows_with_their_header(corpus_blocks):
     rows = table.text.split("\n")
     assert table.header == ["", "July", "August", "September", "October", "November", "December"]
     assert "Sunderland | July: 2351 | August: 1817 | September: 2253 | October: 1971 | November: 2012 | December: 1663" in rows
+
+
+def test_a_paragraph_saying_what_the_table_below_shows_is_chunked_with_the_table():
+    # Kent's family-hub decision report: "4.10 ... the table below demonstrates that Thanet and Swale receive the
+    # highest proportion of the overall Family Hub budget", then the districts' shares. Chunked apart, a question
+    # about a district's share of the budget found rows that never say "budget".
+    parsed = parse_file(CORPUS / "kent_2025-01_family-hubs-decision-report-24-00093.pdf")
+    chunks = chunk_blocks(parsed.doc_id, blocks_from_document(parsed), SETTINGS)
+    thanet = next(c for c in chunks if "Thanet |" in c.text and "£741k" in c.text)
+    assert "the table below demonstrates that Thanet and Swale receive the highest proportion" in thanet.text
+
+
+@pytest.mark.parametrize("text, following, joins", [
+    ("For context, the table below demonstrates that Thanet receives the most.", "table", True),
+    ("The following table sets out the allocations.", "table", True),
+    ("For context, the table below demonstrates that Thanet receives the most.", "paragraph", False),
+    ("Budgets include £15.2m moved to the High Needs Block. Table 2: Overall Forecast Position:", "table", False),
+])
+def test_only_a_paragraph_naming_the_table_below_introduces_it(text, following, joins):
+    paragraph = Block(kind="paragraph", text=text, page=1, page_end=1, section="4.10", heading=None)
+    after = Block(kind=following, text="Thanet | Budget: £741k", page=1, page_end=1, section="4.10", heading=None)
+    assert introduces_table(paragraph, after) is joins
 
 
 def test_table_chunk_carries_header_row():

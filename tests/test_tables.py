@@ -11,7 +11,8 @@ from evaluation.tables import load_truth, score_extraction
 from ingest.chunk import chunk_blocks
 from ingest.parse import parse_file
 from ingest.structure import blocks_from_document
-from ingest.tables import Phrase, TextLine, find_pdf_tables, is_running, printed_heights, row_line
+from ingest.tables import (Phrase, TextLine, find_pdf_tables, is_running, is_value_line, printed_heights, row_line,
+                           with_group_headings, wrapped_lead_in)
 
 ROOT = Path(__file__).resolve().parent.parent
 FINANCE = ROOT / "corpus" / "kent_2025-01_cabinet_finance-monitoring-q3-2024-25.pdf"
@@ -19,6 +20,10 @@ MINUTES = ROOT / "corpus" / "bristol-city_2025-10_transport-connectivity-policy-
 FORWARD_PLAN = ROOT / "corpus" / "bristol-city_2026-01_transport-connectivity-policy-committee_forward-plan.pdf"
 FUND_PROGRAMME = ROOT / "corpus" / "west-of-england-ca_2026-06_mca-committee_investment-fund-programme.pdf"
 TRANSPORT = ROOT / "corpus" / "west-of-england-ca_2026-03_mca-committee_transport-report.pdf"
+OUTTURN = ROOT / "corpus" / "west-of-england-ca_2026-06_mca-committee_budget-outturn-2025-26.pdf"
+PERFORMANCE = ROOT / "corpus" / "kent_2025-03_cabinet_quarterly-performance-report-q3-2024-25.pdf"
+EXECUTIVE_RESPONSE = ROOT / "corpus" / "kent_2025-03_council_family-hubs-executive-response.pdf"
+COSTINGS = ROOT / "corpus" / "004_b4e36d0c51f0492b.txt"
 TRUTH = ROOT / "tests" / "data" / "tables_truth.json"
 # Measured on tests/data/tables_truth.json (docs/tables.md): 356 of 374 cells, 19 of 20 tables, 1 spurious.
 CELL_ACCURACY_FLOOR = 0.93
@@ -110,6 +115,95 @@ def test_a_leading_row_of_years_heads_the_columns():
     costs = next(t for t in find_pdf_tables(FINANCE, [27, 28]) if t.header[0] == "£s per pupil")
     assert costs.header[1:] == ["20-21", "21-22", "22-23", "23-24", "24-25"]
     assert ["Independent Schools", "£43,734", "£44,799", "£44,911", "£46,894", "£50,018"] in costs.rows
+
+
+def test_a_line_of_years_between_the_column_headings_and_the_rows_heads_the_columns():
+    # WECA's reserves print "Balance ... Movement Balance", then "2022/23 ... 2025/26 2025/26", then "£000's": the
+    # years were read as the table's first row, and every balance was headed "Balance" alone.
+    reserves = next(t for t in find_pdf_tables(OUTTURN, [23]) if any(r[0] == "Programme Risk Reserve" for r in t.rows))
+    assert reserves.header[1:] == ["Balance 2022/23 £000's", "Balance 2023/24 £000's", "Balance 2024/25 £000s",
+                                   "Movement 2025/26 £000s", "Balance 2025/26 £000s"]
+    risk = reserves.rows.index(next(r for r in reserves.rows if r[0] == "Programme Risk Reserve"))
+    assert row_line(reserves.header, reserves.rows[risk], risk + 1).endswith(
+        "| Movement 2025/26 £000s: 10,861 | Balance 2025/26 £000s: 15,040")
+    assert reserves.rows[0][0] == "Total Usable General Reserves*"
+
+
+def phrases_at(*texts: str, top: float = 100.0) -> TextLine:
+    return TextLine(top, top + 9, [Phrase(text, 72 + 80 * i, 110 + 80 * i, top, top + 9) for i, text in enumerate(texts)])
+
+
+def test_a_line_of_periods_alone_is_not_a_row_of_values():
+    assert not is_value_line(phrases_at("2022/23", "2023/24", "2024/25"))
+    assert not is_value_line(phrases_at("Dec-23", "Mar-24", "Jun-24"))
+    assert is_value_line(phrases_at("Redundancy Reserve", "389", "2,000"))
+    assert is_value_line(phrases_at("2023/24", "389", "2,000")), "a row labelled by its year still holds values"
+
+
+def test_a_heading_drawn_across_several_columns_heads_each_of_them():
+    # Kent's road casualties draw "2024/25" over Fatal, Serious, Slight and Total, and so on for two more years.
+    casualties = next(t for t in find_pdf_tables(PERFORMANCE, [24]) if any("Serious" in h for h in t.header))
+    assert casualties.header[1:3] == ["2024/25 Serious", "2024/25 Slight"]
+    assert casualties.header[5:7] == ["2023/24 Serious", "2023/24 Slight"]
+    assert casualties.rows[0][1] == "215"
+
+
+@pytest.mark.parametrize("rows, first", [
+    # a grid has no cell (None) under a heading drawn across columns that the row below names one by one
+    ([["Service", "2024/25", None, "2023/24", None], ["", "Budget", "Spend", "Budget", "Spend"], ["Roads", "10", "9", "8", "7"]],
+     ["Service", "2024/25", "2024/25", "2023/24", "2023/24"]),
+    # a title across the whole table is its caption, not every column's heading
+    ([["Table 3: Costs", None, None], ["Service", "Budget", "Spend"], ["Roads", "10", "9"]], ["Table 3: Costs", None, None]),
+    # a project card: no row below names the spanned column
+    ([["Project", "Bath River Line", None], ["Description", "A linear park", None], ["Funding", "£1,765,000", None]],
+     ["Project", "Bath River Line", None]),
+    # no figures under it: a form, left as drawn
+    ([["Name", "Item", None], ["", "Title", "Date"], ["Ann", "Roads", "Parks"]], ["Name", "Item", None]),
+])
+def test_a_group_heading_is_given_to_the_columns_under_it_that_a_row_below_names(rows, first):
+    assert with_group_headings(rows)[0] == first
+    assert with_group_headings(rows)[1:] == rows[1:]
+
+
+def test_a_table_introduced_by_a_wrapped_sentence_is_captioned_by_the_whole_sentence():
+    # Kent's family-hub response introduces each table with a sentence whose last line alone was the caption
+    # ("2025 indicates:"), so the Focussed Support figures were not known as such.
+    tables = find_pdf_tables(EXECUTIVE_RESPONSE, [8, 9])
+    focused = next(t for t in tables if any("Focus Support Interventions" in h for h in t.header))
+    assert focused.caption.startswith("The analysis of data for Focussed Support Interventions where the origin")
+    assert focused.caption.endswith("for the period 1 June 2024 to 31 January 2025 indicates:")
+
+
+@pytest.mark.parametrize("nearby, caption", [
+    (["maturities beyond the period end were:", "risk. The limits on the long-term principal sum invested to final",
+      "8.12 Principal sums invested for periods longer than a year: control the exposure to"],
+     "The limits on the long-term principal sum invested to final maturities beyond the period end were:"),
+    # a short line above is a heading or a page number, not the sentence's start
+    (["68 statements were received and noted as follows:", "Public Statements"], "68 statements were received and noted as follows:"),
+    (["2025 indicates:", "for the period 1 June 2024 to 31 January", "1"], "for the period 1 June 2024 to 31 January 2025 indicates:"),
+    # a line ending a sentence of its own is where the lead-in starts
+    (["revenue impact was:", "The upper limits on the one-year", "This indicator is set to control the risk."],
+     "The upper limits on the one-year revenue impact was:"),
+])
+def test_a_wrapped_lead_in_is_read_back_to_the_start_of_its_sentence(nearby, caption):
+    assert wrapped_lead_in(nearby) == caption
+
+
+def test_a_second_header_after_a_blank_line_starts_a_table_of_its_own():
+    # West Sussex's costings: a Year 2 table under the Year 1 table, laid out alike. Read as one table, Year 2's
+    # £798,000 was headed "Year 1 costs (09-10)".
+    header = "COSTS\tYear {n} costs\tBENEFITS\tYear {n} benefits"
+    text = "\n".join([header.format(n=1), "Family Resource Team\t£584,000\tFewer LAC\t£980,000", "",
+                      header.format(n=2), "Family Resource Team\t£798,000\tFewer LAC\t£3,438,000", "",
+                      header.format(n=2), "Fostering service\t£135,000\tMore in-house\t£624,000"]) + "\n"
+    tables = [b for b in blocks_from_document(_text_document(text)) if b.kind == "table"]
+    assert [t.text.split("\n")[1:] for t in tables] == [
+        ["Family Resource Team | Year 1 costs: £584,000 | BENEFITS: Fewer LAC | Year 1 benefits: £980,000"],
+        ["Family Resource Team | Year 2 costs: £798,000 | BENEFITS: Fewer LAC | Year 2 benefits: £3,438,000",
+         "Fostering service | Year 2 costs: £135,000 | BENEFITS: More in-house | Year 2 benefits: £624,000"],
+    ], "a header printed again unchanged continues its table"
+    costings = "\n".join(b.text for b in blocks_from_document(parse_file(COSTINGS)) if b.kind == "table")
+    assert "Expansion of Family Resource Team – Full Yr effect 15.8fte | Year 2 costs (10-11): £798,000" in costings
 
 
 def test_a_row_under_a_missing_top_border_keeps_all_its_cells():
