@@ -33,7 +33,7 @@ POSSIBLE = "Possible answer (check the source):"
 CONFIDENCE_SIGNS = {"lead_probability": 0, "margin": 0, "subject_coverage": 0, "missing_specific": -1, "lead_missing_specific": -1,
                     "lead_overlap": 0, "lead_kind_match": 0, "top_cosine": 1, "asks_kind": 0, "period_absent": -1,
                     "lead_year_conflict": -1, "name_missing": -1, "plan_for_actual": -1, "lead_log_odds": 0,
-                    "role_missing": -1}
+                    "role_missing": -1, "lead_cell_named": 1}
 CONFIDENCE_FEATURES = list(CONFIDENCE_SIGNS)
 _QUARTER = re.compile(r"\b(?:q|quarter\s*)([1-4])\b", re.I)
 _MONTH_WORDS = re.compile(rf"\b(?:{'|'.join(MONTH_NAMES)})\b", re.I)
@@ -277,7 +277,16 @@ def confidence_evidence(question: AskedQuestion, candidates: list[Candidate], le
         "plan_for_actual": plan_for_actual(question, lead),
         "lead_log_odds": lead_log_odds(candidates, lead),
         "role_missing": role_missing(question, lead),
+        "lead_cell_named": cell_named(question, lead),
     }
+
+
+def cell_named(question: AskedQuestion, lead: Candidate) -> float:
+    """For a table row leading, how fully the question names both its row and a column holding a value: "How many
+    contacts did Sunderland receive in July?" of "Sunderland | July: 2351 | August: 1817" names the very cell."""
+    if lead.row is None:
+        return 0.0
+    return min(feature_value("label_named", lead, question), feature_value("header_named", lead, question))
 
 
 # Above odds of about 20 to 1 a surer line model is no surer of being right (dev, out of fold: leads at log-odds 2-4

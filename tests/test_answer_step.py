@@ -10,7 +10,7 @@ import pytest
 
 from core.records import Chunk, Document, DocumentMeta, Hit, TableRowRef
 from core.settings import AnswerSettings
-from index.answer import (LOG_ODDS_CAP, Reading, can_lead, capitalised_words, lead_log_odds, compose_answer, framed_in_another_year, leadable, line_probabilities, misses_own_words,
+from index.answer import (LOG_ODDS_CAP, Reading, can_lead, capitalised_words, cell_named, lead_log_odds, compose_answer, framed_in_another_year, leadable, line_probabilities, misses_own_words,
                           name_missing, nearest_lines, scored_candidates, period_absent, role_missing,
                           plan_for_actual, supporting_lines, with_verdict, words_read)
 from index.councils import councils_named, councils_without_papers
@@ -216,6 +216,20 @@ def test_a_line_read_again_for_another_question_keeps_what_it_is_but_not_its_sco
     assert second.quantities == frozenset({"85"}), "facts of the line itself are shared, not worked out again"
     dated = feature_matrix([second], asked("When is the deadline?", [hit, hit, hit, hit]), ["date_match", "kind_match"])
     assert dated.tolist() == [[1.0, 1.0]] and second.holds == {"date": True}
+
+
+def test_a_lead_row_named_by_its_label_and_a_column_names_the_cell():
+    text = ("Referrals to children's social care\nSunderland | July: 2351 | August: 1817\nLeeds | July: 1903 | August: 1650\n"
+            "The comparison shows that more contacts are made to the Sunderland MASH.")
+    hits = [hit_of(text, rows=(1, 2))]
+
+    def named(question: str) -> list[float]:
+        lines = [c for c in candidate_lines(hits) if c.text.startswith(("Sunderland", "Leeds", "The comparison"))]
+        return [cell_named(asked(question, hits), line) for line in lines]
+
+    # Sunderland's row and July's column; Leeds's row, July named but not Leeds; a sentence has no cells.
+    assert named("How many contacts did Sunderland receive in July?") == [1.0, 0.0, 0.0]
+    assert named("How many contacts did Sunderland receive?") == [0.0, 0.0, 0.0], "the row alone names no cell"
 
 
 def test_features_are_computed_for_every_candidate_in_the_order_asked():
