@@ -26,8 +26,12 @@ class _Section(BaseModel):
 # table's headings, and a heading drawn across columns, head the columns; a grid drawn round pairs of printed
 # columns gives way to the words' positions; a sentence introducing a table is its caption whole, and a paragraph
 # naming "the table below" is chunked with it; a second header in tab-separated text starts a table; a row
-# labelled "TRA: ..." under the same headers as the row above is a row of its own).
-CHUNKING_RULES = 11
+# labelled "TRA: ..." under the same headers as the row above is a row of its own); 12: a long table is cut
+# into pieces of even length, and a piece of a cut table shares its chunk with no other table; a page that
+# repeats a table's header above the end of its last row continues the table, and the lines between end that row;
+# a units note over one column is the caption's, not a heading; a drawn grid of many one-word cells is a justified
+# paragraph in a box, read as prose.
+CHUNKING_RULES = 12
 
 
 class ChunkSettings(_Section):

@@ -22,6 +22,11 @@ _SENTENCE_GAP = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z0-9“\"(£•])")
 @dataclass
 class Unit:
     blocks: list[Block] = field(default_factory=list)
+    cut: bool = False  # a piece of a table too long for one chunk
+
+    @property
+    def has_table(self) -> bool:
+        return any(block.kind == "table" for block in self.blocks)
 
     @property
     def words(self) -> int:
@@ -83,19 +88,27 @@ def merge_units(units: list[Unit], settings: ChunkSettings) -> list[list[Block]]
     groups: list[list[Block]] = []
     current: list[Block] = []
     current_words = 0
+    merged: list[Unit] = []
     for unit in units:
         words = unit.words
-        if current and not fits(current, current_words, unit, words, settings):
+        if current and (not fits(current, current_words, unit, words, settings) or mixes_tables(merged, unit)):
             groups.append(current)
-            current, current_words = [], 0
+            current, current_words, merged = [], 0, []
         current = current + unit.blocks
         current_words += words
+        merged.append(unit)
     if current:
         groups.append(current)
     return groups
 
 
 _ITEM_NUMBER = re.compile(r"^\s*(\d{1,4})\b")
+
+
+def mixes_tables(merged: list[Unit], unit: Unit) -> bool:
+    """Whether `unit` would put a piece of a cut table in one chunk with another table: the piece is read (and
+    ranked) as that table, and the other's rows would be read under its caption."""
+    return unit.has_table and any(other.has_table and (other.cut or unit.cut) for other in merged)
 
 
 def item_number(section: str | None) -> str | None:
@@ -133,7 +146,7 @@ def split_unit(unit: Unit, settings: ChunkSettings) -> list[Unit]:
         if word_count(block.text) <= settings.max_words:
             texts = [block.text]
         elif block.kind == "table":
-            pieces.extend(Unit([piece]) for piece in split_table_block(block, settings))
+            pieces.extend(Unit([piece], cut=True) for piece in split_table_block(block, settings))
             continue
         else:
             texts = split_prose(block.text, settings)
@@ -168,21 +181,32 @@ def split_table_block(block: Block, settings: ChunkSettings) -> list[Block]:
 
 
 def split_table(text: str, settings: ChunkSettings) -> list[str]:
-    """Pieces of whole rows, each starting with the first (caption or header) line."""
+    """Pieces of whole rows, each starting with the first (caption or header) line, as many as filling pieces to
+    target_words would make but of even length: a long table's last piece is not one short row, which would be
+    read with whatever the chunk takes in after it."""
     header, *rows = text.split("\n")
-    header_words = word_count(header)
-    pieces: list[str] = []
-    current: list[str] = []
+    sizes = [word_count(row) for row in rows]
+    count = len(filled_pieces(sizes, word_count(header), settings.target_words))
+    share = sum(sizes) / count
+    pieces: list[list[str]] = [[] for _ in range(count)]
+    before = 0
+    for row, size in zip(rows, sizes):
+        # each row goes to the piece its middle word falls in
+        pieces[min(int((before + size / 2) / share), count - 1) if share else 0].append(row)
+        before += size
+    return ["\n".join([header] + piece) for piece in pieces if piece or count == 1]
+
+
+def filled_pieces(sizes: list[int], header_words: int, target_words: int) -> list[list[int]]:
+    """The rows' sizes cut into pieces filled in order to target_words (with the header's words in each)."""
+    pieces: list[list[int]] = [[]]
     words = header_words
-    for row in rows:
-        row_words = word_count(row)
-        if current and words + row_words > settings.target_words:
-            pieces.append("\n".join([header] + current))
-            current, words = [], header_words
-        current.append(row)
-        words += row_words
-    if current or not pieces:
-        pieces.append("\n".join([header] + current))
+    for size in sizes:
+        if pieces[-1] and words + size > target_words:
+            pieces.append([])
+            words = header_words
+        pieces[-1].append(size)
+        words += size
     return pieces
 
 

@@ -38,6 +38,9 @@ SAME_EDGE = 4.0  # points within which two tables' column edges are the same
 # A table drawn again on the next page may fit its columns anew: Kent's finance tables move a column edge by up to 11 points.
 CONTINUED_EDGE = 12.0
 MIN_FIGURE_SHARE = 0.4  # of an aligned table's value cells that must be figures
+# Drawn columns beyond which a grid of mostly one-word cells is prose cut at its words' gaps: the papers' real
+# tables have at most 14, the grids round justified paragraphs 17 to 55.
+PROSE_COLUMNS = 15
 WORD_GAP = 1.5  # points: a wider gap between two characters ends a word
 WORD_LINE = 2.5  # points between characters' tops within which they are on one line
 
@@ -48,6 +51,7 @@ _FIGURE = re.compile(
 )
 _UNIT = re.compile(r"^\(?£?(?:000'?’?s|m|bn|k)\)?$|^%$", re.IGNORECASE)
 UNITS_NOTE = re.compile(r"\b(?:all )?figures (?:are )?in\b|^\(?£(?:000'?’?s|m)\)?$", re.IGNORECASE)
+_FIGURES_IN = re.compile(r"^\(?(?:all )?figures (?:are )?in\b", re.IGNORECASE)
 NUMBERED_TITLE = re.compile(r"^(?:table|figure|chart|graph)\s+\d+[a-z]?\b", re.IGNORECASE)
 _FOOTER = re.compile(r"^(?:page \d+(?: of \d+)?|-?\s*\d{1,3}\s*-?|\d+ of \d+)$", re.IGNORECASE)
 _RAG = {"GREEN", "AMBER", "RED"}
@@ -226,6 +230,7 @@ class Found:
     header_guessed: bool = False  # no header was printed: the first row stands in for it (or there is none)
     run_over: list[TextLine] = field(default_factory=list)  # the lines above it that may end the last page's row (run_over_above)
     run_under: list[TextLine] = field(default_factory=list)  # the lines below it that may end its last row (run_under_below)
+    header_lines: list[TextLine] = field(default_factory=list)  # an aligned table's header as printed
 
 
 def clean_rows(rows: list[list[str | None]]) -> list[list[str]]:
@@ -312,6 +317,15 @@ def has_packed_column(rows: list[list[str]]) -> bool:
     return False
 
 
+def reads_as_prose(rows: list[list[str]]) -> bool:
+    """Whether a drawn grid holds justified prose cut at the gaps between its words (West of England's and Kent's
+    paragraphs in boxes: "As | r | eported t | o the | Octobe"): many columns, and most filled cells one word that is
+    not a figure. The page's text reads such a paragraph whole."""
+    filled = [cell for row in rows for cell in row if cell]
+    single_words = sum(1 for cell in filled if len(cell.split()) == 1 and not is_figure(cell))
+    return max((len(row) for row in rows), default=0) >= PROSE_COLUMNS and single_words * 2 > len(filled)
+
+
 def bold_first_row(page: PageContent, table: GridTable) -> bool:
     """Whether the table's first row is set in bold and its second is not: a header row of figures."""
     if len(table.rows) < 2:
@@ -330,7 +344,7 @@ def ruled_tables(page: PageContent, number: int, lines: list[TextLine]) -> list[
     found: list[Found] = []
     for table in grid_tables(page.edges, page.chars):
         rows = [row for row in clean_rows(with_group_headings(table.rows)) if any(row)]
-        if packed_cells(rows) > 0.2 or has_packed_column(rows):
+        if packed_cells(rows) > 0.2 or has_packed_column(rows) or reads_as_prose(rows):
             continue
         columns = sum(1 for i in range(max((len(r) for r in rows), default=0)) if any(i < len(r) and r[i] for r in rows))
         if columns < 2 or len(rows) < 2 and not (found and len(rows) == 1):
@@ -444,6 +458,8 @@ def is_header_line(line: TextLine, spans: list[tuple[float, float]], height: flo
     over = [p for p in line.phrases if p.x1 > spans[0][0] - 2]
     if not over:
         return False
+    if len(line.phrases) == 1 and _FIGURES_IN.match(line.text.strip()):
+        return False  # "All figures in £m" over one column: the table's units, read with its caption
     if len(line.phrases) == 1 and len(spans) >= 3 and sum(1 for a, b in spans if min(b, line.x1) - max(a, line.x0) > 0) >= 2:
         return False  # one phrase across several columns: a title or a units note
     return True
@@ -560,6 +576,7 @@ def aligned_tables(page: PageContent, number: int, lines: list[TextLine], taken:
         table.caption = caption_above(lines, start, height)
         table.spans, table.label_column = spans, label_column
         table.header_guessed = not table_header_found
+        table.header_lines = header
         found.append(table)
     return found
 
@@ -770,6 +787,30 @@ def run_over_above(table: Found, lines: list[TextLine]) -> list[TextLine]:
     return above if len(table.edges) > 1 and all(l.x0 >= table.edges[1] - SAME_EDGE for l in above) else []
 
 
+def split_repeated_header(table: Found, lines: list[TextLine], last: Found) -> None:
+    """The Kent layout of page 9 of its finance monitoring: a page prints the header of the table continued from
+    the page before, then the end of that table's last row (its label's last lines, its Summary and Detail), then
+    its own rows. The header is known by its cells, the same as the last table's; the lines between it and the rows
+    are the run-over, read with the row they end (join_continued), not as prose or as part of the header."""
+    wanted = [loose(h) for h in last.header]
+    if not table.spans or not any(wanted) or last.bold_header or [loose(h) for h in table.header] == wanted:
+        return
+    above = printed_above(table, lines) + table.header_lines
+    for start in range(min(len(above), MAX_CAPTION_LINES)):
+        if above[start].top > CONTINUED_TOP * table.page_height:
+            return
+        for end in range(start + 1, min(len(above), start + MAX_HEADER_LINES + 2) + 1):
+            head = header_cells(above[start:end], table.spans, table.label_column)
+            if [loose(h) for h in head] == wanted and not any(is_value_line(l) for l in above[end:]):
+                table.header, table.header_guessed = head, False
+                table.run_over = above[end:]
+                # The caption or units note printed again above the header ("All figures in £m") is the table's too.
+                repeated = [l for l in above[:start] if UNITS_NOTE.search(l.text) or loose(l.text) in loose(last.caption)]
+                page, (x0, _, x1, bottom) = table.regions[0]
+                table.regions[0] = (page, (x0, min(l.top for l in repeated + [above[start]]), x1, bottom))
+                return
+
+
 def cells_of_lines(lines: list[TextLine], edges: list[float]) -> list[str]:
     """Lines of text set out under a table's columns, each phrase in the column whose left edge it starts at."""
     cells: list[list[str]] = [[] for _ in edges]
@@ -822,6 +863,8 @@ def find_pdf_tables(path: Path, pages: list[int]) -> list[PdfTable]:
                                           number - 1, lines_of[number])
             if tables:
                 tables[0].run_over = run_over_above(tables[0], lines_of[number])
+                if found and found[-1].page == number - 1:
+                    split_repeated_header(tables[0], lines_of[number], found[-1])
             found.extend(tables)
     finally:
         document.close()

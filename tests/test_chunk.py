@@ -291,3 +291,31 @@ def test_long_table_splits_between_rows_and_repeats_header():
         assert word_count(chunk.text) <= SETTINGS.max_words
         seen.extend(lines[1:])
     assert seen == rows
+
+
+def table_block(caption: str, rows: int, cells: int = 4) -> Block:
+    lines = [caption] + [f"Row {n} of {caption} | " + " | ".join(f"Column {c}: {n}.{c}" for c in range(cells)) for n in range(rows)]
+    return Block(kind="table", text="\n".join(lines), section="Table")
+
+
+def test_a_long_table_is_cut_into_pieces_of_even_length():
+    # Filled to target_words in order, these rows would make two full pieces and leave one row for a third.
+    caption = "Revenue variances by directorate"
+    caption_words, row_words = (word_count(line) for line in table_block(caption, 1).text.split("\n"))
+    per_piece = (SETTINGS.target_words - caption_words) // row_words
+    rows = 2 * per_piece + 1
+    chunks = chunk_blocks("d", [table_block(caption, rows)], SETTINGS)
+    sizes = [len(c.text.split("\n")) - 1 for c in chunks]
+    assert len(chunks) == 3 and sum(sizes) == rows
+    assert max(sizes) - min(sizes) <= 1
+
+
+def test_a_piece_of_a_cut_table_is_not_chunked_with_another_table():
+    long_table = table_block("Revenue variances by directorate", 16)
+    short_table = table_block("Reserves", 2)
+    chunks = chunk_blocks("d", [long_table, short_table], SETTINGS)
+    holders = [c for c in chunks if "Row 0 of Reserves" in c.text]
+    assert len(holders) == 1 and "Revenue variances" not in holders[0].text
+    # Two tables neither of which is cut still share a chunk when they fit.
+    shared = chunk_blocks("d", [table_block("Budget", 3), table_block("Reserves", 2)], SETTINGS)
+    assert len(shared) == 1

@@ -99,8 +99,11 @@ def test_column_headings_broken_across_lines_are_joined(finance):
     assert len(broken) >= 3
     for index in broken:
         text = page_as_read(finance, index)
+        # Pages 9 and 10 print the header again over rows of the table begun on page 8: they are read under its header.
+        continued = [table for table in finance.tables if index + 1 in table.row_pages and table.page < index + 1]
+        headings = " ".join(continued[0].header) if continued else text
         assert not re.search(r"\bRevenu\b", text), (index + 1, text)
-        assert all(f"Revenue {name}" in text for name in ("Budget", "Forecast", "Variance")), (index + 1, text)
+        assert all(f"Revenue {name}" in headings for name in ("Budget", "Forecast", "Variance")), (index + 1, headings)
 
 
 def test_real_two_word_phrases_are_not_joined():

@@ -11,8 +11,8 @@ from evaluation.tables import load_truth, score_extraction
 from ingest.chunk import chunk_blocks
 from ingest.parse import parse_file
 from ingest.structure import blocks_from_document
-from ingest.tables import (Phrase, TextLine, find_pdf_tables, is_running, is_value_line, printed_heights, row_line,
-                           with_group_headings, wrapped_lead_in)
+from ingest.tables import (Phrase, TextLine, find_pdf_tables, is_running, is_value_line, printed_heights, reads_as_prose,
+                           row_line, with_group_headings, wrapped_lead_in)
 
 ROOT = Path(__file__).resolve().parent.parent
 FINANCE = ROOT / "corpus" / "kent_2025-01_cabinet_finance-monitoring-q3-2024-25.pdf"
@@ -103,6 +103,35 @@ def test_a_row_s_lines_printed_outside_the_table_across_a_page_break_stay_with_t
     statements = next(t for t in find_pdf_tables(MINUTES, list(range(1, 16))) if t.rows and any(r[0] == "30" for r in t.rows))
     assert any(" ".join(r[1].split()) == "Councillors Tony Dyer and Christine Townsend" for r in statements.rows)
     assert not any("policycommittees@bristol.gov.uk" in cell for row in statements.rows for cell in row)
+
+
+def table_row_lines(blocks) -> list[str]:
+    return [line for block in blocks if block.kind == "table" for line in block.text.split("\n")]
+
+
+def test_a_page_that_repeats_the_header_above_the_end_of_the_last_row_continues_the_table(finance_blocks):
+    # Kent's variances, pages 8 to 10: page 9 prints the header again, then the end of page 8's last row (its
+    # label's last lines, its Summary and Detail), then its own rows; page 10 likewise. The run-over ends the row
+    # it belongs to, and the rows below read with their column names.
+    lines = table_row_lines(finance_blocks)
+    carers = next(l for l in lines if l.startswith("Adult Learning Disability - Community Based Services & Support for Carers | "))
+    assert "Summary: Increases in Supported Living care packages" in carers
+    assert carers.endswith("-£0.8m estimated benefit from unrealised creditors from the previous financial year.")
+    assert any(l.startswith("Adult Physical Disability - Residential Care Services | Revenue Budget: 24.5 | Revenue Forecast: 28.8 | "
+                            "Revenue Variance: +4.3 | Summary: Activity pressures beyond budgeted levels | Detail: +£3.6m") for l in lines)
+    case_management = next(l for l in lines if l.startswith("Adult Case Management & Assessment Services | Revenue Budget: 40.7"))
+    assert case_management.endswith("additional posts recruited to drive service improvement and organisational change.")
+    assert any(l.startswith("Older People & Physical Disability Carer Support - Commissioned | Revenue Budget: 1.7 | Revenue "
+                            "Forecast: 2.6 | Revenue Variance: +0.9 | Summary: Activity pressures beyond budgeted levels | Detail: "
+                            "Increasing levels") for l in lines)
+
+
+def test_a_units_note_over_one_column_is_the_tables_caption_not_a_column_heading(finance_blocks):
+    # Kent's reserves print "All figures in £m" above the header, over the Projected Balance column.
+    reserves = next(b for b in finance_blocks if b.kind == "table" and "General Fund (including Commercial" in b.text)
+    assert reserves.caption == "7 | Reserves Monitoring (All figures in £m)"
+    assert ("General Fund (including Commercial Services General Fund) | Opening Balance 01/04/24: -43.0 | Forecast "
+            "Contribution / Drawdown: 7.1 | Projected Balance 31/03/25: -35.9 | Details of key movements: ") in reserves.text
 
 
 def test_a_leading_row_of_years_heads_the_columns():
@@ -391,3 +420,19 @@ def test_a_footer_a_fraction_of_a_point_lower_on_the_next_page_is_running():
     assert not is_running(footer, elsewhere), "the same words at another height are not a running footer"
     assert not is_running(printed_at("--", 10.0), printed_heights({1: [printed_at("--", 10.0)], 2: [printed_at("..", 10.0)]})), \
         "a line of no letters or digits is never a running line"
+
+
+def test_a_justified_paragraph_in_a_drawn_box_is_read_as_prose_not_as_a_table():
+    # West of England's paragraphs 26 to 28 sit in drawn boxes, their words spread by justification; read as a
+    # grid they came out as "As | r | eported t | o the | Octobe | ...".
+    assert find_pdf_tables(TRANSPORT, [8]) == []
+    text = "\n".join(block.text for block in blocks_from_document(parse_file(TRANSPORT)) if block.page == 8)
+    assert "27. As reported to the October 2025 Committee, this funding will be utilised to start" in " ".join(text.split())
+
+
+def test_many_columns_of_figures_or_of_phrases_are_a_table():
+    years = [f"20{n}/{n + 1}" for n in range(10, 28)]
+    assert not reads_as_prose([["Capital programme", *years], ["Schools", *(f"{n}.5" for n in range(18))]])
+    assert not reads_as_prose([["Project", "Start date", "End date"], ["Temple Way", "Mar-25", "N/A"]])
+    assert reads_as_prose([["As", "r", "eported t", "", "o the", "Octobe", "", "r", "20", "25 Committee,", "this", "fundin",
+                            "g", "will", "be", "utilise", "d", "to", "s", "tart"]])
