@@ -186,7 +186,7 @@ def split_table(text: str, settings: ChunkSettings) -> list[str]:
     read with whatever the chunk takes in after it."""
     header, *rows = text.split("\n")
     sizes = [word_count(row) for row in rows]
-    count = len(filled_pieces(sizes, word_count(header), settings.target_words))
+    count = filled_piece_count(sizes, word_count(header), settings.target_words)
     share = sum(sizes) / count
     pieces: list[list[str]] = [[] for _ in range(count)]
     before = 0
@@ -197,17 +197,16 @@ def split_table(text: str, settings: ChunkSettings) -> list[str]:
     return ["\n".join([header] + piece) for piece in pieces if piece or count == 1]
 
 
-def filled_pieces(sizes: list[int], header_words: int, target_words: int) -> list[list[int]]:
-    """The rows' sizes cut into pieces filled in order to target_words (with the header's words in each)."""
-    pieces: list[list[int]] = [[]]
-    words = header_words
+def filled_piece_count(sizes: list[int], header_words: int, target_words: int) -> int:
+    """How many pieces rows of these sizes make when each piece is filled in order to target_words (with the
+    header's words in each); at least one."""
+    count, words, rows = 1, header_words, 0
     for size in sizes:
-        if pieces[-1] and words + size > target_words:
-            pieces.append([])
-            words = header_words
-        pieces[-1].append(size)
+        if rows and words + size > target_words:
+            count, words, rows = count + 1, header_words, 0
         words += size
-    return pieces
+        rows += 1
+    return count
 
 
 def sentences(text: str) -> list[str]:

@@ -50,8 +50,9 @@ _FIGURE = re.compile(
     re.IGNORECASE,
 )
 _UNIT = re.compile(r"^\(?£?(?:000'?’?s|m|bn|k)\)?$|^%$", re.IGNORECASE)
-UNITS_NOTE = re.compile(r"\b(?:all )?figures (?:are )?in\b|^\(?£(?:000'?’?s|m)\)?$", re.IGNORECASE)
-_FIGURES_IN = re.compile(r"^\(?(?:all )?figures (?:are )?in\b", re.IGNORECASE)
+_FIGURES_IN_WORDS = r"(?:all )?figures (?:are )?in\b"
+UNITS_NOTE = re.compile(rf"\b{_FIGURES_IN_WORDS}|^\(?£(?:000'?’?s|m)\)?$", re.IGNORECASE)
+_FIGURES_IN = re.compile(rf"^\(?{_FIGURES_IN_WORDS}", re.IGNORECASE)  # a line that is a units note from its start
 NUMBERED_TITLE = re.compile(r"^(?:table|figure|chart|graph)\s+\d+[a-z]?\b", re.IGNORECASE)
 _FOOTER = re.compile(r"^(?:page \d+(?: of \d+)?|-?\s*\d{1,3}\s*-?|\d+ of \d+)$", re.IGNORECASE)
 _RAG = {"GREEN", "AMBER", "RED"}
